@@ -1,0 +1,38 @@
+//! Slack's `admin.users.session.*` Web API as Rust types.
+//!
+//! This crate is the single description of the API that both sides of slack-sessions use: the
+//! client encodes [`Method::Args`] and decodes [`Method::Response`]; the emulator decodes the
+//! same arguments and encodes the same answers. It does no I/O.
+//!
+//! - [`methods`]: the nine methods (the seven session methods, `auth.test`,
+//!   `users.lookupByEmail`) with their argument builders and answer types;
+//! - [`CATALOGUE`]: each method's name, scope and rate tier as data;
+//! - [`ErrorCode`], [`WarningCode`]: every documented code, plus a fallback for new ones;
+//! - [`envelope`]: the `ok`/`error`/`warning`/`response_metadata` envelope;
+//! - [`wire`]: argument encoding and Slack's tolerant request decoding.
+//!
+//! ```
+//! use slack_sessions_api::{Method, methods::{Reset, ResetArgs}, wire};
+//!
+//! let args = ResetArgs::new("W012A3CDE").mobile_only(true);
+//! assert_eq!(Reset::NAME, "admin.users.session.reset");
+//! assert_eq!(
+//!     wire::to_form(&args),
+//!     vec![("user_id".into(), "W012A3CDE".into()), ("mobile_only".into(), "true".into())]
+//! );
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod envelope;
+mod error_code;
+mod ids;
+pub mod lenient;
+mod method;
+pub mod methods;
+pub mod wire;
+
+pub use envelope::{DecodeError, ResponseMetadata, Status};
+pub use error_code::{ErrorCode, WarningCode};
+pub use ids::{SessionId, TeamId, UserId};
+pub use method::{CATALOGUE, Method, MethodInfo, Scope, Tier};

@@ -1,0 +1,193 @@
+use serde::{Deserialize, Serialize};
+
+use super::method;
+use crate::{Scope, SessionId, TeamId, UserId, lenient};
+
+method! {
+    /// List the active sessions of the whole org, or of one user on one workspace.
+    List = "admin.users.session.list" {
+        scope: Some(Scope::AdminUsersRead), tier: Tier2, admin: true, writes: false,
+        args: ListArgs, response: ListResponse,
+    }
+}
+
+/// Arguments of `admin.users.session.list`.
+///
+/// `team_id` and `user_id` go together or not at all. The cursor of the next page is in the
+/// answer's `response_metadata.next_cursor`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListArgs {
+    /// The workspace, together with `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<TeamId>,
+    /// The user, together with `team_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// Page size, 1 to 1,000 (Slack's default: 1,000).
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u32",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+impl ListArgs {
+    /// Every session of the org.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The sessions of `user_id` on workspace `team_id`.
+    pub fn for_user(team_id: impl Into<TeamId>, user_id: impl Into<UserId>) -> Self {
+        ListArgs {
+            team_id: Some(team_id.into()),
+            user_id: Some(user_id.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Page size, 1 to 1,000.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Continue from a previous page's `next_cursor`.
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+
+/// The body of a `list` answer; the next page's cursor is in the envelope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListResponse {
+    /// One page of sessions.
+    pub active_sessions: Vec<ActiveSession>,
+}
+
+impl ListResponse {
+    /// A page of sessions.
+    pub fn new(active_sessions: Vec<ActiveSession>) -> Self {
+        ListResponse { active_sessions }
+    }
+}
+
+/// An active session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ActiveSession {
+    /// The user signed in.
+    pub user_id: UserId,
+    /// The workspace, or the enterprise id for an org-level sign-in.
+    pub team_id: TeamId,
+    /// The session.
+    pub session_id: SessionId,
+    /// The device as it was when the session began.
+    pub created: DeviceRecord,
+    /// The device as last seen; absent when unchanged since `created`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent: Option<DeviceRecord>,
+}
+
+impl ActiveSession {
+    /// A session as the emulator or a test builds it.
+    pub fn new(
+        user_id: UserId,
+        team_id: TeamId,
+        session_id: SessionId,
+        created: DeviceRecord,
+        recent: Option<DeviceRecord>,
+    ) -> Self {
+        ActiveSession {
+            user_id,
+            team_id,
+            session_id,
+            created,
+            recent,
+        }
+    }
+
+    /// The device as last seen (`recent`, else `created`).
+    pub fn device(&self) -> &DeviceRecord {
+        self.recent.as_ref().unwrap_or(&self.created)
+    }
+
+    /// Which of `reset`'s two halves this session falls in, judged from its device.
+    pub fn platform(&self) -> Platform {
+        Platform::of(self.device())
+    }
+}
+
+/// A device record of a session; every field is "if available".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeviceRecord {
+    /// e.g. `Intel`, `iPhone14,2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_hardware: Option<String>,
+    /// e.g. `OS X`, `Windows`, `iOS`, `Android`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// e.g. `10.15.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// The Slack client (or browser) version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_client_version: Option<String>,
+    /// The client's IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+impl DeviceRecord {
+    /// A record with every field given.
+    pub fn new(
+        device_hardware: impl Into<String>,
+        os: impl Into<String>,
+        os_version: impl Into<String>,
+        slack_client_version: impl Into<String>,
+        ip: impl Into<String>,
+    ) -> Self {
+        DeviceRecord {
+            device_hardware: Some(device_hardware.into()),
+            os: Some(os.into()),
+            os_version: Some(os_version.into()),
+            slack_client_version: Some(slack_client_version.into()),
+            ip: Some(ip.into()),
+        }
+    }
+}
+
+/// The two halves `reset` distinguishes: `mobile_only` (phones and tablets) and `web_only`
+/// (browsers and the desktop app).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Phones and tablets.
+    Mobile,
+    /// Browsers and the desktop app.
+    Web,
+}
+
+impl Platform {
+    /// Judges a device by its OS: iOS, iPadOS and Android are mobile, everything else web.
+    /// Slack's answer carries no client kind, so this is the only evidence there is.
+    pub fn of(device: &DeviceRecord) -> Platform {
+        let os = device.os.as_deref().unwrap_or("").to_ascii_lowercase();
+        if ["ios", "ipados", "android"]
+            .iter()
+            .any(|m| os.starts_with(m))
+        {
+            Platform::Mobile
+        } else {
+            Platform::Web
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The nine methods: argument and answer types, and their [`Method`](crate::Method) declarations.
+//!
+//! Arguments are builders: required values in `new`, optional ones as setters. Decoding is
+//! tolerant (see [`crate::lenient`]); encoding is canonical.
+
+mod auth_test;
+mod invalidate;
+mod list;
+mod lookup_by_email;
+mod reset;
+mod settings;
+
+pub use auth_test::{AuthTest, AuthTestArgs, AuthTestResponse};
+pub use invalidate::{Invalidate, InvalidateArgs};
+pub use list::{ActiveSession, DeviceRecord, List, ListArgs, ListResponse, Platform};
+pub use lookup_by_email::{
+    LookupByEmail, LookupByEmailArgs, LookupByEmailResponse, User, UserProfile,
+};
+pub use reset::{Reset, ResetArgs, ResetBulk, ResetBulkArgs};
+pub use settings::{
+    ClearSettings, ClearSettingsArgs, GetSettings, GetSettingsArgs, GetSettingsResponse,
+    SessionSetting, SetSettings, SetSettingsArgs,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// The body of an answer that carries nothing but `ok` (`{"ok":true}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Declares a method marker type and its [`Method`](crate::Method) impl.
+macro_rules! method {
+    (
+        $(#[$doc:meta])*
+        $ty:ident = $name:literal {
+            scope: $scope:expr, tier: $tier:ident, admin: $admin:literal, writes: $writes:literal,
+            args: $args:ty, response: $resp:ty $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[doc = concat!("\n\nSlack method `", $name, "`.")]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $ty;
+
+        impl $crate::Method for $ty {
+            const NAME: &'static str = $name;
+            const SCOPE: Option<$crate::Scope> = $scope;
+            const TIER: $crate::Tier = $crate::Tier::$tier;
+            const ADMIN: bool = $admin;
+            const WRITES: bool = $writes;
+            type Args = $args;
+            type Response = $resp;
+        }
+    };
+}
+pub(crate) use method;
