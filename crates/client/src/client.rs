@@ -1,0 +1,907 @@
+//! The client: one call per method, retries, pacing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use slack_sessions_api::methods::{
+    AuthTest, AuthTestArgs, AuthTestResponse, ClearSettings, ClearSettingsArgs, Empty, GetSettings,
+    GetSettingsArgs, GetSettingsResponse, Invalidate, InvalidateArgs, List, ListArgs, ListResponse,
+    LookupByEmail, LookupByEmailArgs, LookupByEmailResponse, Reset, ResetArgs, ResetBulk,
+    ResetBulkArgs, SetSettings, SetSettingsArgs,
+};
+use slack_sessions_api::{ErrorCode, Method, MethodInfo, envelope, wire};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::builder::{BuildError, ClientBuilder, Encoding, auth_header};
+use crate::error::{
+    CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason,
+    RateLimited, SlackError, snippet,
+};
+use crate::pacing::{Pacer, Pacing};
+use crate::pagination::{Pages, Sessions};
+use crate::retry::{Decision, RetryPolicy};
+use crate::{Response, Token};
+
+/// The longest `Retry-After` taken from a server; longer values are capped to this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A typed, async client for the `admin.users.session.*` methods (and `auth.test`,
+/// `users.lookupByEmail`).
+///
+/// Cheap to clone; clones share the connection pool and the pacing state, so calls made from
+/// many tasks through clones of one client are paced together.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use slack_sessions_client::{Client, methods::ResetArgs};
+///
+/// let client = Client::from_env()?; // SLACK_TOKEN
+/// client.reset(ResetArgs::new("W0123ABC")).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: Url,
+    pub(crate) token: Token,
+    pub(crate) auth: HeaderValue,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) encoding: Encoding,
+    pub(crate) pacer: Arc<Pacer>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &inner.base.as_str())
+            .field("token", &inner.token)
+            .field("encoding", &inner.encoding)
+            .field("retry", &inner.retry)
+            .field("pacing", inner.pacer.pacing())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The envelope's `ok`, for a body whose envelope did not decode in full.
+#[derive(Deserialize)]
+struct OkOnly {
+    ok: bool,
+}
+
+impl Client {
+    /// A builder with the defaults (slack.com, no token yet).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client for slack.com with the default settings and `token`.
+    pub fn new(token: impl Into<Token>) -> Result<Client, BuildError> {
+        ClientBuilder::new().token(token).build()
+    }
+
+    /// A client with the token from `SLACK_TOKEN` (and the base URL from `SLACK_API_URL`, if
+    /// set); see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client, BuildError> {
+        ClientBuilder::from_env().build()
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Client { inner }
+    }
+
+    fn derive(&self, change: impl FnOnce(&mut Inner)) -> Client {
+        let old = &self.inner;
+        let mut inner = Inner {
+            http: old.http.clone(),
+            base: old.base.clone(),
+            token: old.token.clone(),
+            auth: old.auth.clone(),
+            retry: old.retry.clone(),
+            encoding: old.encoding,
+            pacer: Arc::clone(&old.pacer),
+        };
+        change(&mut inner);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same client with another token; it shares the connection pool and the pacing state
+    /// (each token has its own budgets).
+    pub fn with_token(&self, token: impl Into<Token>) -> Result<Client, BuildError> {
+        let token = token.into();
+        let auth = auth_header(&token)?;
+        Ok(self.derive(|inner| {
+            inner.token = token;
+            inner.auth = auth;
+        }))
+    }
+
+    /// The same client with another retry policy (for example [`RetryPolicy::never`] for one
+    /// interactive call); it shares the pacing state.
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
+        self.derive(|inner| inner.retry = policy)
+    }
+
+    /// The same client with another encoding.
+    pub fn with_encoding(&self, encoding: Encoding) -> Client {
+        self.derive(|inner| inner.encoding = encoding)
+    }
+
+    /// The Web API's base URL.
+    pub fn base_url(&self) -> &str {
+        self.inner.base.as_str()
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The pacing.
+    pub fn pacing(&self) -> &Pacing {
+        self.inner.pacer.pacing()
+    }
+
+    /// The encoding of request bodies.
+    pub fn encoding(&self) -> Encoding {
+        self.inner.encoding
+    }
+
+    /// The token (shown redacted by `Debug` and `Display`).
+    pub fn token(&self) -> &Token {
+        &self.inner.token
+    }
+
+    /// Calls any method of the catalogue with its typed arguments: the generic form of the
+    /// named calls below, with the same retries and pacing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::{GetSettings, GetSettingsArgs};
+    ///
+    /// let answer = client.call::<GetSettings>(GetSettingsArgs::new(["W0123ABC"])).await?;
+    /// println!("{:?}", answer.session_settings);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<M: Method>(&self, args: M::Args) -> Result<Response<M::Response>, Error> {
+        let info = MethodInfo::of::<M>();
+        let span = tracing::debug_span!("slack_call", method = M::NAME);
+        async move {
+            tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
+            let body = match self.inner.encoding {
+                Encoding::Form => form_body(&wire::to_form(&args)),
+                Encoding::Json => wire::to_json(&args),
+            };
+            self.execute::<M::Response>(&info, body).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        info: &MethodInfo,
+        body: Vec<u8>,
+    ) -> Result<Response<T>, Error> {
+        let inner = &self.inner;
+        let url = inner.base.join(info.name).map_err(|e| {
+            Error::NotSent(Box::new(NotSent {
+                call: CallInfo::new(info.name),
+                reason: NotSentReason::Build,
+                source: Some(Box::new(e)),
+            }))
+        })?;
+        let mut attempt = 0u32;
+        let mut earlier_ambiguous = false;
+        let mut first_sent: Option<Instant> = None;
+        loop {
+            attempt += 1;
+            let waited = inner
+                .pacer
+                .acquire(&inner.token, info.name, info.tier)
+                .await;
+            if !waited.is_zero() {
+                tracing::debug!(waited_ms = waited.as_millis() as u64, "paced");
+            }
+            let started = *first_sent.get_or_insert_with(Instant::now);
+            let sent_at = Instant::now();
+            let result = self.send_once::<T>(info, &url, &body).await;
+            let took_ms = sent_at.elapsed().as_millis() as u64;
+            let mut err = match result {
+                Ok(mut response) => {
+                    response.attempts = attempt;
+                    tracing::debug!(attempt, took_ms, "ok");
+                    return Ok(response);
+                }
+                Err(err) => err,
+            };
+            {
+                let call = err.call_mut();
+                call.attempts = attempt;
+                call.earlier_attempt_may_have_applied = earlier_ambiguous;
+            }
+            if let Error::RateLimited(limited) = &err {
+                let wait = limited
+                    .retry_after
+                    .unwrap_or(inner.retry.default_retry_after);
+                inner.pacer.pause(&inner.token, info.name, info.tier, wait);
+            }
+            let outcome = err.outcome();
+            let decision = inner.retry.decide(
+                info,
+                attempt,
+                &outcome,
+                started.elapsed(),
+                rand::random::<f64>(),
+            );
+            match decision {
+                Decision::RetryAfter(delay) => {
+                    tracing::info!(
+                        attempt,
+                        took_ms,
+                        retry_in_ms = delay.as_millis() as u64,
+                        error = %err,
+                        "retrying"
+                    );
+                    earlier_ambiguous |= err.this_attempt_may_have_applied();
+                    tokio::time::sleep(delay).await;
+                }
+                Decision::GiveUp(why) => {
+                    tracing::debug!(attempt, took_ms, ?why, error = %err, "giving up");
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        info: &MethodInfo,
+        url: &Url,
+        body: &[u8],
+    ) -> Result<Response<T>, Error> {
+        let inner = &self.inner;
+        let call = || CallInfo::new(info.name);
+        let request = inner
+            .http
+            .post(url.clone())
+            .header(AUTHORIZATION, inner.auth.clone())
+            .header(CONTENT_TYPE, inner.encoding.content_type())
+            .body(body.to_vec());
+        let answer = request
+            .send()
+            .await
+            .map_err(|e| transport_error(call(), e, None))?;
+        let status = answer.status();
+        let headers = answer.headers().clone();
+        let bytes = answer
+            .bytes()
+            .await
+            .map_err(|e| transport_error(call(), e, Some(status.as_u16())))?;
+        tracing::trace!(status = status.as_u16(), bytes = bytes.len(), "answer");
+        classify::<T>(call(), status, &headers, &bytes)
+    }
+
+    /// `admin.users.session.invalidate`: revokes one session of a user.
+    ///
+    /// Retried after an unknown outcome: revoking a revoked session changes nothing (the repeat
+    /// may answer `session_not_found`; see [`CallInfo::earlier_attempt_may_have_applied`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::InvalidateArgs;
+    ///
+    /// client.invalidate(InvalidateArgs::new(1112275520242_u64, "W0123ABC")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn invalidate(&self, args: InvalidateArgs) -> Result<Response<Empty>, Error> {
+        self.call::<Invalidate>(args).await
+    }
+
+    /// `admin.users.session.reset`: wipes every session of a user (or only the mobile, or only
+    /// the web ones).
+    ///
+    /// Retried after an unknown outcome: a second reset leaves the same state.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::ResetArgs;
+    ///
+    /// let answer = client.reset(ResetArgs::new("W0123ABC").mobile_only(true)).await?;
+    /// for warning in &answer.warnings {
+    ///     eprintln!("warning: {warning}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn reset(&self, args: ResetArgs) -> Result<Response<Empty>, Error> {
+        self.call::<Reset>(args).await
+    }
+
+    /// `admin.users.session.resetBulk`: queues a job wiping the sessions of up to 1,000 users.
+    /// `ok` means queued.
+    ///
+    /// Retried after an unknown outcome: a second job does what the first does.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::ResetBulkArgs;
+    ///
+    /// client.reset_bulk(ResetBulkArgs::new(["W0123ABC", "W0456DEF"]).web_only(true)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reset_bulk(&self, args: ResetBulkArgs) -> Result<Response<Empty>, Error> {
+        self.call::<ResetBulk>(args).await
+    }
+
+    /// `admin.users.session.list`: one page of active sessions. To walk every page, use
+    /// [`Client::list_sessions`] or [`Client::list_pages`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::ListArgs;
+    ///
+    /// let page = client.list(ListArgs::new().limit(100)).await?;
+    /// println!("{} sessions, next cursor {:?}", page.active_sessions.len(), page.next_cursor());
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, args: ListArgs) -> Result<Response<ListResponse>, Error> {
+        self.call::<List>(args).await
+    }
+
+    /// Every active session, page after page, as a [`Stream`](futures::Stream): follows
+    /// `next_cursor`, keeps its place across a 429 or a retried error, goes on after an empty
+    /// page that carries a cursor, and stops with [`Error::RepeatedCursor`] on a cursor seen
+    /// before.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::methods::ListArgs;
+    ///
+    /// let mut sessions = client.list_sessions(ListArgs::new().limit(1000));
+    /// while let Some(session) = sessions.try_next().await? {
+    ///     println!("{} {} {:?}", session.user_id, session.session_id, session.platform());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_sessions(&self, args: ListArgs) -> Sessions {
+        Sessions::new(self.list_pages(args))
+    }
+
+    /// Every page of `admin.users.session.list` as a [`Stream`](futures::Stream) of answers; see
+    /// [`Client::list_sessions`]. [`Pages::cursor`] tells where a walk that failed can resume.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::methods::ListArgs;
+    ///
+    /// let mut pages = client.list_pages(ListArgs::for_user("T0123", "W0123ABC"));
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} sessions", page.active_sessions.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_pages(&self, args: ListArgs) -> Pages {
+        Pages::new(self.clone(), args)
+    }
+
+    /// `admin.users.session.getSettings`: the session settings of up to 1,000 users.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::GetSettingsArgs;
+    ///
+    /// let answer = client.get_settings(GetSettingsArgs::new(["W0123ABC", "W0456DEF"])).await?;
+    /// for setting in &answer.session_settings {
+    ///     println!("{}: {:?} s", setting.user_id, setting.duration);
+    /// }
+    /// println!("without settings: {:?}", answer.no_settings_applied);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_settings(
+        &self,
+        args: GetSettingsArgs,
+    ) -> Result<Response<GetSettingsResponse>, Error> {
+        self.call::<GetSettings>(args).await
+    }
+
+    /// `admin.users.session.setSettings`: sets the session duration and/or quit-on-close of up
+    /// to 1,000 users.
+    ///
+    /// Retried after an unknown outcome: writing the same absolute values again changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::SetSettingsArgs;
+    ///
+    /// let args = SetSettingsArgs::new(["W0123ABC"]).duration(8 * 3600).desktop_app_browser_quit(true);
+    /// client.set_settings(args).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_settings(&self, args: SetSettingsArgs) -> Result<Response<Empty>, Error> {
+        self.call::<SetSettings>(args).await
+    }
+
+    /// `admin.users.session.clearSettings`: returns up to 1,000 users to the org's defaults.
+    ///
+    /// Retried after an unknown outcome: clearing twice leaves the same state.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::ClearSettingsArgs;
+    ///
+    /// client.clear_settings(ClearSettingsArgs::new(["W0123ABC"])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn clear_settings(&self, args: ClearSettingsArgs) -> Result<Response<Empty>, Error> {
+        self.call::<ClearSettings>(args).await
+    }
+
+    /// `auth.test`: who the token belongs to.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// let me = client.auth_test().await?;
+    /// println!("{} on {} (scopes {:?})", me.user_id, me.team_id, me.scopes);
+    /// # Ok(()) }
+    /// ```
+    pub async fn auth_test(&self) -> Result<Response<AuthTestResponse>, Error> {
+        self.call::<AuthTest>(AuthTestArgs::default()).await
+    }
+
+    /// `users.lookupByEmail`: a user by email address (needs `users:read.email`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::LookupByEmailArgs;
+    ///
+    /// let found = client.lookup_by_email(LookupByEmailArgs::new("ada@example.com")).await?;
+    /// println!("{}", found.user.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn lookup_by_email(
+        &self,
+        args: LookupByEmailArgs,
+    ) -> Result<Response<LookupByEmailResponse>, Error> {
+        self.call::<LookupByEmail>(args).await
+    }
+}
+
+/// Form-encodes `fields`.
+pub(crate) fn form_body(fields: &[(String, String)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+        .into_bytes()
+}
+
+/// Classifies a transport failure by the stage it happened at.
+fn transport_error(call: CallInfo, err: reqwest::Error, status: Option<u16>) -> Error {
+    let not_sent = if err.is_builder() {
+        Some(NotSentReason::Build)
+    } else if err.is_connect() && err.is_timeout() {
+        Some(NotSentReason::ConnectTimeout)
+    } else if err.is_connect() {
+        Some(NotSentReason::Connect)
+    } else {
+        None
+    };
+    if let Some(reason) = not_sent {
+        return Error::NotSent(Box::new(NotSent {
+            call,
+            reason,
+            source: Some(Box::new(err)),
+        }));
+    }
+    let reason = if err.is_timeout() {
+        NoAnswerReason::Timeout
+    } else {
+        NoAnswerReason::ConnectionLost
+    };
+    Error::NoAnswer(Box::new(NoAnswer {
+        call,
+        reason,
+        status,
+        body_snippet: None,
+        source: Some(Box::new(err)),
+    }))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// `Retry-After` as delay-seconds (integer, or decimal from lenient servers), capped at a day.
+pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    let value = value?.trim();
+    let seconds: f64 = value.parse().ok()?;
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(
+        seconds.min(MAX_RETRY_AFTER.as_secs_f64()),
+    ))
+}
+
+fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
+    value.map(|v| {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// Turns an HTTP answer into a response or the error of the stage that failed.
+pub(crate) fn classify<T: DeserializeOwned>(
+    call: CallInfo,
+    status: StatusCode,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<Response<T>, Error> {
+    let retry_after = parse_retry_after(header_str(headers, RETRY_AFTER.as_str()));
+    let code = status.as_u16();
+    let raw = || String::from_utf8_lossy(bytes).into_owned();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(Error::RateLimited(Box::new(RateLimited {
+            call,
+            retry_after,
+            status: code,
+            raw_body: raw(),
+        })));
+    }
+    if !status.is_success() {
+        return Err(Error::Http(Box::new(HttpError {
+            call,
+            status: code,
+            retry_after,
+            body_snippet: snippet(bytes),
+        })));
+    }
+    let no_answer = |reason| {
+        Err(Error::NoAnswer(Box::new(NoAnswer {
+            call: call.clone(),
+            reason,
+            status: Some(code),
+            body_snippet: Some(snippet(bytes)),
+            source: None,
+        })))
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return no_answer(NoAnswerReason::EmptyBody);
+    }
+    if let Err(e) = serde_json::from_slice::<IgnoredAny>(bytes) {
+        return no_answer(if e.is_eof() {
+            NoAnswerReason::TruncatedBody
+        } else {
+            NoAnswerReason::NotJson
+        });
+    }
+    let (envelope, body) = match envelope::decode::<T>(bytes) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            let ok = serde_json::from_slice::<OkOnly>(bytes).ok().map(|o| o.ok);
+            return Err(Error::Decode(Box::new(DecodeFailure {
+                call,
+                path: e.path,
+                message: e.message,
+                ok,
+                raw_body: raw(),
+            })));
+        }
+    };
+    let warnings = envelope.warnings();
+    for warning in &warnings {
+        tracing::warn!(method = call.method, %warning, "Slack returned a warning");
+    }
+    for message in envelope.messages() {
+        if message.starts_with("[WARN]") {
+            tracing::warn!(method = call.method, %message, "Slack returned a message");
+        }
+    }
+    if !envelope.ok {
+        let messages = envelope.messages().to_vec();
+        let Some(error) = envelope.error else {
+            return Err(Error::Decode(Box::new(DecodeFailure {
+                call,
+                path: "error".to_owned(),
+                message: "`ok` is false but there is no error code".to_owned(),
+                ok: Some(false),
+                raw_body: raw(),
+            })));
+        };
+        if error == ErrorCode::Ratelimited {
+            return Err(Error::RateLimited(Box::new(RateLimited {
+                call,
+                retry_after,
+                status: code,
+                raw_body: raw(),
+            })));
+        }
+        return Err(Error::Slack(Box::new(SlackError {
+            call,
+            code: error,
+            needed: envelope.needed,
+            provided: envelope.provided,
+            messages,
+            warnings,
+            status: code,
+            raw_body: raw(),
+        })));
+    }
+    let Some(body) = body else {
+        // `decode` returns a body whenever `ok` is true.
+        return Err(Error::Decode(Box::new(DecodeFailure {
+            call,
+            path: ".".to_owned(),
+            message: "no body".to_owned(),
+            ok: Some(true),
+            raw_body: raw(),
+        })));
+    };
+    Ok(Response {
+        body,
+        warnings,
+        metadata: envelope.response_metadata.unwrap_or_default(),
+        scopes: scope_list(header_str(headers, "x-oauth-scopes")),
+        accepted_scopes: scope_list(header_str(headers, "x-accepted-oauth-scopes")),
+        request_id: header_str(headers, "x-slack-req-id")
+            .or_else(|| header_str(headers, "x-request-id"))
+            .map(str::to_owned),
+        attempts: 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_sessions_api::WarningCode;
+    use slack_sessions_api::methods::{ListResponse, SetSettingsArgs};
+
+    fn answer<T: DeserializeOwned>(
+        status: u16,
+        headers: &[(&'static str, &'static str)],
+        body: &str,
+    ) -> Result<Response<T>, Error> {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        classify::<T>(
+            CallInfo::new("admin.users.session.list"),
+            StatusCode::from_u16(status).unwrap(),
+            &map,
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn success_keeps_warnings_metadata_and_headers() {
+        let r = answer::<ListResponse>(
+            200,
+            &[
+                ("x-oauth-scopes", "admin.users:read, admin.users:write"),
+                ("x-accepted-oauth-scopes", "admin.users:read"),
+                ("x-slack-req-id", "req-1"),
+            ],
+            r#"{"ok":true,"active_sessions":[],"warning":"superfluous_charset",
+                "response_metadata":{"next_cursor":"abc","warnings":["superfluous_charset"],
+                "messages":["[WARN] careful"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.warnings, vec![WarningCode::SuperfluousCharset]);
+        assert_eq!(r.next_cursor(), Some("abc"));
+        assert_eq!(r.messages(), ["[WARN] careful"]);
+        assert_eq!(
+            r.scopes.as_deref(),
+            Some(
+                &[
+                    "admin.users:read".to_owned(),
+                    "admin.users:write".to_owned()
+                ][..]
+            )
+        );
+        assert_eq!(r.accepted_scopes.as_ref().unwrap().len(), 1);
+        assert_eq!(r.request_id.as_deref(), Some("req-1"));
+        assert!(r.active_sessions.is_empty());
+    }
+
+    #[test]
+    fn ok_false_is_a_typed_slack_error() {
+        let err = answer::<Empty>(
+            200,
+            &[],
+            r#"{"ok":false,"error":"missing_scope","needed":"admin.users:write",
+                "provided":"admin.users:read","response_metadata":{"messages":["[ERROR] x"]}}"#,
+        )
+        .unwrap_err();
+        let Error::Slack(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.code, ErrorCode::MissingScope);
+        assert_eq!(e.needed.as_deref(), Some("admin.users:write"));
+        assert_eq!(e.provided.as_deref(), Some("admin.users:read"));
+        assert_eq!(e.messages, ["[ERROR] x"]);
+        assert!(e.raw_body.contains("missing_scope"));
+        assert!(!err.may_have_been_applied());
+        let err = answer::<Empty>(200, &[], r#"{"ok":false,"error":"brand_new"}"#).unwrap_err();
+        assert_eq!(err.code(), Some(&ErrorCode::Other("brand_new".into())));
+    }
+
+    #[test]
+    fn rate_limits_by_status_or_code() {
+        let err = answer::<Empty>(
+            429,
+            &[("retry-after", "7")],
+            r#"{"ok":false,"error":"ratelimited"}"#,
+        )
+        .unwrap_err();
+        assert!(err.is_rate_limited());
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+        // Even without a body.
+        let err = answer::<Empty>(429, &[], "").unwrap_err();
+        assert!(err.is_rate_limited());
+        assert_eq!(err.retry_after(), None);
+        // `ratelimited` at HTTP 200.
+        let err = answer::<Empty>(
+            200,
+            &[("retry-after", "2")],
+            r#"{"ok":false,"error":"ratelimited"}"#,
+        )
+        .unwrap_err();
+        assert!(err.is_rate_limited());
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+        assert!(!err.may_have_been_applied());
+    }
+
+    #[test]
+    fn unusable_bodies_may_have_been_applied() {
+        let cases = [
+            ("", NoAnswerReason::EmptyBody),
+            ("  \n", NoAnswerReason::EmptyBody),
+            ("<html>502 Bad Gateway</html>", NoAnswerReason::NotJson),
+            ("ok", NoAnswerReason::NotJson),
+            (r#"{"ok":true,"active_sess"#, NoAnswerReason::TruncatedBody),
+            (r#"{"ok":tr"#, NoAnswerReason::TruncatedBody),
+        ];
+        for (body, reason) in cases {
+            let err = answer::<Empty>(200, &[], body).unwrap_err();
+            let Error::NoAnswer(e) = &err else {
+                panic!("{body:?}: {err:?}")
+            };
+            assert_eq!(e.reason, reason, "{body:?}");
+            assert_eq!(e.status, Some(200));
+            assert!(err.may_have_been_applied());
+        }
+    }
+
+    #[test]
+    fn http_errors_keep_status_and_retry_after() {
+        let err = answer::<Empty>(503, &[("retry-after", "3")], "down").unwrap_err();
+        let Error::Http(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.status, 503);
+        assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
+        assert_eq!(e.body_snippet, "down");
+        assert!(err.may_have_been_applied());
+    }
+
+    #[test]
+    fn decode_errors_name_the_path() {
+        let err = answer::<ListResponse>(
+            200,
+            &[],
+            r#"{"ok":true,"active_sessions":[{"user_id":"W1","team_id":"T1","session_id":"x","created":{}}]}"#,
+        )
+        .unwrap_err();
+        let Error::Decode(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.path, "active_sessions[0].session_id");
+        assert_eq!(e.ok, Some(true));
+        assert!(err.may_have_been_applied());
+        // A broken envelope: `ok` is not even there.
+        let err = answer::<Empty>(200, &[], r#"{"okay":true}"#).unwrap_err();
+        let Error::Decode(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.ok, None);
+        let err = answer::<Empty>(200, &[], r#"{"ok":false}"#).unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{err:?}");
+        let err = answer::<Empty>(200, &[], r#"[1,2]"#).unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        assert_eq!(parse_retry_after(Some("30")), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(Some(" 1.5 ")),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_retry_after(Some("-1")), None);
+        assert_eq!(parse_retry_after(Some("soon")), None);
+        assert_eq!(parse_retry_after(Some("inf")), None);
+        assert_eq!(parse_retry_after(None), None);
+        assert_eq!(
+            parse_retry_after(Some("99999999999999999999")),
+            Some(MAX_RETRY_AFTER)
+        );
+    }
+
+    #[test]
+    fn form_encoding_follows_the_wire_rules() {
+        let args = SetSettingsArgs::new(["W1", "W2"])
+            .duration(28800)
+            .desktop_app_browser_quit(false);
+        let body = String::from_utf8(form_body(&wire::to_form(&args))).unwrap();
+        assert_eq!(
+            body,
+            "user_ids=W1%2CW2&duration=28800&desktop_app_browser_quit=false"
+        );
+        let args = ListArgs::new().cursor("dXNlcjpVMEc5V0ZYTlo=").limit(5);
+        let body = String::from_utf8(form_body(&wire::to_form(&args))).unwrap();
+        assert_eq!(body, "limit=5&cursor=dXNlcjpVMEc5V0ZYTlo%3D");
+        let args = ResetArgs::new("W1");
+        let body = String::from_utf8(form_body(&wire::to_form(&args))).unwrap();
+        assert_eq!(body, "user_id=W1");
+        assert_eq!(form_body(&wire::to_form(&AuthTestArgs::default())), b"");
+    }
+
+    #[test]
+    fn json_encoding_follows_the_wire_rules() {
+        let args = ResetBulkArgs::new(["W1", "W2"]).mobile_only(true);
+        let json: serde_json::Value = serde_json::from_slice(&wire::to_json(&args)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"user_ids": ["W1", "W2"], "mobile_only": true})
+        );
+        let args = InvalidateArgs::new(1112275520242_u64, "W1");
+        let json: serde_json::Value = serde_json::from_slice(&wire::to_json(&args)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"session_id": 1112275520242_u64, "user_id": "W1"})
+        );
+        assert_eq!(
+            Encoding::Json.content_type(),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(
+            Encoding::Form.content_type(),
+            "application/x-www-form-urlencoded"
+        );
+    }
+
+    #[test]
+    fn client_debug_hides_the_token() {
+        let client = Client::new("xoxp-1-2-topsecret").unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("topsecret"), "{shown}");
+        assert!(shown.contains("xoxp-…"), "{shown}");
+        let other = client.with_token("xoxp-9-othersecret").unwrap();
+        assert!(!format!("{other:?}").contains("othersecret"));
+        assert!(Arc::ptr_eq(&client.inner.pacer, &other.inner.pacer));
+        assert!(Arc::ptr_eq(
+            &client.inner.pacer,
+            &client.with_retry_policy(RetryPolicy::never()).inner.pacer
+        ));
+    }
+}
