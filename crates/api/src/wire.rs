@@ -121,10 +121,10 @@ pub fn decode_body(
     let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
     let mut charset = None;
     for param in parts {
-        if let Some((name, value)) = param.split_once('=') {
-            if name.trim().eq_ignore_ascii_case("charset") {
-                charset = Some(value.trim().trim_matches('"').to_ascii_lowercase());
-            }
+        if let Some((name, value)) = param.split_once('=')
+            && name.trim().eq_ignore_ascii_case("charset")
+        {
+            charset = Some(value.trim().trim_matches('"').to_ascii_lowercase());
         }
     }
     let cs = match charset.as_deref() {
@@ -174,13 +174,14 @@ pub fn decode_body(
 }
 
 fn check_name(name: &str) -> Result<(), WireError> {
-    if let Some(open) = name.find('[') {
-        if name.ends_with(']') && open > 0 {
-            return Err(WireError::new(
-                ErrorCode::InvalidArrayArg,
-                format!("argument {name:?} is a PHP-style array; pass a string"),
-            ));
-        }
+    if let Some(open) = name.find('[')
+        && name.ends_with(']')
+        && open > 0
+    {
+        return Err(WireError::new(
+            ErrorCode::InvalidArrayArg,
+            format!("argument {name:?} is a PHP-style array; pass a string"),
+        ));
     }
     let valid = !name.is_empty()
         && name.len() <= MAX_ARG_NAME

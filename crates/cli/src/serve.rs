@@ -1,0 +1,89 @@
+//! `slack-sessions serve`: the emulator.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use slack_sessions_emulator::{Emulator, RateLimits, Seed, demo};
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  slack-sessions serve --demo
+  slack-sessions serve --db :memory: --seed seed.json --rate-limits off
+  slack-sessions serve --addr 127.0.0.1:0 --rate-limits scale=60")]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    addr: SocketAddr,
+    /// SQLite database file, or :memory:.
+    #[arg(long, default_value = "slack-sessions.db")]
+    db: String,
+    /// Seed file (JSON) for a new database, and what /_emulator/reset restores.
+    #[arg(long, conflicts_with = "demo")]
+    seed: Option<PathBuf>,
+    /// Seed a realistic demo org and print an admin token and example calls.
+    #[arg(long)]
+    demo: bool,
+    /// Rate limits: slack (Slack's tiers), off, or scale=N (N times faster windows).
+    #[arg(long, default_value = "slack", value_parser = |s: &str| s.parse::<RateLimits>())]
+    rate_limits: RateLimits,
+    /// Delay before a queued resetBulk job runs, in milliseconds.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    bulk_delay_ms: u64,
+    /// Do not serve the /_emulator/ control plane.
+    #[arg(long)]
+    no_control: bool,
+}
+
+/// Runs the emulator until Ctrl-C.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let seed = match (&args.seed, args.demo) {
+        (Some(path), _) => Some(Seed::from_file(path)?),
+        (None, true) => Some(Seed::demo()),
+        (None, false) => None,
+    };
+    let mut builder = Emulator::builder()
+        .addr(args.addr)
+        .rate_limits(args.rate_limits)
+        .bulk_delay(Duration::from_millis(args.bulk_delay_ms))
+        .control(!args.no_control);
+    if args.db != ":memory:" {
+        builder = builder.db_path(&args.db);
+    }
+    if let Some(seed) = seed {
+        builder = builder.seed(seed);
+    }
+    let mut emulator = builder.start().await.context("cannot start the emulator")?;
+    let api = emulator.api_url();
+    println!("slack-sessions emulator listening on {api}");
+    if args.demo {
+        println!(
+            "demo org Acme Corp ({}); admin token: {}",
+            demo::ORG_ID,
+            demo::ADMIN_TOKEN
+        );
+        println!("try:");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' {api}auth.test",
+            demo::ADMIN_TOKEN
+        );
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' -d limit=5 {api}admin.users.session.list",
+            demo::ADMIN_TOKEN
+        );
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' -d user_id=W0DEMO0005 -d mobile_only=true {api}admin.users.session.reset",
+            demo::ADMIN_TOKEN
+        );
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("Ctrl-C: shutting down");
+            emulator.shutdown().await;
+        }
+        _ = emulator.wait() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! `slack-sessions serve` as a process: printed URL, and durability across `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+struct Server {
+    child: Child,
+    api: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slack-sessions"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "--rate-limits",
+            "off",
+            "--db",
+        ])
+        .arg(db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let api = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    // Keep reading stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, api }
+}
+
+async fn call(http: &reqwest::Client, s: &Server, method: &str, args: &[(&str, &str)]) -> Value {
+    http.post(format!("{}{method}", s.api))
+        .bearer_auth("xoxp-demo-admin")
+        .form(args)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn session_count(http: &reqwest::Client, s: &Server, user: &str) -> usize {
+    let r = call(
+        http,
+        s,
+        "admin.users.session.list",
+        &[("user_id", user), ("team_id", "E0DEMO0001")],
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    r["active_sessions"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn acknowledged_reset_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("emulator.db");
+    let http = reqwest::Client::new();
+
+    let server = serve(&db);
+    let total_before = session_count(&http, &server, "W0DEMO0007").await;
+    assert!(session_count(&http, &server, "W0DEMO0005").await > 0);
+    let r = call(
+        &http,
+        &server,
+        "admin.users.session.reset",
+        &[("user_id", "W0DEMO0005")],
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    drop(server); // SIGKILL, right after the acknowledgement
+
+    let server = serve(&db);
+    assert_eq!(
+        session_count(&http, &server, "W0DEMO0005").await,
+        0,
+        "the reset is in place"
+    );
+    assert_eq!(
+        session_count(&http, &server, "W0DEMO0007").await,
+        total_before,
+        "restarting with the same seed duplicated nothing"
+    );
+}

@@ -1,0 +1,81 @@
+//! A Slack error answer under construction.
+
+use http::StatusCode;
+use slack_sessions_api::ErrorCode;
+
+use crate::store::StoreError;
+
+/// An `ok:false` answer: the code, its details and its HTTP status (200 but for 429 and limits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The Slack error code.
+    pub code: ErrorCode,
+    /// HTTP status: Slack answers errors with 200, except rate limits (429).
+    pub http: StatusCode,
+    /// `response_metadata.messages`.
+    pub messages: Vec<String>,
+    /// `needed`, for `missing_scope`.
+    pub needed: Option<String>,
+    /// `provided`, for `missing_scope`.
+    pub provided: Option<String>,
+    /// `Retry-After` seconds, for 429.
+    pub retry_after: Option<u64>,
+}
+
+impl Failure {
+    /// An error answered with HTTP 200.
+    pub fn new(code: ErrorCode) -> Self {
+        Failure {
+            code,
+            http: StatusCode::OK,
+            messages: Vec::new(),
+            needed: None,
+            provided: None,
+            retry_after: None,
+        }
+    }
+
+    /// Adds an `[ERROR] …` line to `response_metadata.messages`.
+    pub fn message(mut self, detail: impl AsRef<str>) -> Self {
+        self.messages.push(format!("[ERROR] {}", detail.as_ref()));
+        self
+    }
+
+    /// `invalid_arguments` about one argument, as Slack words it.
+    pub fn invalid_arg(name: &str, detail: &str) -> Self {
+        Failure::new(ErrorCode::InvalidArguments)
+            .message(format!("{detail} [json-pointer:/{name}]"))
+    }
+
+    /// HTTP 429 `ratelimited` with `Retry-After`.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Failure {
+            http: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(retry_after.max(1)),
+            ..Failure::new(ErrorCode::Ratelimited)
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        // Nothing was acknowledged: the transaction did not commit.
+        tracing::error!(%err, "storage failed; answering internal_error");
+        Failure::new(ErrorCode::InternalError)
+    }
+}
+
+/// Checks a user-id list: 1 to 1,000 entries.
+pub fn check_user_count(ids: &[impl Sized], name: &str) -> Result<(), Failure> {
+    match ids.len() {
+        0 => Err(Failure::invalid_arg(
+            name,
+            "must contain at least 1 user id",
+        )),
+        n if n > 1000 => Err(Failure::invalid_arg(
+            name,
+            &format!("must contain at most 1000 user ids, got {n}"),
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,75 @@
+//! `resetBulk` jobs: queued durably by the call, run after the configured delay by a task, and
+//! resumed after a restart from the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use slack_sessions_api::Method;
+use slack_sessions_api::methods::ResetBulk;
+
+use crate::api::handlers::sessions_to_reset;
+use crate::clock::now_ms;
+use crate::store::{AuditEntry, Change, Job, Plan, Store, StoreError};
+
+/// Runs `job` when it is due, in the background.
+pub fn schedule(store: &Arc<Store>, job: Job) {
+    let store = Arc::clone(store);
+    tokio::spawn(async move {
+        let wait = job.due_ms.saturating_sub(now_ms());
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let mut backoff = Duration::from_millis(50);
+        // A job stays queued in the database until it has run; keep trying on storage errors.
+        while let Err(err) = run(&store, job.id) {
+            tracing::warn!(%err, job = job.id, "resetBulk job failed; retrying");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    });
+}
+
+/// Runs a job now: its users' sessions end and the job is finished, in one transaction.
+/// A job that is no longer queued (finished, or dropped by a reset) is left alone.
+pub fn run(store: &Store, id: u64) -> Result<(), StoreError> {
+    store.write(|state| {
+        let Some(job) = state.jobs.get(&id) else {
+            return Ok(Plan::nothing(()));
+        };
+        let Some(org_idx) = state.org_index(&job.org_id) else {
+            return Ok(Plan {
+                value: (),
+                changes: vec![Change::FinishJob(id)],
+                audit: None,
+            });
+        };
+        let org = &state.orgs[org_idx];
+        let ids = sessions_to_reset(org, &job.user_ids, job.mobile_only, job.web_only);
+        Ok(Plan {
+            value: (),
+            changes: vec![
+                Change::RemoveSessions {
+                    org: org_idx,
+                    ids: ids.clone(),
+                },
+                Change::FinishJob(id),
+            ],
+            audit: Some(AuditEntry::now(
+                &org.id,
+                "emulator",
+                &format!("{} (job {id})", ResetBulk::NAME),
+                job.user_ids.clone(),
+                ids,
+            )),
+        })
+    })
+}
+
+/// Schedules every job still queued in the store (after a restart).
+pub fn resume(store: &Arc<Store>) {
+    let pending: Vec<Job> = store.read().jobs.values().cloned().collect();
+    if !pending.is_empty() {
+        tracing::info!(count = pending.len(), "resuming queued resetBulk jobs");
+    }
+    for job in pending {
+        schedule(store, job);
+    }
+}

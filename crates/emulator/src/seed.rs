@@ -1,0 +1,508 @@
+//! The seed file: the emulator's state as JSON, the shape of `--seed FILE` and of
+//! `GET`/`PUT /_emulator/state`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use slack_sessions_api::methods::DeviceRecord;
+
+/// A whole emulator state: any number of orgs, each with its own teams, users, tokens and
+/// sessions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seed {
+    /// The orgs.
+    #[serde(default)]
+    pub orgs: Vec<OrgSeed>,
+}
+
+/// An Enterprise Grid org (`grid: true`, id `E…`) or a standalone workspace (`grid: false`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgSeed {
+    /// `E…` for a Grid org, `T…` for a standalone workspace.
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Enterprise Grid (the admin methods answer `feature_not_enabled` otherwise).
+    #[serde(default = "yes")]
+    pub grid: bool,
+    /// The org's workspaces.
+    #[serde(default)]
+    pub teams: Vec<TeamSeed>,
+    /// Its users, bots included.
+    #[serde(default)]
+    pub users: Vec<UserSeed>,
+    /// API tokens issued in the org.
+    #[serde(default)]
+    pub tokens: Vec<TokenSeed>,
+    /// Active sessions.
+    #[serde(default)]
+    pub sessions: Vec<SessionSeed>,
+    /// Per-user session settings.
+    #[serde(default)]
+    pub session_settings: Vec<SettingsSeed>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A workspace of an org.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamSeed {
+    /// `T…`.
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A user's role in the org.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The one primary owner: only they may reset or invalidate their own sessions.
+    PrimaryOwner,
+    /// An org owner.
+    Owner,
+    /// An org admin.
+    Admin,
+    /// Everyone else (`not_an_admin` on the admin methods).
+    #[default]
+    Member,
+}
+
+impl Role {
+    /// Owners and admins may call the admin methods.
+    pub fn is_admin(self) -> bool {
+        self != Role::Member
+    }
+}
+
+/// A user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserSeed {
+    /// `W…` or `U…`.
+    pub id: String,
+    /// Handle.
+    #[serde(default)]
+    pub name: String,
+    /// Email address, for `users.lookupByEmail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Role (default `member`).
+    #[serde(default)]
+    pub role: Role,
+    /// A bot user.
+    #[serde(default)]
+    pub is_bot: bool,
+    /// Deactivated: its tokens answer `account_inactive`.
+    #[serde(default)]
+    pub deleted: bool,
+    /// The workspaces the user belongs to.
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+/// The kind of token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenType {
+    /// `xoxp-…`: acts as a user; the only kind the admin methods accept.
+    User,
+    /// `xoxb-…`: `not_allowed_token_type` on the admin methods.
+    Bot,
+}
+
+/// Whether a token still works.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenState {
+    /// Works.
+    #[default]
+    Active,
+    /// `token_revoked`.
+    Revoked,
+    /// `token_expired`.
+    Expired,
+}
+
+/// An API token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenSeed {
+    /// The secret itself.
+    pub token: String,
+    /// The user it acts as (the bot user for a bot token).
+    pub user_id: String,
+    /// Default: `bot` for an `xoxb-` prefix, else `user`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<TokenType>,
+    /// Granted scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Default: `active`.
+    #[serde(default)]
+    pub state: TokenState,
+}
+
+impl std::fmt::Debug for TokenSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSeed")
+            .field("token", &"<redacted>")
+            .field("user_id", &self.user_id)
+            .field("kind", &self.kind())
+            .field("scopes", &self.scopes)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl TokenSeed {
+    /// The token's type, defaulted from its prefix.
+    pub fn kind(&self) -> TokenType {
+        self.kind.unwrap_or(if self.token.starts_with("xoxb-") {
+            TokenType::Bot
+        } else {
+            TokenType::User
+        })
+    }
+}
+
+/// The kind of client a session is on. `reset`'s `web_only` covers `web` and `desktop`,
+/// `mobile_only` covers `mobile`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    /// A browser.
+    #[default]
+    Web,
+    /// The desktop app.
+    Desktop,
+    /// A phone or tablet.
+    Mobile,
+}
+
+impl ClientKind {
+    /// Whether a reset with these flags wipes this kind (both or neither flag: every kind).
+    pub fn matches(self, mobile_only: bool, web_only: bool) -> bool {
+        match (mobile_only, web_only) {
+            (true, false) => self == ClientKind::Mobile,
+            (false, true) => self != ClientKind::Mobile,
+            _ => true,
+        }
+    }
+
+    /// The name used in seeds and on the control plane.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Web => "web",
+            ClientKind::Desktop => "desktop",
+            ClientKind::Mobile => "mobile",
+        }
+    }
+
+    /// Parses a name used in seeds and on the control plane.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "web" => Some(ClientKind::Web),
+            "desktop" => Some(ClientKind::Desktop),
+            "mobile" => Some(ClientKind::Mobile),
+            _ => None,
+        }
+    }
+}
+
+/// An active session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSeed {
+    /// A positive 64-bit id, unique in the emulator.
+    pub session_id: u64,
+    /// The user signed in.
+    pub user_id: String,
+    /// A team of the org, or the org's own id for an org-level sign-in.
+    pub team_id: String,
+    /// The client kind (default `web`).
+    #[serde(default)]
+    pub client: ClientKind,
+    /// The device when the session began.
+    #[serde(default)]
+    pub created: DeviceRecord,
+    /// The device as last seen, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent: Option<DeviceRecord>,
+}
+
+/// A user's session settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsSeed {
+    /// The user.
+    pub user_id: String,
+    /// Session duration in seconds.
+    #[serde(default)]
+    pub duration: Option<u64>,
+    /// End sessions when the desktop app or browser closes.
+    #[serde(default)]
+    pub desktop_app_browser_quit: Option<bool>,
+}
+
+/// Why a seed was refused, naming the entry at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeedError {
+    /// The file could not be read.
+    #[error("cannot read seed file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The JSON did not fit the seed's shape.
+    #[error("seed is not valid at `{path}`: {message}")]
+    Shape {
+        /// JSON path of the entry.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The seed is well-formed but inconsistent.
+    #[error("seed is not valid at `{path}`: {message}")]
+    Invalid {
+        /// The entry, e.g. `orgs[0].sessions[3]`.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+fn invalid(path: String, message: impl Into<String>) -> SeedError {
+    SeedError::Invalid {
+        path,
+        message: message.into(),
+    }
+}
+
+impl Seed {
+    /// Reads and validates a seed file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Seed, SeedError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| SeedError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Seed::from_json_bytes(&bytes)
+    }
+
+    /// Parses and validates a seed from JSON bytes.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<Seed, SeedError> {
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let seed: Seed = serde_path_to_error::deserialize(de).map_err(|e| SeedError::Shape {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        })?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// Parses and validates a seed from a JSON value.
+    pub fn from_json(value: serde_json::Value) -> Result<Seed, SeedError> {
+        let seed: Seed = serde_path_to_error::deserialize(value).map_err(|e| SeedError::Shape {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        })?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// The demo org of `serve --demo` (see [`crate::demo`]).
+    pub fn demo() -> Seed {
+        crate::demo::seed()
+    }
+
+    /// Checks the references and uniqueness rules; the error names the first entry at fault.
+    pub fn validate(&self) -> Result<(), SeedError> {
+        let mut org_ids = HashSet::new();
+        let mut team_ids = HashSet::new();
+        let mut user_ids = HashSet::new();
+        let mut tokens = HashSet::new();
+        let mut session_ids = HashSet::new();
+        for (o, org) in self.orgs.iter().enumerate() {
+            let at = format!("orgs[{o}]");
+            if org.id.is_empty() {
+                return Err(invalid(format!("{at}.id"), "an org needs an id"));
+            }
+            if !org_ids.insert(org.id.as_str()) || team_ids.contains(org.id.as_str()) {
+                return Err(invalid(
+                    format!("{at}.id"),
+                    format!("duplicate id {:?}", org.id),
+                ));
+            }
+            let mut org_teams = HashSet::from([org.id.as_str()]);
+            for (t, team) in org.teams.iter().enumerate() {
+                if team.id.is_empty()
+                    || !team_ids.insert(team.id.as_str())
+                    || org_ids.contains(team.id.as_str())
+                {
+                    return Err(invalid(
+                        format!("{at}.teams[{t}].id"),
+                        format!("missing or duplicate team id {:?}", team.id),
+                    ));
+                }
+                org_teams.insert(team.id.as_str());
+            }
+            let mut org_users = HashMap::new();
+            let mut primary_owner = None;
+            for (u, user) in org.users.iter().enumerate() {
+                let at = format!("{at}.users[{u}]");
+                if user.id.is_empty() || !user_ids.insert(user.id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.id"),
+                        format!("missing or duplicate user id {:?}", user.id),
+                    ));
+                }
+                for (t, team) in user.teams.iter().enumerate() {
+                    if !org_teams.contains(team.as_str()) {
+                        return Err(invalid(
+                            format!("{at}.teams[{t}]"),
+                            format!("unknown team {team:?} in org {:?}", org.id),
+                        ));
+                    }
+                }
+                if user.role == Role::PrimaryOwner
+                    && let Some(first) = primary_owner.replace(user.id.as_str())
+                {
+                    return Err(invalid(
+                        format!("{at}.role"),
+                        format!("org {:?} already has primary owner {first:?}", org.id),
+                    ));
+                }
+                org_users.insert(user.id.as_str(), user);
+            }
+            for (k, token) in org.tokens.iter().enumerate() {
+                let at = format!("{at}.tokens[{k}]");
+                if token.token.is_empty() || !tokens.insert(token.token.as_str()) {
+                    return Err(invalid(format!("{at}.token"), "missing or duplicate token"));
+                }
+                let Some(user) = org_users.get(token.user_id.as_str()) else {
+                    return Err(invalid(
+                        format!("{at}.user_id"),
+                        format!("unknown user {:?} in org {:?}", token.user_id, org.id),
+                    ));
+                };
+                if token.kind() == TokenType::Bot && !user.is_bot {
+                    return Err(invalid(
+                        format!("{at}.type"),
+                        format!("a bot token must belong to a bot user, not {:?}", user.id),
+                    ));
+                }
+            }
+            for (s, session) in org.sessions.iter().enumerate() {
+                let at = format!("{at}.sessions[{s}]");
+                if session.session_id == 0
+                    || session.session_id > i64::MAX as u64
+                    || !session_ids.insert(session.session_id)
+                {
+                    return Err(invalid(
+                        format!("{at}.session_id"),
+                        format!("zero, too large or duplicate id {}", session.session_id),
+                    ));
+                }
+                if !org_users.contains_key(session.user_id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.user_id"),
+                        format!("unknown user {:?} in org {:?}", session.user_id, org.id),
+                    ));
+                }
+                if !org_teams.contains(session.team_id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.team_id"),
+                        format!("unknown team {:?} in org {:?}", session.team_id, org.id),
+                    ));
+                }
+            }
+            let mut with_settings = HashSet::new();
+            for (s, settings) in org.session_settings.iter().enumerate() {
+                let at = format!("{at}.session_settings[{s}]");
+                if !org_users.contains_key(settings.user_id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.user_id"),
+                        format!("unknown user {:?} in org {:?}", settings.user_id, org.id),
+                    ));
+                }
+                if !with_settings.insert(settings.user_id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.user_id"),
+                        format!("duplicate settings for {:?}", settings.user_id),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        Seed::from_json_bytes(json.as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let seed = Seed::from_json_bytes(
+            br#"{"orgs":[{"id":"E1","users":[{"id":"W1"}],
+                 "tokens":[{"token":"xoxp-1","user_id":"W1"}]}]}"#,
+        )
+        .unwrap();
+        let org = &seed.orgs[0];
+        assert!(org.grid);
+        assert_eq!(org.users[0].role, Role::Member);
+        assert_eq!(org.tokens[0].kind(), TokenType::User);
+        assert_eq!(org.tokens[0].state, TokenState::Active);
+    }
+
+    #[test]
+    fn invalid_entries_are_named() {
+        assert!(
+            err(r#"{"orgs":[{"id":"E1","users":[{"id":"W1","role":"boss"}]}]}"#)
+                .contains("orgs[0].users[0].role")
+        );
+        assert!(
+            err(r#"{"orgs":[{"id":"E1","users":[{"id":"W1"},{"id":"W1"}]}]}"#)
+                .contains("orgs[0].users[1].id")
+        );
+        let e = err(r#"{"orgs":[{"id":"E1","users":[{"id":"W1"}],
+                "sessions":[{"session_id":5,"user_id":"W9","team_id":"E1"}]}]}"#);
+        assert!(e.contains("orgs[0].sessions[0].user_id"), "{e}");
+        let e = err(r#"{"orgs":[{"id":"E1","users":[{"id":"W1"}],
+                "sessions":[{"session_id":5,"user_id":"W1","team_id":"T404"}]}]}"#);
+        assert!(e.contains("orgs[0].sessions[0].team_id"), "{e}");
+        assert!(err(r#"{"orgs":[{"id":"E1"},{"id":"E1"}]}"#).contains("orgs[1].id"));
+    }
+
+    #[test]
+    fn token_debug_is_redacted() {
+        let t = TokenSeed {
+            token: "xoxp-secret-value".into(),
+            user_id: "W1".into(),
+            kind: None,
+            scopes: vec![],
+            state: TokenState::Active,
+        };
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+
+    #[test]
+    fn reset_flags() {
+        use ClientKind::*;
+        assert!(Mobile.matches(true, false) && !Web.matches(true, false));
+        assert!(Web.matches(false, true) && Desktop.matches(false, true));
+        assert!(!Mobile.matches(false, true));
+        assert!(Mobile.matches(true, true) && Web.matches(false, false));
+    }
+}

@@ -1,0 +1,184 @@
+//! The store: one module boundary around all state.
+//!
+//! Reads are served from an in-memory image ([`State`]); every change is a list of [`Change`]s
+//! committed to SQLite in one transaction and only then applied to the image, so an answer of
+//! `ok:true` is never given for a change that is not on disk. A PostgreSQL store would replace
+//! [`sqlite`] behind the same [`Store`] API.
+
+mod audit;
+mod sqlite;
+mod state;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use rusqlite::Connection;
+
+pub use audit::AuditEntry;
+pub use state::{Change, Job, Org, State, Token};
+
+use crate::seed::{Seed, SeedError};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A seed was refused.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+}
+
+/// What a write computes under the lock: changes to commit, an audit entry, a value to return.
+#[derive(Debug)]
+pub struct Plan<T> {
+    /// Returned to the caller once committed.
+    pub value: T,
+    /// Committed together, then applied.
+    pub changes: Vec<Change>,
+    /// Recorded in the same transaction.
+    pub audit: Option<AuditEntry>,
+}
+
+impl<T> Plan<T> {
+    /// A plan that changes nothing.
+    pub fn nothing(value: T) -> Self {
+        Plan {
+            value,
+            changes: Vec::new(),
+            audit: None,
+        }
+    }
+}
+
+/// The emulator's state, in memory and on disk.
+#[derive(Debug)]
+pub struct Store {
+    state: RwLock<State>,
+    db: Mutex<Connection>,
+    next_job: AtomicU64,
+}
+
+const SEED_KEY: &str = "seed";
+
+impl Store {
+    /// Opens the database at `path` (`None`: in memory).
+    ///
+    /// A new database is filled from `seed`. An existing one keeps its state, so that a restart
+    /// loses nothing and duplicates nothing; `seed` then only becomes what
+    /// [`reset`](Self::reset) restores.
+    pub fn open(path: Option<&Path>, seed: Option<&Seed>) -> Result<Store, StoreError> {
+        let mut conn = sqlite::open(path)?;
+        let state = match sqlite::load(&conn)? {
+            Some(state) => {
+                if seed.is_some() {
+                    tracing::info!(
+                        "database already holds state: keeping it (POST /_emulator/reset restores the seed)"
+                    );
+                }
+                state
+            }
+            None => {
+                let seed = seed.cloned().unwrap_or_default();
+                let tx = conn.transaction()?;
+                sqlite::replace_all(&tx, &seed)?;
+                sqlite::set_meta(
+                    &tx,
+                    SEED_KEY,
+                    &serde_json::to_string(&seed).expect("seed serializes"),
+                )?;
+                tx.commit()?;
+                State::from_seed(&seed)
+            }
+        };
+        if let Some(seed) = seed {
+            sqlite::set_meta(
+                &conn,
+                SEED_KEY,
+                &serde_json::to_string(seed).expect("seed serializes"),
+            )?;
+        }
+        let next_job = state.jobs.keys().next_back().map_or(1, |id| id + 1);
+        Ok(Store {
+            state: RwLock::new(state),
+            db: Mutex::new(conn),
+            next_job: AtomicU64::new(next_job),
+        })
+    }
+
+    /// A read view of the state. Do not hold it across an `.await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read()
+    }
+
+    /// Runs `plan` under the write lock, commits its changes, applies them, returns its value.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        plan: impl FnOnce(&State) -> Result<Plan<T>, E>,
+    ) -> Result<T, E> {
+        let mut state = self.state.write();
+        let plan = plan(&state)?;
+        if plan.changes.is_empty() && plan.audit.is_none() {
+            return Ok(plan.value);
+        }
+        {
+            let mut db = self.db.lock();
+            let tx = db.transaction().map_err(StoreError::from)?;
+            for change in &plan.changes {
+                sqlite::persist(&tx, &state, change).map_err(StoreError::from)?;
+            }
+            if let Some(entry) = &plan.audit {
+                sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
+            }
+            tx.commit().map_err(StoreError::from)?;
+        }
+        for change in plan.changes {
+            state.apply(change);
+        }
+        Ok(plan.value)
+    }
+
+    /// A fresh id for a `resetBulk` job.
+    pub fn next_job_id(&self) -> u64 {
+        self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Restores the seed the emulator was started with (pending jobs are dropped).
+    pub fn reset(&self) -> Result<(), StoreError> {
+        let seed = {
+            let db = self.db.lock();
+            match sqlite::meta(&db, SEED_KEY)? {
+                Some(json) => Seed::from_json_bytes(json.as_bytes())?,
+                None => Seed::default(),
+            }
+        };
+        self.replace(&seed)
+    }
+
+    /// Replaces the whole state with `seed` (the seed to reset to is unchanged).
+    pub fn replace(&self, seed: &Seed) -> Result<(), StoreError> {
+        seed.validate()?;
+        let mut state = self.state.write();
+        {
+            let mut db = self.db.lock();
+            let tx = db.transaction()?;
+            sqlite::replace_all(&tx, seed)?;
+            tx.commit()?;
+        }
+        *state = State::from_seed(seed);
+        Ok(())
+    }
+
+    /// The whole state in the seed's shape.
+    pub fn export(&self) -> Seed {
+        self.state.read().to_seed()
+    }
+
+    /// Audit entries after id `after`, oldest first, at most `limit`.
+    pub fn audit(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(sqlite::read_audit(&self.db.lock(), after, limit)?)
+    }
+}

@@ -1,0 +1,318 @@
+//! The durable half of the store: SQLite tables that mirror the seed's shape.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::audit::AuditEntry;
+use super::state::{Change, Job, State};
+use crate::seed::*;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orgs (
+    pos INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    grid INTEGER NOT NULL, teams TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, org_id TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id INTEGER PRIMARY KEY, org_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    team_id TEXT NOT NULL, client TEXT NOT NULL, created TEXT NOT NULL, recent TEXT);
+CREATE TABLE IF NOT EXISTS settings (
+    user_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, duration INTEGER, quit INTEGER);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY, org_id TEXT NOT NULL, user_ids TEXT NOT NULL,
+    mobile_only INTEGER NOT NULL, web_only INTEGER NOT NULL, due_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, org_id TEXT NOT NULL,
+    actor TEXT NOT NULL, method TEXT NOT NULL, users TEXT NOT NULL, sessions TEXT NOT NULL);
+";
+
+/// Opens (creating if needed) the database at `path`, or an in-memory one for `None`.
+///
+/// WAL with `synchronous=NORMAL`: a commit is in the WAL file before `ok` is answered, which
+/// survives the process being killed (`kill -9`); only an OS crash or power loss could lose the
+/// last commits.
+pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
+    let conn = match path {
+        Some(p) => Connection::open(p)?,
+        None => Connection::open_in_memory()?,
+    };
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("seed types serialize infallibly")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Reads a `meta` value.
+pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+/// Writes a `meta` value.
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Replaces the whole state with `seed` (pending jobs are dropped; the audit log is kept).
+pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "DELETE FROM orgs; DELETE FROM users; DELETE FROM tokens; DELETE FROM sessions;
+         DELETE FROM settings; DELETE FROM jobs;",
+    )?;
+    let mut org_stmt =
+        tx.prepare("INSERT INTO orgs (pos, id, name, grid, teams) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut user_stmt = tx.prepare("INSERT INTO users (id, org_id, body) VALUES (?1, ?2, ?3)")?;
+    let mut token_stmt =
+        tx.prepare("INSERT INTO tokens (token, org_id, body) VALUES (?1, ?2, ?3)")?;
+    for (pos, org) in seed.orgs.iter().enumerate() {
+        org_stmt.execute(params![
+            pos as i64,
+            org.id,
+            org.name,
+            org.grid,
+            json(&org.teams)
+        ])?;
+        for u in &org.users {
+            user_stmt.execute(params![u.id, org.id, json(u)])?;
+        }
+        for t in &org.tokens {
+            token_stmt.execute(params![t.token, org.id, json(t)])?;
+        }
+        for s in &org.sessions {
+            insert_session(tx, &org.id, s)?;
+        }
+        for s in &org.session_settings {
+            put_settings(tx, &org.id, s)?;
+        }
+    }
+    set_meta(tx, "initialized", "1")
+}
+
+fn insert_session(tx: &Transaction, org_id: &str, s: &SessionSeed) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sessions (session_id, org_id, user_id, team_id, client, created, recent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        s.session_id as i64,
+        org_id,
+        s.user_id,
+        s.team_id,
+        s.client.as_str(),
+        json(&s.created),
+        s.recent.as_ref().map(json),
+    ])?;
+    Ok(())
+}
+
+fn put_settings(tx: &Transaction, org_id: &str, s: &SettingsSeed) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO settings (user_id, org_id, duration, quit) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(user_id) DO UPDATE SET duration = excluded.duration, quit = excluded.quit",
+    )?
+    .execute(params![
+        s.user_id,
+        org_id,
+        s.duration.map(|d| d as i64),
+        s.desktop_app_browser_quit
+    ])?;
+    Ok(())
+}
+
+/// Writes one change (inside the caller's transaction).
+pub fn persist(tx: &Transaction, state: &State, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::RemoveSessions { ids, .. } => {
+            let mut stmt = tx.prepare_cached("DELETE FROM sessions WHERE session_id = ?1")?;
+            for id in ids {
+                stmt.execute([*id as i64])?;
+            }
+        }
+        Change::AddSession { org, session } => insert_session(tx, &state.orgs[*org].id, session)?,
+        Change::PutSettings { org, settings } => {
+            for s in settings {
+                put_settings(tx, &state.orgs[*org].id, s)?;
+            }
+        }
+        Change::DeleteSettings { users, .. } => {
+            let mut stmt = tx.prepare_cached("DELETE FROM settings WHERE user_id = ?1")?;
+            for u in users {
+                stmt.execute([u])?;
+            }
+        }
+        Change::AddJob(job) => {
+            tx.prepare_cached(
+                "INSERT INTO jobs (id, org_id, user_ids, mobile_only, web_only, due_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                job.id as i64,
+                job.org_id,
+                json(&job.user_ids),
+                job.mobile_only,
+                job.web_only,
+                job.due_ms as i64
+            ])?;
+        }
+        Change::FinishJob(id) => {
+            tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?
+                .execute([*id as i64])?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends an audit entry (inside the caller's transaction).
+pub fn insert_audit(tx: &Transaction, e: &AuditEntry) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit (at_ms, org_id, actor, method, users, sessions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        e.at_ms as i64,
+        e.org_id,
+        e.actor,
+        e.method,
+        json(&e.users),
+        json(&e.sessions)
+    ])?;
+    Ok(())
+}
+
+/// Audit entries with id above `after`, oldest first, at most `limit`.
+pub fn read_audit(conn: &Connection, after: u64, limit: u32) -> rusqlite::Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at_ms, org_id, actor, method, users, sessions FROM audit
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after as i64, limit], |r| {
+        Ok(AuditEntry {
+            id: r.get::<_, i64>(0)? as u64,
+            at_ms: r.get::<_, i64>(1)? as u64,
+            org_id: r.get(2)?,
+            actor: r.get(3)?,
+            method: r.get(4)?,
+            users: from_json(&r.get::<_, String>(5)?)?,
+            sessions: from_json(&r.get::<_, String>(6)?)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Loads the whole state, or `None` when the database has never been initialized.
+pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
+    if meta(conn, "initialized")?.is_none() {
+        return Ok(None);
+    }
+    let mut seed = Seed::default();
+    {
+        let mut stmt = conn.prepare("SELECT id, name, grid, teams FROM orgs ORDER BY pos")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OrgSeed {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                grid: r.get(2)?,
+                teams: from_json(&r.get::<_, String>(3)?)?,
+                users: vec![],
+                tokens: vec![],
+                sessions: vec![],
+                session_settings: vec![],
+            })
+        })?;
+        for org in rows {
+            seed.orgs.push(org?);
+        }
+    }
+    let pos = |seed: &Seed, id: &str| seed.orgs.iter().position(|o| o.id == id);
+    let mut stmt = conn.prepare("SELECT org_id, body FROM users ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(i) = pos(&seed, &r.get::<_, String>(0)?) {
+            seed.orgs[i].users.push(from_json(&r.get::<_, String>(1)?)?);
+        }
+    }
+    let mut stmt = conn.prepare("SELECT org_id, body FROM tokens ORDER BY token")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(i) = pos(&seed, &r.get::<_, String>(0)?) {
+            seed.orgs[i]
+                .tokens
+                .push(from_json(&r.get::<_, String>(1)?)?);
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT org_id, session_id, user_id, team_id, client, created, recent
+         FROM sessions ORDER BY session_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut last: Option<(String, usize)> = None;
+    while let Some(r) = rows.next()? {
+        let org_id: String = r.get(0)?;
+        let idx = match &last {
+            Some((id, idx)) if *id == org_id => Some(*idx),
+            _ => pos(&seed, &org_id),
+        };
+        let Some(idx) = idx else { continue };
+        last = Some((org_id, idx));
+        let client: String = r.get(4)?;
+        seed.orgs[idx].sessions.push(SessionSeed {
+            session_id: r.get::<_, i64>(1)? as u64,
+            user_id: r.get(2)?,
+            team_id: r.get(3)?,
+            client: ClientKind::parse(&client).unwrap_or_default(),
+            created: from_json(&r.get::<_, String>(5)?)?,
+            recent: r
+                .get::<_, Option<String>>(6)?
+                .map(|s| from_json(&s))
+                .transpose()?,
+        });
+    }
+    let mut stmt =
+        conn.prepare("SELECT org_id, user_id, duration, quit FROM settings ORDER BY user_id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(i) = pos(&seed, &r.get::<_, String>(0)?) {
+            seed.orgs[i].session_settings.push(SettingsSeed {
+                user_id: r.get(1)?,
+                duration: r.get::<_, Option<i64>>(2)?.map(|d| d as u64),
+                desktop_app_browser_quit: r.get(3)?,
+            });
+        }
+    }
+    let mut state = State::from_seed(&seed);
+    let mut stmt = conn.prepare(
+        "SELECT id, org_id, user_ids, mobile_only, web_only, due_ms FROM jobs ORDER BY id",
+    )?;
+    let jobs = stmt.query_map([], |r| {
+        Ok(Job {
+            id: r.get::<_, i64>(0)? as u64,
+            org_id: r.get(1)?,
+            user_ids: from_json(&r.get::<_, String>(2)?)?,
+            mobile_only: r.get(3)?,
+            web_only: r.get(4)?,
+            due_ms: r.get::<_, i64>(5)? as u64,
+        })
+    })?;
+    for job in jobs {
+        let job = job?;
+        state.jobs.insert(job.id, job);
+    }
+    Ok(Some(state))
+}

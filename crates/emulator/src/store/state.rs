@@ -1,0 +1,258 @@
+//! The in-memory image of the database: indexes built for the request path.
+//!
+//! Every read is served from here; every change is first committed to SQLite (see
+//! [`super::Store::write`]) and only then applied here, so this image never holds anything that
+//! is not durable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::seed::*;
+
+/// A pending `resetBulk` job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// Job id, rising.
+    pub id: u64,
+    /// The org's id.
+    pub org_id: String,
+    /// The users whose sessions go.
+    pub user_ids: Vec<String>,
+    /// `mobile_only`.
+    pub mobile_only: bool,
+    /// `web_only`.
+    pub web_only: bool,
+    /// When it runs, in ms since the Unix epoch.
+    pub due_ms: u64,
+}
+
+/// One org's state.
+#[derive(Debug, Default)]
+pub struct Org {
+    /// `E…` or, for a standalone workspace, `T…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Enterprise Grid.
+    pub grid: bool,
+    /// Workspaces, in seed order.
+    pub teams: Vec<TeamSeed>,
+    /// Users by id.
+    pub users: HashMap<String, UserSeed>,
+    /// Lower-cased email → user id.
+    pub emails: HashMap<String, String>,
+    /// Sessions by id: the keyset order of `list`.
+    pub sessions: BTreeMap<u64, SessionSeed>,
+    /// User id → that user's session ids.
+    pub by_user: HashMap<String, BTreeSet<u64>>,
+    /// User id → session settings.
+    pub settings: HashMap<String, SettingsSeed>,
+}
+
+impl Org {
+    /// Whether `id` names this org or one of its teams.
+    pub fn has_team(&self, id: &str) -> bool {
+        id == self.id || self.teams.iter().any(|t| t.id == id)
+    }
+
+    /// The session ids of `user_id` (empty for unknown users).
+    pub fn sessions_of(&self, user_id: &str) -> impl Iterator<Item = u64> + '_ {
+        self.by_user.get(user_id).into_iter().flatten().copied()
+    }
+
+    fn insert_session(&mut self, s: SessionSeed) {
+        self.by_user
+            .entry(s.user_id.clone())
+            .or_default()
+            .insert(s.session_id);
+        self.sessions.insert(s.session_id, s);
+    }
+
+    fn remove_session(&mut self, id: u64) {
+        if let Some(s) = self.sessions.remove(&id)
+            && let Some(set) = self.by_user.get_mut(&s.user_id)
+        {
+            set.remove(&id);
+            if set.is_empty() {
+                self.by_user.remove(&s.user_id);
+            }
+        }
+    }
+}
+
+/// A token and the org that issued it.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// Index into [`State::orgs`].
+    pub org: usize,
+    /// The token's record.
+    pub seed: TokenSeed,
+}
+
+/// The whole state.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Orgs, in seed order.
+    pub orgs: Vec<Org>,
+    /// Secret → token.
+    pub tokens: HashMap<String, Token>,
+    /// Pending `resetBulk` jobs by id.
+    pub jobs: BTreeMap<u64, Job>,
+}
+
+/// A change to the state, persisted before it is applied.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Sessions end.
+    RemoveSessions {
+        /// Org index.
+        org: usize,
+        /// Session ids.
+        ids: Vec<u64>,
+    },
+    /// A session begins.
+    AddSession {
+        /// Org index.
+        org: usize,
+        /// The session.
+        session: Box<SessionSeed>,
+    },
+    /// Settings are written (whole records).
+    PutSettings {
+        /// Org index.
+        org: usize,
+        /// New records.
+        settings: Vec<SettingsSeed>,
+    },
+    /// Settings are cleared.
+    DeleteSettings {
+        /// Org index.
+        org: usize,
+        /// User ids.
+        users: Vec<String>,
+    },
+    /// A `resetBulk` job is queued.
+    AddJob(Job),
+    /// A job is finished.
+    FinishJob(u64),
+}
+
+impl State {
+    /// Builds the indexes from a (validated) seed.
+    pub fn from_seed(seed: &Seed) -> State {
+        let mut state = State::default();
+        for (idx, o) in seed.orgs.iter().enumerate() {
+            let mut org = Org {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                grid: o.grid,
+                teams: o.teams.clone(),
+                ..Org::default()
+            };
+            for u in &o.users {
+                if let Some(email) = &u.email {
+                    org.emails.insert(email.to_ascii_lowercase(), u.id.clone());
+                }
+                org.users.insert(u.id.clone(), u.clone());
+            }
+            for s in &o.sessions {
+                org.insert_session(s.clone());
+            }
+            for s in &o.session_settings {
+                org.settings.insert(s.user_id.clone(), s.clone());
+            }
+            for t in &o.tokens {
+                state.tokens.insert(
+                    t.token.clone(),
+                    Token {
+                        org: idx,
+                        seed: t.clone(),
+                    },
+                );
+            }
+            state.orgs.push(org);
+        }
+        state
+    }
+
+    /// The state as a seed, every list in a stable order.
+    pub fn to_seed(&self) -> Seed {
+        let orgs = self
+            .orgs
+            .iter()
+            .enumerate()
+            .map(|(idx, o)| {
+                let mut users: Vec<_> = o.users.values().cloned().collect();
+                users.sort_by(|a, b| a.id.cmp(&b.id));
+                let mut tokens: Vec<_> = self
+                    .tokens
+                    .values()
+                    .filter(|t| t.org == idx)
+                    .map(|t| t.seed.clone())
+                    .collect();
+                tokens.sort_by(|a, b| a.token.cmp(&b.token));
+                let mut session_settings: Vec<_> = o.settings.values().cloned().collect();
+                session_settings.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+                OrgSeed {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    grid: o.grid,
+                    teams: o.teams.clone(),
+                    users,
+                    tokens,
+                    sessions: o.sessions.values().cloned().collect(),
+                    session_settings,
+                }
+            })
+            .collect();
+        Seed { orgs }
+    }
+
+    /// The org with id `id`.
+    pub fn org_index(&self, id: &str) -> Option<usize> {
+        self.orgs.iter().position(|o| o.id == id)
+    }
+
+    /// The highest session id anywhere.
+    pub fn max_session_id(&self) -> u64 {
+        self.orgs
+            .iter()
+            .filter_map(|o| o.sessions.keys().next_back())
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether a session id is taken in any org.
+    pub fn session_exists(&self, id: u64) -> bool {
+        self.orgs.iter().any(|o| o.sessions.contains_key(&id))
+    }
+
+    /// Applies a change that has been committed.
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::RemoveSessions { org, ids } => {
+                let org = &mut self.orgs[org];
+                for id in ids {
+                    org.remove_session(id);
+                }
+            }
+            Change::AddSession { org, session } => self.orgs[org].insert_session(*session),
+            Change::PutSettings { org, settings } => {
+                for s in settings {
+                    self.orgs[org].settings.insert(s.user_id.clone(), s);
+                }
+            }
+            Change::DeleteSettings { org, users } => {
+                for u in users {
+                    self.orgs[org].settings.remove(&u);
+                }
+            }
+            Change::AddJob(job) => {
+                self.jobs.insert(job.id, job);
+            }
+            Change::FinishJob(id) => {
+                self.jobs.remove(&id);
+            }
+        }
+    }
+}

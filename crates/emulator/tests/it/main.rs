@@ -1,0 +1,8 @@
+//! Integration tests: a real emulator on 127.0.0.1:0, spoken to over HTTP.
+
+mod bench;
+mod decoding;
+mod methods;
+mod pagination;
+mod security;
+mod storage;
