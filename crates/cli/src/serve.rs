@@ -35,6 +35,12 @@ pub struct ServeArgs {
     /// Do not serve the /_emulator/ control plane.
     #[arg(long)]
     no_control: bool,
+    /// Bearer token the /_emulator/ control plane demands (required on a non-loopback --addr).
+    #[arg(long, env = "SLACK_SESSIONS_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+    /// Seed of the random source behind fault probabilities.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
 }
 
 /// Runs the emulator until Ctrl-C.
@@ -48,7 +54,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .addr(args.addr)
         .rate_limits(args.rate_limits)
         .bulk_delay(Duration::from_millis(args.bulk_delay_ms))
-        .control(!args.no_control);
+        .control(!args.no_control)
+        .fault_seed(args.fault_seed);
+    if let Some(token) = args.control_token {
+        builder = builder.control_token(token);
+    }
     if args.db != ":memory:" {
         builder = builder.db_path(&args.db);
     }

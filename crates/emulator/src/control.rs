@@ -1,26 +1,155 @@
 //! The control plane under `/_emulator/`: steer and inspect the emulator from tests.
-//! Never reachable under `/api/`.
+//! Never reachable under `/api/`. With a control token, every route demands it as a bearer token.
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 use slack_sessions_api::methods::DeviceRecord;
+use subtle::ConstantTimeEq;
 
 use crate::App;
-use crate::seed::{ClientKind, SessionSeed};
+use crate::faults::FaultRule;
+use crate::journal::JournalFilter;
+use crate::seed::{ClientKind, Seed, SessionSeed};
 use crate::store::{AuditEntry, Change, Plan};
 
 /// The control routes, relative to `/_emulator`.
-pub fn router() -> Router<Arc<App>> {
-    Router::new()
+pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
+    let router = Router::new()
+        .route("/health", get(health))
         .route("/reset", post(reset))
+        .route("/state", get(export).put(import))
         .route("/sessions", post(login))
+        .route("/requests", get(requests).delete(clear_requests))
+        .route(
+            "/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/audit", get(audit))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such control route") });
+    if app.config.control_token.is_some() {
+        router.layer(middleware::from_fn_with_state(
+            Arc::clone(app),
+            require_token,
+        ))
+    } else {
+        router
+    }
+}
+
+async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = app.config.control_token.as_deref().unwrap_or("");
+    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        next.run(request).await
+    } else {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "not_authed",
+            "the control plane needs its bearer token",
+        )
+    }
+}
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    let state = app.store.read();
+    let users: usize = state.orgs.iter().map(|o| o.users.len()).sum();
+    let sessions: usize = state.orgs.iter().map(|o| o.sessions.len()).sum();
+    Json(json!({
+        "ok": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "orgs": state.orgs.len(),
+        "users": users,
+        "sessions": sessions,
+        "pending_jobs": state.jobs.len(),
+        "rate_limits": format!("{:?}", app.limits.mode()).to_lowercase(),
+    }))
+    .into_response()
+}
+
+async fn export(State(app): State<Arc<App>>) -> Response {
+    Json(app.store.export()).into_response()
+}
+
+async fn import(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let seed = match Seed::from_json_bytes(&body) {
+        Ok(seed) => seed,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_state", e.to_string()),
+    };
+    app.limits.clear();
+    match app.store.replace(&seed) {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            e.to_string(),
+        ),
+    }
+}
+
+async fn requests(State(app): State<Arc<App>>, Query(filter): Query<JournalFilter>) -> Response {
+    Json(json!({"ok": true, "requests": app.journal.list(&filter)})).into_response()
+}
+
+async fn clear_requests(State(app): State<Arc<App>>) -> Response {
+    app.journal.clear();
+    Json(json!({"ok": true})).into_response()
+}
+
+async fn list_faults(State(app): State<Arc<App>>) -> Response {
+    Json(json!({"ok": true, "faults": app.faults.list()})).into_response()
+}
+
+async fn add_fault(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let rule: FaultRule = match serde_json::from_slice(&body) {
+        Ok(rule) => rule,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_fault", e.to_string()),
+    };
+    match app.faults.add(rule) {
+        Ok(rule) => Json(json!({"ok": true, "fault": rule})).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_fault", e),
+    }
+}
+
+async fn clear_faults(State(app): State<Arc<App>>) -> Response {
+    app.faults.clear();
+    Json(json!({"ok": true})).into_response()
+}
+
+/// `?after=ID&limit=N` for the audit log.
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default = "audit_limit")]
+    limit: u32,
+}
+
+fn audit_limit() -> u32 {
+    10_000
+}
+
+async fn audit(State(app): State<Arc<App>>, Query(q): Query<AuditQuery>) -> Response {
+    match app.store.audit(q.after, q.limit.min(100_000)) {
+        Ok(entries) => Json(json!({"ok": true, "audit": entries})).into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            e.to_string(),
+        ),
+    }
 }
 
 fn error(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {

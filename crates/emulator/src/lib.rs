@@ -27,7 +27,10 @@ mod clock;
 mod control;
 mod cursor;
 pub mod demo;
+pub mod faults;
 mod jobs;
+pub mod journal;
+mod net;
 mod ratelimit;
 pub mod seed;
 pub mod store;
@@ -42,8 +45,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use tokio::sync::oneshot;
 
+pub use faults::{Effect, FaultRule, Faults};
+pub use journal::{Journal, JournalEntry, JournalFilter};
 pub use ratelimit::{Limiter, RateLimits};
 pub use seed::{Seed, SeedError};
+pub use store::AuditEntry;
 use store::{Store, StoreError};
 
 /// Largest request body accepted.
@@ -56,6 +62,8 @@ pub struct Config {
     pub bulk_delay: Duration,
     /// Whether `/_emulator/` is served.
     pub control: bool,
+    /// The bearer token `/_emulator/` demands, if any.
+    pub control_token: Option<String>,
 }
 
 /// Everything a request handler needs.
@@ -65,6 +73,10 @@ pub struct App {
     pub store: Arc<Store>,
     /// Rate-limit buckets.
     pub limits: Limiter,
+    /// Fault rules.
+    pub faults: Faults,
+    /// The request journal.
+    pub journal: Journal,
     /// Settings.
     pub config: Config,
 }
@@ -74,7 +86,7 @@ impl App {
     pub fn router(self: Arc<Self>) -> Router {
         let mut router = Router::new().route("/api/{method}", post(api::route).get(api::route));
         if self.config.control {
-            router = router.nest("/_emulator", control::router());
+            router = router.nest("/_emulator", control::router(&self));
         }
         router
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -89,6 +101,12 @@ pub enum StartError {
     /// The store could not be opened or seeded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The control plane would be reachable from other hosts without a token.
+    #[error(
+        "refusing to serve the control plane on non-loopback address {0} without a control token \
+         (give --control-token, or --no-control)"
+    )]
+    UnprotectedControl(SocketAddr),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -106,6 +124,8 @@ pub struct EmulatorBuilder {
     db: Option<PathBuf>,
     seed: Option<Seed>,
     rate_limits: RateLimits,
+    fault_seed: u64,
+    journal_capacity: usize,
     config: Config,
 }
 
@@ -116,9 +136,12 @@ impl Default for EmulatorBuilder {
             db: None,
             seed: None,
             rate_limits: RateLimits::Slack,
+            fault_seed: 0,
+            journal_capacity: 10_000,
             config: Config {
                 bulk_delay: Duration::from_millis(250),
                 control: true,
+                control_token: None,
             },
         }
     }
@@ -161,13 +184,39 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The bearer token the control plane demands (required on a non-loopback address).
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.config.control_token = Some(token.into());
+        self
+    }
+
+    /// Seed of the random source behind fault `probability` (default 0): same seed, same draws.
+    pub fn fault_seed(mut self, seed: u64) -> Self {
+        self.fault_seed = seed;
+        self
+    }
+
+    /// How many requests the journal keeps (default 10,000; the oldest go first).
+    pub fn journal_capacity(mut self, capacity: usize) -> Self {
+        self.journal_capacity = capacity;
+        self
+    }
+
     /// Opens the store, binds, and serves in the background on the current tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
+        if self.config.control
+            && self.config.control_token.is_none()
+            && !self.addr.ip().is_loopback()
+        {
+            return Err(StartError::UnprotectedControl(self.addr));
+        }
         let store = Arc::new(Store::open(self.db.as_deref(), self.seed.as_ref())?);
         jobs::resume(&store);
         let app = Arc::new(App {
             store,
             limits: Limiter::new(self.rate_limits),
+            faults: Faults::new(self.fault_seed),
+            journal: Journal::new(self.journal_capacity),
             config: self.config,
         });
         let listener = tokio::net::TcpListener::bind(self.addr)
@@ -181,9 +230,12 @@ impl EmulatorBuilder {
             source,
         })?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = Arc::clone(&app).router();
+        let service = Arc::clone(&app)
+            .router()
+            .into_make_service_with_connect_info::<net::ConnHandle>();
+        let listener = net::ResettableListener(listener);
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+            let serve = axum::serve(listener, service).with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
             if let Err(err) = serve.await {
@@ -234,15 +286,51 @@ impl Emulator {
         &self.app
     }
 
-    /// Restores the seed.
+    /// Restores the seed (`POST /_emulator/reset`).
     pub fn reset(&self) -> Result<(), StoreError> {
         self.app.limits.clear();
         self.app.store.reset()
     }
 
-    /// The whole state in the seed's shape.
+    /// The whole state in the seed's shape (`GET /_emulator/state`).
     pub fn export(&self) -> Seed {
         self.app.store.export()
+    }
+
+    /// Replaces the whole state (`PUT /_emulator/state`).
+    pub fn import(&self, seed: &Seed) -> Result<(), StoreError> {
+        self.app.limits.clear();
+        self.app.store.replace(seed)
+    }
+
+    /// Adds a fault rule after the existing ones (`POST /_emulator/faults`).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<FaultRule, String> {
+        self.app.faults.add(rule)
+    }
+
+    /// The fault rules with their remaining `times` (`GET /_emulator/faults`).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.app.faults.list()
+    }
+
+    /// Removes every fault rule (`DELETE /_emulator/faults`).
+    pub fn clear_faults(&self) {
+        self.app.faults.clear();
+    }
+
+    /// The request journal (`GET /_emulator/requests`).
+    pub fn requests(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        self.app.journal.list(filter)
+    }
+
+    /// Empties the request journal (`DELETE /_emulator/requests`).
+    pub fn clear_requests(&self) {
+        self.app.journal.clear();
+    }
+
+    /// Audit entries after id `after` (`GET /_emulator/audit`).
+    pub fn audit(&self, after: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        self.app.store.audit(after, u32::MAX)
     }
 
     /// Stops accepting connections, finishes in-flight requests, and waits for the server.

@@ -8,7 +8,9 @@ pub mod handlers;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, header};
 use serde_json::{Map, Value};
@@ -20,6 +22,9 @@ pub use failure::Failure;
 use handlers::Handler;
 
 use crate::App;
+use crate::faults::{Call, Effect, FaultRule};
+use crate::journal::JournalEntry;
+use crate::net::ConnHandle;
 
 /// An answer: HTTP status and JSON body, plus the scope headers.
 #[derive(Debug)]
@@ -100,6 +105,46 @@ fn dispatch(
     Err(Failure::new(ErrorCode::UnknownMethod))
 }
 
+/// A request, decoded but not yet answered.
+#[derive(Debug)]
+pub struct Request {
+    /// The method, if known.
+    pub method: Option<&'static MethodInfo>,
+    /// The decoded arguments, or the error the body earned.
+    pub raw: Result<wire::RawArgs, wire::WireError>,
+    /// The token, from wherever it came.
+    pub token: Option<String>,
+}
+
+impl Request {
+    /// Decodes a request (never fails: errors are kept for the answer).
+    pub fn decode(
+        http_method: &HttpMethod,
+        name: &str,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Self {
+        let method = MethodInfo::find(name);
+        let raw = if http_method == HttpMethod::GET {
+            wire::decode_body(None, query, b"")
+        } else {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            wire::decode_body(content_type, query, body)
+        };
+        // A JSON body's token must come in the Authorization header (contract §1.1).
+        let form_token = raw
+            .as_ref()
+            .ok()
+            .filter(|r| !r.json)
+            .and_then(|r| r.token.as_deref());
+        let token = auth::token(headers, form_token).map(str::to_owned);
+        Request { method, raw, token }
+    }
+}
+
 /// Answers one API call (everything but the transport).
 pub fn answer(
     app: &App,
@@ -109,22 +154,23 @@ pub fn answer(
     query: Option<&str>,
     body: &[u8],
 ) -> Answer {
-    let Some(method) = MethodInfo::find(name) else {
+    respond(
+        app,
+        name,
+        Request::decode(http_method, name, headers, query, body),
+    )
+}
+
+/// Answers a decoded request: authenticate, authorize, rate-limit, execute, encode.
+pub fn respond(app: &App, name: &str, request: Request) -> Answer {
+    let Some(method) = request.method else {
         return failure_answer(
             Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
             &[],
         );
     };
     let accepted = method.scope.map(|s| s.as_str());
-    let raw = if http_method == HttpMethod::GET {
-        wire::decode_body(None, query, b"")
-    } else {
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        wire::decode_body(content_type, query, body)
-    };
-    let raw = match raw {
+    let raw = match request.raw {
         Ok(raw) => raw,
         Err(e) => {
             let mut a = failure_answer(Failure::new(e.code).message(e.detail), &[]);
@@ -132,9 +178,7 @@ pub fn answer(
             return a;
         }
     };
-    // A JSON body's token must come in the Authorization header (contract §1.1).
-    let form_token = if raw.json { None } else { raw.token.as_deref() };
-    let token = auth::token(headers, form_token);
+    let token = request.token.as_deref();
     let (caller, scopes) = {
         let state = app.store.read();
         (
@@ -144,8 +188,8 @@ pub fn answer(
     };
     let result = caller.and_then(|caller| {
         if let Some(token) = token {
-            app.limits
-                .check(method, &app.store.read().orgs[caller.org].id, token)?;
+            let org_id = app.store.read().orgs[caller.org].id.clone();
+            app.limits.check(method, &org_id, token)?;
         }
         dispatch(app, method, &caller, raw.args, &raw.warnings)
     });
@@ -163,6 +207,18 @@ pub fn answer(
     answer.scopes = scopes;
     answer.accepted = accepted;
     answer
+}
+
+/// An answer for a fault that replaces the call's own.
+fn fault_answer(effect: &Effect, accepted: Option<&'static str>) -> Option<Answer> {
+    let failure = match effect {
+        Effect::Error(code) => Failure::new(ErrorCode::parse(code)),
+        Effect::RateLimited(secs) => Failure::rate_limited(*secs),
+        _ => return None,
+    };
+    let mut answer = failure_answer(failure, &[]);
+    answer.accepted = accepted;
+    Some(answer)
 }
 
 impl IntoResponse for Answer {
@@ -194,14 +250,115 @@ fn request_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-/// The axum handler of `/api/{method}`.
+/// The axum handler of `/api/{method}`: faults first, then the answer, then the journal.
+#[allow(clippy::too_many_arguments)]
 pub async fn route(
     State(app): State<Arc<App>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
     Path(name): Path<String>,
     http_method: HttpMethod,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    answer(&app, &http_method, &name, &headers, query.as_deref(), &body).into_response()
+    let started = Instant::now();
+    let at_ms = crate::clock::now_ms();
+    let request = Request::decode(&http_method, &name, &headers, query.as_deref(), &body);
+    let (org_id, user_id, teams) = identify(&app, request.token.as_deref());
+    let fault = app.faults.pick(&Call {
+        method: &name,
+        token: request.token.as_deref(),
+        teams: teams.iter().map(String::as_str).collect(),
+    });
+    if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
+        tokio::time::sleep(latency).await;
+    }
+    let args = request
+        .raw
+        .as_ref()
+        .map(|r| r.args.clone())
+        .unwrap_or_default();
+    let accepted = request.method.and_then(|m| m.scope).map(|s| s.as_str());
+    let effect = fault.as_ref().map(|f| &f.effect);
+    let (response, status, error) = match effect {
+        Some(Effect::HttpStatus(code)) => {
+            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let text = status.canonical_reason().unwrap_or("Server Error");
+            (
+                (status, [(header::CONTENT_TYPE, "text/plain")], text).into_response(),
+                status.as_u16(),
+                None,
+            )
+        }
+        Some(Effect::EmptyBody) => (
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            )
+                .into_response(),
+            200,
+            None,
+        ),
+        Some(Effect::NonJson) => (
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><body><h1>Slack is temporarily unavailable</h1></body></html>",
+            )
+                .into_response(),
+            200,
+            None,
+        ),
+        Some(Effect::ResetConnection) => {
+            conn.reset();
+            (StatusCode::OK.into_response(), 0, None)
+        }
+        Some(e @ (Effect::Error(_) | Effect::RateLimited(_))) => {
+            let answer = fault_answer(e, accepted).expect("error effects have answers");
+            let (status, error) = (answer.http.as_u16(), answer.error.clone());
+            (answer.into_response(), status, error)
+        }
+        Some(Effect::TruncatedJson) => {
+            let mut answer = respond(&app, &name, request);
+            let keep = answer.body.len() / 2;
+            answer.body.truncate(keep);
+            let (status, error) = (answer.http.as_u16(), answer.error.clone());
+            (answer.into_response(), status, error)
+        }
+        None | Some(Effect::LatencyMs(_)) => {
+            let answer = respond(&app, &name, request);
+            let (status, error) = (answer.http.as_u16(), answer.error.clone());
+            (answer.into_response(), status, error)
+        }
+    };
+    app.journal.record(JournalEntry {
+        id: 0,
+        at_ms,
+        method: name,
+        org_id,
+        user_id,
+        args,
+        status,
+        error: error.map(|e| e.as_str().to_owned()),
+        fault: fault.map(|f| {
+            serde_json::to_value(&f.effect)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        }),
+        duration_us: started.elapsed().as_micros() as u64,
+    });
+    response
+}
+
+/// The org, user and team ids of a token, for fault matching and the journal.
+fn identify(app: &App, token: Option<&str>) -> (Option<String>, Option<String>, Vec<String>) {
+    let state = app.store.read();
+    let Some(t) = token.and_then(|t| state.tokens.get(t)) else {
+        return (None, None, Vec::new());
+    };
+    let org = &state.orgs[t.org];
+    let teams = std::iter::once(org.id.clone())
+        .chain(org.teams.iter().map(|t| t.id.clone()))
+        .collect();
+    (Some(org.id.clone()), Some(t.seed.user_id.clone()), teams)
 }

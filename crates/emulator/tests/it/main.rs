@@ -6,3 +6,4 @@ mod methods;
 mod pagination;
 mod security;
 mod storage;
+mod testbench;
