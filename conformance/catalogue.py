@@ -127,6 +127,9 @@ def not_offered(sdk, method, case):
             "user_not_found": "its invalidate takes no user_id",
             "tenant_isolation": None,
         }
+        if method == "reset" and case == "invalid_arguments":
+            return ("the SDK refuses a missing user_id before sending (ValueError) and types the "
+                    "flags as bool; reset has no other argument with a documented invalid value")
         if method == "invalidate" and case in ("current_form", "user_not_found"):
             return reason[case]
         if case in ("not_authed", "async_client"):

@@ -9,7 +9,7 @@ export default async function* cells(source) {
       sdk: 'node',
       method: m[1],
       case: m[2],
-      test: `${event.data.file ?? ''} ${event.data.name}`.trim(),
+      test: event.data.name,
       outcome: event.type === 'test:pass' && !event.data.skip && !event.data.todo ? 'pass' : 'fail',
       detail: '',
     };

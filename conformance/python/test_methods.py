@@ -207,7 +207,7 @@ def test_feature_not_enabled(sdk, method):
 def bad_args(sdk, method):
     return {
         "invalidate": dict(session_id="not-a-number", team_id=T_A1),
-        "reset": dict(user_id=None) if sdk == "slack_sdk" else dict(user_id=""),
+        "reset": dict(user_id=None),
         "resetBulk": dict(user_ids=[]),
         "list": dict(limit="many"),
         "getSettings": dict(user_ids=[]),
