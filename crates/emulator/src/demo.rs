@@ -13,6 +13,8 @@ pub const ADMIN_TOKEN: &str = "xoxp-demo-admin";
 pub const PRIMARY_OWNER_TOKEN: &str = "xoxp-demo-primary-owner";
 /// An admin with `admin.users:read` only.
 pub const READ_ONLY_TOKEN: &str = "xoxp-demo-read-only";
+/// An admin whose token has no scopes: `missing_scope` everywhere.
+pub const NO_SCOPES_TOKEN: &str = "xoxp-demo-no-scopes";
 /// A member with admin scopes: `not_an_admin`.
 pub const MEMBER_TOKEN: &str = "xoxp-demo-member";
 /// A bot token: `not_allowed_token_type`.
@@ -287,6 +289,7 @@ pub fn seed() -> Seed {
                 TokenState::Active,
             ),
             token(MEMBER_TOKEN, "W0DEMO0005", &ALL_SCOPES, TokenState::Active),
+            token(NO_SCOPES_TOKEN, "W0DEMO0003", &[], TokenState::Active),
             token(BOT_TOKEN, BOT_ID, &ALL_SCOPES, TokenState::Active),
             token(
                 REVOKED_TOKEN,

@@ -41,7 +41,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use tokio::sync::oneshot;
 
@@ -64,6 +63,10 @@ pub struct Config {
     pub control: bool,
     /// The bearer token `/_emulator/` demands, if any.
     pub control_token: Option<String>,
+    /// How long a client may take to send a request's headers (then the connection closes).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body (then `request_timeout`, HTTP 408).
+    pub body_timeout: Duration,
 }
 
 /// Everything a request handler needs.
@@ -88,9 +91,7 @@ impl App {
         if self.config.control {
             router = router.nest("/_emulator", control::router(&self));
         }
-        router
-            .layer(DefaultBodyLimit::max(MAX_BODY))
-            .with_state(self)
+        router.with_state(self)
     }
 }
 
@@ -142,6 +143,8 @@ impl Default for EmulatorBuilder {
                 bulk_delay: Duration::from_millis(250),
                 control: true,
                 control_token: None,
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(10),
             },
         }
     }
@@ -190,6 +193,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long clients may take to send headers and bodies (default 10 s each).
+    pub fn client_timeouts(mut self, headers: Duration, body: Duration) -> Self {
+        self.config.header_timeout = headers;
+        self.config.body_timeout = body;
+        self
+    }
+
     /// Seed of the random source behind fault `probability` (default 0): same seed, same draws.
     pub fn fault_seed(mut self, seed: u64) -> Self {
         self.fault_seed = seed;
@@ -230,18 +240,15 @@ impl EmulatorBuilder {
             source,
         })?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = Arc::clone(&app)
-            .router()
-            .into_make_service_with_connect_info::<net::ConnHandle>();
-        let listener = net::ResettableListener(listener);
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, service).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(err) = serve.await {
-                tracing::error!(%err, "server failed");
-            }
-        });
+        let router = Arc::clone(&app).router();
+        let header_timeout = app.config.header_timeout;
+        let task = tokio::spawn(net::serve(
+            listener,
+            router,
+            header_timeout,
+            stopped,
+            Duration::from_secs(5),
+        ));
         Ok(Emulator {
             addr,
             app,

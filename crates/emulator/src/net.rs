@@ -1,45 +1,27 @@
-//! The listener: plain TCP, except that a handler can make its connection end with a reset
-//! (RST), the `reset_connection` fault.
+//! The HTTP server loop: HTTP/1.1 over TCP with the limits a shared test server needs (a
+//! header-read timeout against clients that trickle), graceful shutdown, and connections that a
+//! handler can end with a TCP reset (the `reset_connection` fault).
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A TCP listener whose connections can be reset by their handler.
-#[derive(Debug)]
-pub struct ResettableListener(pub TcpListener);
-
-impl Listener for ResettableListener {
-    type Io = Conn;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Conn, Self::Addr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
-        let _ = stream.set_nodelay(true);
-        (
-            Conn {
-                stream,
-                reset: Arc::default(),
-            },
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
+use tokio::sync::oneshot;
+use tower::ServiceExt;
 
 /// An accepted connection.
 #[derive(Debug)]
-pub struct Conn {
+struct Conn {
     stream: TcpStream,
     reset: Arc<AtomicBool>,
 }
@@ -86,7 +68,8 @@ impl AsyncWrite for Conn {
     }
 }
 
-/// What a handler knows of its connection: the switch that resets it.
+/// What a handler knows of its connection (as `ConnectInfo<ConnHandle>`): the switch that
+/// resets it.
 #[derive(Clone, Debug)]
 pub struct ConnHandle(Arc<AtomicBool>);
 
@@ -97,8 +80,53 @@ impl ConnHandle {
     }
 }
 
-impl Connected<IncomingStream<'_, ResettableListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, ResettableListener>) -> Self {
-        ConnHandle(Arc::clone(&stream.io().reset))
+/// Serves `router` on `listener` until `stop` fires, then lets in-flight requests finish (for at
+/// most `grace`).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    mut stop: oneshot::Receiver<()>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let reset = Arc::new(AtomicBool::new(false));
+        let handle = ConnHandle(Arc::clone(&reset));
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(handle.clone()));
+            router.clone().oneshot(request)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(Conn { stream, reset }), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::trace!(%err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("connections still open after the grace period; closing them");
     }
 }

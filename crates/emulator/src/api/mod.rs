@@ -7,7 +7,7 @@ pub mod handlers;
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -259,10 +259,14 @@ pub async fn route(
     http_method: HttpMethod,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let started = Instant::now();
     let at_ms = crate::clock::now_ms();
+    let body = match read_body(&app, &headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer.into_response(),
+    };
     let request = Request::decode(&http_method, &name, &headers, query.as_deref(), &body);
     let (org_id, user_id, teams) = identify(&app, request.token.as_deref());
     let fault = app.faults.pick(&Call {
@@ -331,6 +335,7 @@ pub async fn route(
             (answer.into_response(), status, error)
         }
     };
+    tracing::debug!(method = %name, status, error = ?error, fault = ?fault.as_ref().map(|f| &f.effect), "api call");
     app.journal.record(JournalEntry {
         id: 0,
         at_ms,
@@ -348,6 +353,46 @@ pub async fn route(
         duration_us: started.elapsed().as_micros() as u64,
     });
     response
+}
+
+/// Reads the body, at most [`MAX_BODY`](crate::MAX_BODY) bytes within the body timeout.
+async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Answer> {
+    let too_large = || {
+        let mut a = failure_answer(
+            Failure::new(ErrorCode::Other("request_too_large".into())).message(format!(
+                "the request body exceeds {} bytes",
+                crate::MAX_BODY
+            )),
+            &[],
+        );
+        a.http = StatusCode::PAYLOAD_TOO_LARGE;
+        a
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(
+        app.config.body_timeout,
+        axum::body::to_bytes(body, crate::MAX_BODY),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => {
+            let mut a = failure_answer(
+                Failure::new(ErrorCode::RequestTimeout)
+                    .message("the request body did not arrive in time"),
+                &[],
+            );
+            a.http = StatusCode::REQUEST_TIMEOUT;
+            Err(a)
+        }
+    }
 }
 
 /// The org, user and team ids of a token, for fault matching and the journal.

@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
-pub use state::{Change, Job, Org, State, Token};
+pub use state::{Change, Job, Org, State, Token, TokenIndex};
 
 use crate::seed::{Seed, SeedError};
 

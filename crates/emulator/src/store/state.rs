@@ -6,6 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 use crate::seed::*;
 
 /// A pending `resetBulk` job.
@@ -79,6 +82,52 @@ impl Org {
     }
 }
 
+/// Tokens by the SHA-256 digest of their secret.
+///
+/// A lookup hashes the presented secret and compares the candidate's secret in constant time, so
+/// neither the map nor the comparison leaks how much of a guessed token was right. `Debug` shows
+/// only the count.
+#[derive(Default)]
+pub struct TokenIndex(HashMap<[u8; 32], Token>);
+
+impl TokenIndex {
+    fn digest(secret: &str) -> [u8; 32] {
+        Sha256::digest(secret.as_bytes()).into()
+    }
+
+    /// The token with this secret.
+    pub fn get(&self, secret: &str) -> Option<&Token> {
+        let token = self.0.get(&Self::digest(secret))?;
+        bool::from(token.seed.token.as_bytes().ct_eq(secret.as_bytes())).then_some(token)
+    }
+
+    /// Adds a token.
+    pub fn insert(&mut self, token: Token) {
+        self.0.insert(Self::digest(&token.seed.token), token);
+    }
+
+    /// Every token.
+    pub fn values(&self) -> impl Iterator<Item = &Token> {
+        self.0.values()
+    }
+
+    /// How many tokens there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for TokenIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenIndex({} tokens)", self.0.len())
+    }
+}
+
 /// A token and the org that issued it.
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -93,8 +142,8 @@ pub struct Token {
 pub struct State {
     /// Orgs, in seed order.
     pub orgs: Vec<Org>,
-    /// Secret → token.
-    pub tokens: HashMap<String, Token>,
+    /// The tokens.
+    pub tokens: TokenIndex,
     /// Pending `resetBulk` jobs by id.
     pub jobs: BTreeMap<u64, Job>,
 }
@@ -161,13 +210,10 @@ impl State {
                 org.settings.insert(s.user_id.clone(), s.clone());
             }
             for t in &o.tokens {
-                state.tokens.insert(
-                    t.token.clone(),
-                    Token {
-                        org: idx,
-                        seed: t.clone(),
-                    },
-                );
+                state.tokens.insert(Token {
+                    org: idx,
+                    seed: t.clone(),
+                });
             }
             state.orgs.push(org);
         }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod decoding;
+mod hardening;
 mod methods;
 mod pagination;
 mod security;
