@@ -240,6 +240,11 @@ fn parse_form(body: &[u8], cs: &Charset, out: &mut RawArgs) -> Result<(), WireEr
 }
 
 fn parse_json(body: &[u8], out: &mut RawArgs) -> Result<(), WireError> {
+    // slack_sdk sends `application/json` with an empty body for a call without arguments, and
+    // Slack answers it: no body means no arguments.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WireError::new(ErrorCode::InvalidJson, format!("invalid JSON: {e}")))?;
     let Value::Object(map) = value else {
@@ -405,6 +410,10 @@ mod tests {
         );
         assert_eq!(code(Some("application/json"), b"{"), ErrorCode::InvalidJson);
         assert_eq!(
+            code(Some("application/json"), b"null"),
+            ErrorCode::JsonNotObject
+        );
+        assert_eq!(
             code(Some("application/json"), b"[1]"),
             ErrorCode::JsonNotObject
         );
@@ -420,6 +429,14 @@ mod tests {
             code(Some("application/x-www-form-urlencoded"), b"a=%ff"),
             ErrorCode::InvalidFormData
         );
+    }
+
+    #[test]
+    fn empty_json_body_means_no_arguments() {
+        let raw = decode_body(Some("application/json;charset=utf-8"), None, b"").unwrap();
+        assert!(raw.args.is_empty() && raw.json);
+        let raw = decode_body(Some("application/json"), Some("limit=3"), b" \n").unwrap();
+        assert_eq!(raw.args["limit"], "3");
     }
 
     #[test]
