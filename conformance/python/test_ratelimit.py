@@ -3,6 +3,7 @@
 token. Each SDK has its own token there, so the suites never share a budget.
 Every loop is bounded in calls and time."""
 
+import os
 import time
 
 import pytest
@@ -15,6 +16,7 @@ RL_TOKEN = "xoxp-conf-a-rl-python"
 RL_TOKEN_APIMATIC = "xoxp-conf-a-rl-apimatic"
 MAX_CALLS = 5000
 MAX_SECONDS = 60
+TIER2_BUDGET = 20 * int(os.environ.get("CONF_RL_SCALE", "10"))
 
 
 def exhaust(call):
@@ -109,10 +111,10 @@ def test_budgets_are_independent():
     assert drv.call(RL_TOKEN, "getSettings", user_ids=["W0ATARGET"])["ok"] is True
     # Another workspace (org B's token), same method: fine.
     assert drv.call(B_ADMIN, "list", limit=1)["ok"] is True
-    # The exhausted budget itself is still exhausted.
-    with pytest.raises(SdkError) as ei:
-        sdk_list_call(client)()
-    assert ei.value.status == 429
+    # The exhausted budget itself is still (nearly) exhausted: a fresh one would allow
+    # 20*N calls, while only a few tokens can have refilled meanwhile.
+    n, _ = exhaust(sdk_list_call(client))
+    assert n < TIER2_BUDGET // 2, f"{n} calls passed: the budget looks reset"
 
 
 @pytest.mark.no_reset
@@ -144,20 +146,15 @@ def test_apimatic_retry_config_recovers():
     # The SDK's documented retry settings: retry POST on 429 (urllib3 honours Retry-After).
     retrying = ApimaticDriver(EMU_RL_URL, max_retries=5, retry_methods=["POST"], backoff_factor=0.1)
     ctl = retrying.client(RL_TOKEN_APIMATIC).admin_users_session
-    plain = ApimaticDriver(EMU_RL_URL).client(RL_TOKEN_APIMATIC).admin_users_session
-    from slackwebapi.exceptions.api_exception import ApiException
-
-    # Exhaust with the plain client first, so the next call is certainly over budget.
+    # Call in a tight loop: the budget runs out, and every call must still succeed.
+    # Stop once a call took >= 0.9 s: the SDK met a 429 and waited out Retry-After (>= 1 s).
     start = time.monotonic()
-    while True:
-        try:
-            plain.admin_users_session_reset(RL_TOKEN_APIMATIC, "W0ANOSESS")
-        except ApiException as e:
-            assert e.response_code == 429
-            break
-        assert time.monotonic() - start < MAX_SECONDS
-    t0 = time.monotonic()
-    r = ctl.admin_users_session_reset(RL_TOKEN_APIMATIC, "W0ANOSESS")
-    waited = time.monotonic() - t0
-    assert r.status_code == 200 and '"ok":true' in r.text.replace(" ", ""), r.text
-    assert waited >= 0.9, f"recovered after {waited:.2f}s: Retry-After not honoured?"
+    for n in range(1, MAX_CALLS + 1):
+        t0 = time.monotonic()
+        r = ctl.admin_users_session_reset(RL_TOKEN_APIMATIC, "W0ANOSESS")
+        waited = time.monotonic() - t0
+        assert r.status_code == 200 and '"ok":true' in r.text.replace(" ", ""), (n, r.status_code, r.text)
+        if waited >= 0.9:
+            return
+        assert time.monotonic() - start < MAX_SECONDS, f"{n} calls, none waited for Retry-After"
+    raise AssertionError(f"{MAX_CALLS} calls, none waited for Retry-After")

@@ -73,15 +73,34 @@ impl Pacing {
         }
     }
 
-    /// Matches an emulator started with `--rate-limits scale=N`: every budget multiplied by
-    /// `n` and the window divided by `n`.
+    /// Matches an emulator started with `--rate-limits scale=N` (`RateLimits::Scale(N)`): the
+    /// same budget per window, with windows of 60/N seconds, so N times Slack's rate and the
+    /// same bursts.
     pub fn scaled(n: f64) -> Self {
         let n = if n.is_finite() && n > 0.0 { n } else { 1.0 };
         Pacing {
-            budget_scale: n,
             window: Duration::from_secs(60).div_f64(n),
             ..Self::slack()
         }
+    }
+
+    /// Sets [`Self::budget_scale`]: every tier's budget per window multiplied by `scale` (for a
+    /// server whose budgets differ from Slack's documented ones).
+    pub fn budget_scale(mut self, scale: f64) -> Self {
+        self.budget_scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Sets [`Self::window`].
+    pub fn window(mut self, window: Duration) -> Self {
+        if !window.is_zero() {
+            self.window = window;
+        }
+        self
     }
 
     /// Sets [`Self::headroom`] (clamped to `0..=0.9`).
@@ -238,9 +257,15 @@ mod tests {
         assert_eq!(p.burst(Tier::Tier2), 18);
         assert_eq!(p.burst(Tier::Tier1), 1);
         let p = Pacing::scaled(10.0).headroom(0.0);
-        assert_eq!(p.burst(Tier::Tier2), 200);
+        assert_eq!(p.burst(Tier::Tier2), 20);
         assert_eq!(p.window, S(6));
-        assert_eq!(p.interval(Tier::Tier2), MS(30));
+        assert_eq!(p.interval(Tier::Tier2), MS(300));
+        let p = Pacing::slack()
+            .headroom(0.0)
+            .budget_scale(2.0)
+            .window(S(30));
+        assert_eq!(p.burst(Tier::Tier4), 200);
+        assert_eq!(p.interval(Tier::Tier4), MS(150));
         // Nonsense scales fall back to Slack's.
         assert_eq!(Pacing::scaled(0.0).window, S(60));
         assert_eq!(Pacing::scaled(f64::NAN).budget_scale, 1.0);

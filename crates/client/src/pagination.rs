@@ -22,11 +22,12 @@ use crate::error::{CallInfo, RepeatedCursor};
 use crate::{Client, Error, Response};
 
 type PageFuture = BoxFuture<'static, Result<Response<ListResponse>, Error>>;
+type Fetch = Box<dyn FnMut(ListArgs) -> PageFuture + Send>;
 
 /// The pages of a `list` walk; made by [`Client::list_pages`].
 #[must_use = "streams do nothing unless polled"]
 pub struct Pages {
-    client: Client,
+    fetch: Fetch,
     args: ListArgs,
     seen: HashSet<String>,
     pages: u64,
@@ -46,9 +47,19 @@ impl std::fmt::Debug for Pages {
 
 impl Pages {
     pub(crate) fn new(client: Client, args: ListArgs) -> Self {
+        Self::with_fetch(
+            Box::new(move |args| {
+                let client = client.clone();
+                Box::pin(async move { client.call::<List>(args).await })
+            }),
+            args,
+        )
+    }
+
+    fn with_fetch(fetch: Fetch, args: ListArgs) -> Self {
         let seen = args.cursor.iter().cloned().collect();
         Pages {
-            client,
+            fetch,
             args,
             seen,
             pages: 0,
@@ -82,11 +93,10 @@ impl Stream for Pages {
         if this.done {
             return Poll::Ready(None);
         }
-        let fut = this.in_flight.get_or_insert_with(|| {
-            let client = this.client.clone();
-            let args = this.args.clone();
-            Box::pin(async move { client.call::<List>(args).await })
-        });
+        let fut = match &mut this.in_flight {
+            Some(fut) => fut,
+            None => this.in_flight.insert((this.fetch)(this.args.clone())),
+        };
         let result = ready!(fut.as_mut().poll(cx));
         this.in_flight = None;
         let page = match result {
@@ -167,5 +177,140 @@ impl Stream for Sessions {
                 None => return Poll::Ready(None),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use futures::{StreamExt, TryStreamExt};
+    use slack_sessions_api::methods::DeviceRecord;
+    use slack_sessions_api::{ErrorCode, ResponseMetadata, SessionId};
+
+    use super::*;
+    use crate::SlackError;
+
+    fn session(id: u64) -> ActiveSession {
+        ActiveSession::new(
+            "W1".into(),
+            "T1".into(),
+            SessionId(id),
+            DeviceRecord::default(),
+            None,
+        )
+    }
+
+    fn page(ids: &[u64], next: Option<&str>) -> Result<Response<ListResponse>, Error> {
+        let mut metadata = ResponseMetadata::default();
+        metadata.next_cursor = next.map(str::to_owned);
+        Ok(Response {
+            body: ListResponse::new(ids.iter().copied().map(session).collect()),
+            warnings: vec![],
+            metadata,
+            scopes: None,
+            accepted_scopes: None,
+            request_id: None,
+            attempts: 1,
+        })
+    }
+
+    fn failure() -> Result<Response<ListResponse>, Error> {
+        Err(Error::Slack(Box::new(SlackError {
+            call: CallInfo::new(List::NAME),
+            code: ErrorCode::InternalError,
+            needed: None,
+            provided: None,
+            messages: vec![],
+            warnings: vec![],
+            status: 200,
+            raw_body: String::new(),
+        })))
+    }
+
+    /// A walk over scripted answers; records the cursor each fetch was asked for.
+    fn scripted(
+        start: ListArgs,
+        answers: Vec<Result<Response<ListResponse>, Error>>,
+    ) -> (Pages, Arc<Mutex<Vec<Option<String>>>>) {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let mut answers = answers.into_iter();
+        let log = Arc::clone(&asked);
+        let fetch: Fetch = Box::new(move |args: ListArgs| {
+            log.lock().unwrap().push(args.cursor.clone());
+            let answer = answers.next().expect("no more scripted answers");
+            Box::pin(async move { answer })
+        });
+        (Pages::with_fetch(fetch, start), asked)
+    }
+
+    #[tokio::test]
+    async fn follows_cursors_past_empty_pages_to_the_end() {
+        let (pages, asked) = scripted(
+            ListArgs::new(),
+            vec![
+                page(&[1, 2], Some("a")),
+                page(&[], Some("b")),
+                page(&[3], Some("")),
+            ],
+        );
+        let sessions: Vec<_> = Sessions::new(pages).try_collect().await.unwrap();
+        let ids: Vec<u64> = sessions.iter().map(|s| s.session_id.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [None, Some("a".to_owned()), Some("b".to_owned())]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_absent_cursor_ends_the_walk() {
+        let (mut pages, _) = scripted(ListArgs::new().limit(2), vec![page(&[1], None)]);
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.is_none());
+        assert!(pages.is_done());
+        assert_eq!(pages.cursor(), None);
+        assert_eq!(pages.pages_fetched(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_ends_the_walk_with_an_error() {
+        let (mut pages, _) = scripted(
+            ListArgs::new(),
+            vec![
+                page(&[1], Some("a")),
+                page(&[2], Some("b")),
+                page(&[1], Some("a")),
+            ],
+        );
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.unwrap().is_ok());
+        let err = pages.next().await.unwrap().unwrap_err();
+        let Error::RepeatedCursor(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(e.cursor, "a");
+        assert_eq!(e.page, 3);
+        assert!(err.to_string().contains("came back a second time"), "{err}");
+        assert!(pages.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_starting_cursor_counts_as_seen() {
+        let (mut pages, _) = scripted(ListArgs::new().cursor("x"), vec![page(&[1], Some("x"))]);
+        assert!(matches!(
+            pages.next().await.unwrap(),
+            Err(Error::RepeatedCursor(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_the_walk_and_names_where_to_resume() {
+        let (mut pages, _) = scripted(ListArgs::new(), vec![page(&[1], Some("a")), failure()]);
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.unwrap().is_err());
+        assert!(pages.next().await.is_none());
+        assert_eq!(pages.cursor(), Some("a"));
+        assert_eq!(pages.pages_fetched(), 1);
     }
 }
