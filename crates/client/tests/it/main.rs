@@ -3,6 +3,7 @@
 
 mod common;
 mod errors;
+mod faults;
 mod methods;
 mod pacing;
 mod pagination;

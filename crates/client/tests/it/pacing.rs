@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use slack_sessions_client::methods::ResetArgs;
 use slack_sessions_client::{Error, Pacing, RetryPolicy};
-use slack_sessions_emulator::{RateLimits, demo};
+use slack_sessions_emulator::{JournalFilter, RateLimits, demo};
 
 use crate::common::{builder, demo_members, emulator};
 
@@ -34,6 +34,17 @@ async fn a_thousand_concurrent_resets_are_paced_not_rate_limited() {
         let response = result.unwrap().expect("no error reaches the caller");
         retried += response.attempts - 1;
     }
+    // What the server saw agrees.
+    let on_the_wire = emu
+        .requests(&JournalFilter {
+            status: Some(429),
+            ..JournalFilter::default()
+        })
+        .len();
+    assert_eq!(
+        on_the_wire as u32, retried,
+        "429s answered vs calls retried"
+    );
     // Pacing, not retries, spread the calls: 1,000 calls at 18 per 0.1 s take about 5.5 s.
     assert!(
         retried <= 10,

@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt};
 use slack_sessions_client::api::ErrorCode;
 use slack_sessions_client::methods::ListArgs;
 use slack_sessions_client::{Client, Pacing, RetryPolicy};
-use slack_sessions_emulator::RateLimits;
+use slack_sessions_emulator::{Effect, FaultRule, JournalFilter, RateLimits};
 
 use crate::common::{BIG_ADMIN_TOKEN, big_seed, builder, emulator_with};
 
@@ -50,6 +50,48 @@ async fn a_walk_of_10000_sessions_keeps_its_place_across_rate_limits() {
         "a 429 met the walk mid-way ({rate_limited_pages} pages retried)"
     );
     assert_eq!(pages.cursor(), None);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_walk_of_10000_sessions_survives_an_injected_429_mid_way() {
+    let emu = emulator_with(big_seed(SESSIONS), RateLimits::Off).await;
+    let client = builder(&emu, BIG_ADMIN_TOKEN).build().unwrap();
+    let mut sessions = client.list_sessions(ListArgs::new().limit(500));
+    let mut ids = Vec::new();
+    // Five pages in, the next `list` call is rate limited.
+    while ids.len() < 2_500 {
+        let session = sessions.try_next().await.unwrap().expect("more sessions");
+        ids.push(session.session_id.0);
+    }
+    emu.add_fault(
+        FaultRule::new(Effect::RateLimited(1))
+            .method("admin.users.session.list")
+            .times(1),
+    )
+    .unwrap();
+    while let Some(session) = sessions.try_next().await.expect("the walk succeeds") {
+        ids.push(session.session_id.0);
+    }
+    assert_each_once(&ids);
+    assert_eq!(sessions.pages_fetched(), 20);
+    // The server saw the 429'd page asked for again, with the same cursor.
+    let calls = emu.requests(&JournalFilter {
+        method: Some("admin.users.session.list".into()),
+        ..JournalFilter::default()
+    });
+    assert_eq!(calls.len(), 21);
+    let limited: Vec<_> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.status == 429)
+        .collect();
+    assert_eq!(limited.len(), 1);
+    let (at, call) = limited[0];
+    assert_eq!(at, 5, "the sixth call was rate limited");
+    assert!(call.args.contains_key("cursor"));
+    assert_eq!(calls[at + 1].args.get("cursor"), call.args.get("cursor"));
+    assert_eq!(calls[at + 1].status, 200);
     emu.shutdown().await;
 }
 
