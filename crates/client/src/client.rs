@@ -891,6 +891,20 @@ mod tests {
     }
 
     #[test]
+    fn types_cross_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>(_: &T) {}
+        send_sync::<Client>();
+        send_sync::<Error>();
+        send_sync::<Response<ListResponse>>();
+        send_sync::<crate::BuildError>();
+        let client = Client::new("xoxp-1").unwrap();
+        send(&client.reset(ResetArgs::new("W1")));
+        send(&client.list_pages(ListArgs::new()));
+        send(&client.list_sessions(ListArgs::new()));
+    }
+
+    #[test]
     fn client_debug_hides_the_token() {
         let client = Client::new("xoxp-1-2-topsecret").unwrap();
         let shown = format!("{client:?}");

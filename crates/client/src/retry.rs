@@ -14,8 +14,10 @@
 //!
 //! Backoff: `base · 2^(attempt−1)`, capped at `max_backoff`, with "equal jitter" (half fixed,
 //! half random). Every retry also respects [`RetryPolicy::max_attempts`] (5) and the total time
-//! budget [`RetryPolicy::total_budget`] (2 minutes, counted from the first attempt's send; waiting
-//! for the pacer before the first attempt does not count).
+//! budget [`RetryPolicy::total_budget`] (2 minutes, counted from the first attempt's send): a
+//! retry whose delay would end past the budget is not made. The budget bounds the retry delays;
+//! it does not bound waiting for the pacer, which only spreads calls over Slack's budget (a
+//! retried call takes the next free slot of its method, behind calls already waiting).
 //!
 //! # Which writes are retried
 //!
@@ -148,13 +150,18 @@ pub fn code_may_have_applied(code: &ErrorCode) -> bool {
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = never retry).
     pub max_attempts: u32,
-    /// No retry starts later than this after the first attempt was sent.
+    /// No retry is scheduled to start later than this after the first attempt was sent
+    /// (waits for the pacer come on top; see the [module docs](self)).
     pub total_budget: Duration,
     /// The first backoff delay (before jitter).
     pub base_backoff: Duration,
     /// The longest backoff delay (before jitter).
     pub max_backoff: Duration,
     /// Wait for `Retry-After` and retry on 429; false returns the 429 at once.
+    ///
+    /// The `Retry-After` still pauses the method in the pacer, so with pacing on, the next call
+    /// of that method waits for the pause instead of meeting another 429. Turn pacing off too
+    /// ([`Pacing::off`](crate::Pacing::off)) for calls that must never wait.
     pub wait_on_rate_limit: bool,
     /// The wait when a 429 carries no usable `Retry-After`.
     pub default_retry_after: Duration,
