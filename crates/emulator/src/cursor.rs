@@ -25,6 +25,18 @@ pub fn decode(cursor: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The fuzz target `cursor_decoder` checks the same property at depth.
+        #[test]
+        fn any_string_decodes_or_is_refused(s in ".{0,64}", id in any::<u64>()) {
+            if let Some(position) = decode(&s) {
+                prop_assert_eq!(decode(&encode(position)), Some(position));
+            }
+            prop_assert_eq!(decode(&encode(id)), Some(id));
+        }
+    }
 
     #[test]
     fn round_trip_and_garbage() {

@@ -25,7 +25,7 @@
 pub mod api;
 mod clock;
 mod control;
-mod cursor;
+pub mod cursor;
 pub mod demo;
 pub mod faults;
 mod jobs;

@@ -445,6 +445,35 @@ impl Seed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{State, Store};
+    use proptest::prelude::*;
+
+    /// The demo seed with random bytes changed: mostly refused, sometimes still valid.
+    fn mutated_seed() -> impl Strategy<Value = Vec<u8>> {
+        let demo = serde_json::to_vec(&Seed::demo()).unwrap();
+        let len = demo.len();
+        proptest::collection::vec((0..len, any::<u8>()), 0..4).prop_map(move |edits| {
+            let mut bytes = demo.clone();
+            for (at, byte) in edits {
+                bytes[at] = byte;
+            }
+            bytes
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        // The fuzz target `seed_loader` checks the same property at depth.
+        #[test]
+        fn seeds_load_or_are_refused(bytes in mutated_seed()) {
+            if let Ok(seed) = Seed::from_json_bytes(&bytes) {
+                let canonical = State::from_seed(&seed).to_seed();
+                let store = Store::open(None, Some(&seed)).unwrap();
+                prop_assert_eq!(store.export(), canonical);
+            }
+        }
+    }
 
     fn err(json: &str) -> String {
         Seed::from_json_bytes(json.as_bytes())

@@ -1,0 +1,17 @@
+//! The seed loader: any bytes are refused with a message or accepted; an accepted seed loads
+//! into the store and exports to itself (in the store's stable order). Never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use slack_sessions_emulator::Seed;
+use slack_sessions_emulator::store::{State, Store};
+
+fuzz_target!(|bytes: &[u8]| {
+    let Ok(seed) = Seed::from_json_bytes(bytes) else {
+        return;
+    };
+    let canonical = State::from_seed(&seed).to_seed();
+    let store = Store::open(None, Some(&seed)).expect("a valid seed loads");
+    assert_eq!(store.export(), canonical);
+    assert_eq!(State::from_seed(&canonical).to_seed(), canonical);
+});
