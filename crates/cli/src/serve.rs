@@ -24,8 +24,12 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "demo")]
     seed: Option<PathBuf>,
     /// Seed a realistic demo org and print an admin token and example calls.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "generate")]
     demo: bool,
+    /// Fill a new database with a synthetic org of USERS users and SESSIONS sessions
+    /// (org E0SCALE001, token xoxp-scale-admin): for scale tests and benchmarks.
+    #[arg(long, value_name = "USERS:SESSIONS", conflicts_with = "seed", value_parser = parse_sizes)]
+    generate: Option<(usize, usize)>,
     /// Rate limits: slack (Slack's tiers), off, or scale=N (N times faster windows).
     #[arg(long, default_value = "slack", value_parser = |s: &str| s.parse::<RateLimits>())]
     rate_limits: RateLimits,
@@ -41,6 +45,22 @@ pub struct ServeArgs {
     /// Seed of the random source behind fault probabilities.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+}
+
+fn parse_sizes(s: &str) -> Result<(usize, usize), String> {
+    let (users, sessions) = s
+        .split_once(':')
+        .ok_or("expected USERS:SESSIONS, e.g. 100000:1000000")?;
+    let users: usize = users
+        .parse()
+        .map_err(|_| format!("not a number of users: {users:?}"))?;
+    let sessions: usize = sessions
+        .parse()
+        .map_err(|_| format!("not a number of sessions: {sessions:?}"))?;
+    if users == 0 {
+        return Err("at least one user".into());
+    }
+    Ok((users, sessions))
 }
 
 /// Runs the emulator until Ctrl-C.
@@ -64,6 +84,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(seed) = seed {
         builder = builder.seed(seed);
+    }
+    if let Some((users, sessions)) = args.generate {
+        builder = builder.generate(users, sessions);
     }
     let mut emulator = builder.start().await.context("cannot start the emulator")?;
     let api = emulator.api_url();

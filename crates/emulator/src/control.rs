@@ -24,6 +24,7 @@ use crate::store::{AuditEntry, Change, Plan};
 pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
     let router = Router::new()
         .route("/health", get(health))
+        .route("/ping", get(ping).post(ping))
         .route("/reset", post(reset))
         .route("/state", get(export).put(import))
         .route("/sessions", post(login))
@@ -61,6 +62,18 @@ async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next
             "the control plane needs its bearer token",
         )
     }
+}
+
+/// The benchmarks' baseline: the same server and router, no work.
+async fn ping() -> Response {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        r#"{"ok":true}"#,
+    )
+        .into_response()
 }
 
 async fn health(State(app): State<Arc<App>>) -> Response {

@@ -124,6 +124,7 @@ pub struct EmulatorBuilder {
     addr: SocketAddr,
     db: Option<PathBuf>,
     seed: Option<Seed>,
+    generate: Option<(usize, usize)>,
     rate_limits: RateLimits,
     fault_seed: u64,
     journal_capacity: usize,
@@ -136,6 +137,7 @@ impl Default for EmulatorBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             db: None,
             seed: None,
+            generate: None,
             rate_limits: RateLimits::Slack,
             fault_seed: 0,
             journal_capacity: 10_000,
@@ -166,6 +168,14 @@ impl EmulatorBuilder {
     /// The initial state (and what `/_emulator/reset` restores).
     pub fn seed(mut self, seed: Seed) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Instead of a seed, a synthetic Grid org of `users` users and `sessions` sessions, written
+    /// straight into a new database (org `E0SCALE001`, token `xoxp-scale-admin`; see
+    /// [`store::generate`]).
+    pub fn generate(mut self, users: usize, sessions: usize) -> Self {
+        self.generate = Some((users, sessions));
         self
     }
 
@@ -220,7 +230,10 @@ impl EmulatorBuilder {
         {
             return Err(StartError::UnprotectedControl(self.addr));
         }
-        let store = Arc::new(Store::open(self.db.as_deref(), self.seed.as_ref())?);
+        let store = Arc::new(match self.generate {
+            Some((users, sessions)) => Store::open_generated(self.db.as_deref(), users, sessions)?,
+            None => Store::open(self.db.as_deref(), self.seed.as_ref())?,
+        });
         jobs::resume(&store);
         let app = Arc::new(App {
             store,

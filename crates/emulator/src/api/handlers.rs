@@ -13,8 +13,13 @@ use super::auth::Caller;
 use super::failure::{Failure, check_user_count};
 use crate::App;
 use crate::cursor;
-use crate::seed::{Role, SessionSeed, SettingsSeed, UserSeed};
-use crate::store::{AuditEntry, Change, Job, Org, Plan};
+use std::ops::Bound;
+
+use parking_lot::RwLockReadGuard;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::seed::{Role, SettingsSeed, UserSeed};
+use crate::store::{AuditEntry, Change, Job, Org, Plan, SessionView, State};
 
 /// A successful answer's body and, for `list`, the next cursor (`""` on the last page).
 #[derive(Debug)]
@@ -36,12 +41,16 @@ impl<T> From<T> for Reply<T> {
 
 /// A method the emulator answers.
 pub trait Handler: Method {
+    /// What the answer's body is serialized from: the method's [`Method::Response`], or for
+    /// `list` a view of the store that serializes to exactly the same JSON.
+    type Body<'a>: Serialize;
+
     /// Executes the call.
-    fn handle(
-        app: &App,
+    fn handle<'a>(
+        app: &'a App,
         caller: &Caller,
         args: Self::Args,
-    ) -> Result<Reply<Self::Response>, Failure>;
+    ) -> Result<Reply<Self::Body<'a>>, Failure>;
 }
 
 /// Shortest duration `setSettings` accepts: the schema's 180 s, not the prose's 28,800 s, so
@@ -78,6 +87,8 @@ fn protects_primary_owner(caller: &Caller, target: &UserSeed) -> bool {
 }
 
 impl Handler for Invalidate {
+    type Body<'a> = Empty;
+
     fn handle(app: &App, caller: &Caller, args: InvalidateArgs) -> Result<Reply<Empty>, Failure> {
         if args.user_id.is_none() && args.team_id.is_none() {
             return Err(Failure::invalid_arg(
@@ -97,7 +108,7 @@ impl Handler for Invalidate {
                 .filter(|s| {
                     args.user_id
                         .as_ref()
-                        .is_none_or(|u| u.as_str() == s.user_id)
+                        .is_none_or(|u| u.as_str() == org.user_of(s))
                 })
                 .filter(|_| {
                     args.team_id
@@ -105,7 +116,7 @@ impl Handler for Invalidate {
                         .is_none_or(|t| org.has_team(t.as_str()))
                 })
                 .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
-            let owner = &org.users[&session.user_id];
+            let owner = &org.users[org.user_of(session)];
             if protects_primary_owner(caller, owner) {
                 return Err(Failure::new(ErrorCode::CannotInvalidatePrimaryOwner));
             }
@@ -154,6 +165,8 @@ pub fn sessions_to_reset(
 }
 
 impl Handler for Reset {
+    type Body<'a> = Empty;
+
     fn handle(app: &App, caller: &Caller, args: ResetArgs) -> Result<Reply<Empty>, Failure> {
         let (mobile, web) = (
             args.mobile_only.unwrap_or(false),
@@ -177,6 +190,8 @@ impl Handler for Reset {
 }
 
 impl Handler for ResetBulk {
+    type Body<'a> = Empty;
+
     fn handle(app: &App, caller: &Caller, args: ResetBulkArgs) -> Result<Reply<Empty>, Failure> {
         check_user_count(&args.user_ids, "user_ids")?;
         let job = app.store.write(|state| {
@@ -204,21 +219,59 @@ impl Handler for ResetBulk {
     }
 }
 
-fn active_session(s: &SessionSeed) -> ActiveSession {
-    ActiveSession::new(
-        UserId::new(s.user_id.as_str()),
-        TeamId::new(s.team_id.as_str()),
-        SessionId(s.session_id),
-        s.created.clone(),
-        s.recent.clone(),
-    )
+/// A page of `list`, serialized straight from the store under its read lock. It serializes to
+/// exactly the JSON of [`ListResponse`] (tested in `store::compact`), without building owned
+/// strings for every session.
+pub struct ListPage<'a> {
+    state: RwLockReadGuard<'a, State>,
+    org: usize,
+    ids: Vec<u64>,
+}
+
+impl std::fmt::Debug for ListPage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListPage")
+            .field("org", &self.org)
+            .field("ids", &self.ids)
+            .finish()
+    }
+}
+
+struct PageSessions<'a>(&'a Org, &'a [u64]);
+
+impl Serialize for PageSessions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let org = self.0;
+        s.collect_seq(self.1.iter().map(|id| SessionView {
+            id: *id,
+            session: &org.sessions[id],
+            strings: &org.strings,
+        }))
+    }
+}
+
+impl Serialize for ListPage<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(
+            "active_sessions",
+            &PageSessions(&self.state.orgs[self.org], &self.ids),
+        )?;
+        map.end()
+    }
 }
 
 /// Slack's default and maximum page size.
 pub const MAX_LIMIT: u32 = 1000;
 
 impl Handler for List {
-    fn handle(app: &App, caller: &Caller, args: ListArgs) -> Result<Reply<ListResponse>, Failure> {
+    type Body<'a> = ListPage<'a>;
+
+    fn handle<'a>(
+        app: &'a App,
+        caller: &Caller,
+        args: ListArgs,
+    ) -> Result<Reply<ListPage<'a>>, Failure> {
         let filter = match (&args.team_id, &args.user_id) {
             (Some(_), None) => return Err(Failure::new(ErrorCode::MissingUser)),
             (None, Some(_)) => return Err(Failure::new(ErrorCode::MissingTeam)),
@@ -238,13 +291,12 @@ impl Handler for List {
                 Some(cursor::decode(c).ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?)
             }
         };
-        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let state = app.store.read();
         let org = &state.orgs[caller.org];
         let limit = limit as usize;
-        let mut page: Vec<ActiveSession> = Vec::with_capacity(limit.min(1000));
-        let mut more = false;
-        match filter {
+        // One more than asked for tells whether another page follows.
+        let mut ids: Vec<u64> = match filter {
             Some((team, user_id)) => {
                 if !org.has_team(team.as_str()) {
                     return Err(Failure::new(ErrorCode::TeamNotFound));
@@ -253,42 +305,34 @@ impl Handler for List {
                     return Err(Failure::new(ErrorCode::BotsNotAllowed));
                 }
                 let whole_org = team.as_str() == org.id;
-                let ids = org.by_user.get(user_id.as_str());
-                let sessions = ids
+                let team_sym = org.strings.lookup(team.as_str());
+                org.strings
+                    .lookup(user_id.as_str())
+                    .and_then(|u| org.by_user.get(&u))
                     .into_iter()
-                    .flat_map(|set| set.range((start, std::ops::Bound::Unbounded)))
-                    .map(|id| &org.sessions[id])
-                    .filter(|s| whole_org || s.team_id == team.as_str());
-                for s in sessions {
-                    if page.len() == limit {
-                        more = true;
-                        break;
-                    }
-                    page.push(active_session(s));
-                }
+                    .flat_map(|set| set.range((start, Bound::Unbounded)))
+                    .filter(|id| whole_org || Some(org.sessions[id].team) == team_sym)
+                    .take(limit + 1)
+                    .copied()
+                    .collect()
             }
-            None => {
-                let sessions = org
-                    .sessions
-                    .range((start, std::ops::Bound::Unbounded))
-                    .map(|(_, s)| s)
-                    .filter(|s| org.users.get(&s.user_id).is_some_and(|u| !u.is_bot));
-                for s in sessions {
-                    if page.len() == limit {
-                        more = true;
-                        break;
-                    }
-                    page.push(active_session(s));
-                }
-            }
-        }
-        let next_cursor = if more {
-            cursor::encode(page.last().map_or(0, |s| s.session_id.0))
+            None => org
+                .sessions
+                .range((start, Bound::Unbounded))
+                .filter(|(_, s)| !org.bots.contains(&s.user))
+                .take(limit + 1)
+                .map(|(id, _)| *id)
+                .collect(),
+        };
+        let next_cursor = if ids.len() > limit {
+            ids.truncate(limit);
+            cursor::encode(*ids.last().expect("limit is at least 1"))
         } else {
             String::new()
         };
+        let org = caller.org;
         Ok(Reply {
-            body: ListResponse::new(page),
+            body: ListPage { state, org, ids },
             next_cursor: Some(next_cursor),
         })
     }
@@ -309,6 +353,8 @@ fn settings_users<'a>(org: &'a Org, ids: &[UserId]) -> Result<Vec<&'a UserSeed>,
 }
 
 impl Handler for GetSettings {
+    type Body<'a> = GetSettingsResponse;
+
     fn handle(
         app: &App,
         caller: &Caller,
@@ -333,6 +379,8 @@ impl Handler for GetSettings {
 }
 
 impl Handler for SetSettings {
+    type Body<'a> = Empty;
+
     fn handle(app: &App, caller: &Caller, args: SetSettingsArgs) -> Result<Reply<Empty>, Failure> {
         check_user_count(&args.user_ids, "user_ids")?;
         if args.duration.is_none() && args.desktop_app_browser_quit.is_none() {
@@ -376,6 +424,8 @@ impl Handler for SetSettings {
 }
 
 impl Handler for ClearSettings {
+    type Body<'a> = Empty;
+
     fn handle(
         app: &App,
         caller: &Caller,
@@ -409,6 +459,8 @@ fn slug(name: &str) -> String {
 }
 
 impl Handler for AuthTest {
+    type Body<'a> = AuthTestResponse;
+
     fn handle(
         app: &App,
         caller: &Caller,
@@ -438,6 +490,8 @@ impl Handler for AuthTest {
 }
 
 impl Handler for LookupByEmail {
+    type Body<'a> = LookupByEmailResponse;
+
     fn handle(
         app: &App,
         caller: &Caller,

@@ -6,6 +6,8 @@
 //! [`sqlite`] behind the same [`Store`] API.
 
 mod audit;
+mod compact;
+pub mod generate;
 mod sqlite;
 mod state;
 
@@ -16,6 +18,7 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
+pub use compact::{Device, Interner, Session, SessionView, Sym};
 pub use state::{Change, Job, Org, State, Token, TokenIndex};
 
 use crate::seed::{Seed, SeedError};
@@ -63,6 +66,13 @@ pub struct Store {
 }
 
 const SEED_KEY: &str = "seed";
+const GENERATED_KEY: &str = "generated";
+
+/// What a new database is filled with.
+enum Initial<'a> {
+    Seed(Option<&'a Seed>),
+    Generated(usize, usize),
+}
 
 impl Store {
     /// Opens the database at `path` (`None`: in memory).
@@ -71,7 +81,33 @@ impl Store {
     /// loses nothing and duplicates nothing; `seed` then only becomes what
     /// [`reset`](Self::reset) restores.
     pub fn open(path: Option<&Path>, seed: Option<&Seed>) -> Result<Store, StoreError> {
+        Self::open_with(path, Initial::Seed(seed))
+    }
+
+    /// Opens the database at `path`, filling a new one with [`generate::fill`]`(users, sessions)`
+    /// (which is also what [`reset`](Self::reset) restores).
+    pub fn open_generated(
+        path: Option<&Path>,
+        users: usize,
+        sessions: usize,
+    ) -> Result<Store, StoreError> {
+        Self::open_with(path, Initial::Generated(users, sessions))
+    }
+
+    fn open_with(path: Option<&Path>, initial: Initial<'_>) -> Result<Store, StoreError> {
+        let seed = match initial {
+            Initial::Seed(seed) => seed,
+            Initial::Generated(..) => None,
+        };
         let mut conn = sqlite::open(path)?;
+        if let Initial::Generated(users, sessions) = initial
+            && sqlite::meta(&conn, "initialized")?.is_none()
+        {
+            let tx = conn.transaction()?;
+            generate::fill(&tx, users, sessions)?;
+            sqlite::set_meta(&tx, GENERATED_KEY, &format!("{users}:{sessions}"))?;
+            tx.commit()?;
+        }
         let state = match sqlite::load(&conn)? {
             Some(state) => {
                 if seed.is_some() {
@@ -148,6 +184,18 @@ impl Store {
 
     /// Restores the seed the emulator was started with (pending jobs are dropped).
     pub fn reset(&self) -> Result<(), StoreError> {
+        let generated = sqlite::meta(&self.db.lock(), GENERATED_KEY)?;
+        if let Some(sizes) = generated {
+            let (users, sessions) = sizes.split_once(':').unwrap_or(("1", "0"));
+            let (users, sessions) = (users.parse().unwrap_or(1), sessions.parse().unwrap_or(0));
+            let mut state = self.state.write();
+            let mut db = self.db.lock();
+            let tx = db.transaction()?;
+            generate::fill(&tx, users, sessions)?;
+            tx.commit()?;
+            *state = sqlite::load(&db)?.unwrap_or_default();
+            return Ok(());
+        }
         let seed = {
             let db = self.db.lock();
             match sqlite::meta(&db, SEED_KEY)? {

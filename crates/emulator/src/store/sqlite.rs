@@ -5,6 +5,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::audit::AuditEntry;
+use super::compact::{Device, Session};
 use super::state::{Change, Job, State};
 use crate::seed::*;
 
@@ -17,7 +18,10 @@ CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, bod
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, org_id TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     session_id INTEGER PRIMARY KEY, org_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    team_id TEXT NOT NULL, client TEXT NOT NULL, created TEXT NOT NULL, recent TEXT);
+    team_id TEXT NOT NULL, client TEXT NOT NULL,
+    c_hardware TEXT, c_os TEXT, c_os_version TEXT, c_version TEXT, c_ip TEXT,
+    has_recent INTEGER NOT NULL,
+    r_hardware TEXT, r_os TEXT, r_os_version TEXT, r_version TEXT, r_ip TEXT);
 CREATE TABLE IF NOT EXISTS settings (
     user_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, duration INTEGER, quit INTEGER);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -105,10 +109,14 @@ pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
     set_meta(tx, "initialized", "1")
 }
 
-fn insert_session(tx: &Transaction, org_id: &str, s: &SessionSeed) -> rusqlite::Result<()> {
+/// Inserts a session row (used by seeding, the API, and the bulk generator).
+pub fn insert_session(tx: &Transaction, org_id: &str, s: &SessionSeed) -> rusqlite::Result<()> {
+    let r = s.recent.as_ref();
     tx.prepare_cached(
-        "INSERT INTO sessions (session_id, org_id, user_id, team_id, client, created, recent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO sessions (session_id, org_id, user_id, team_id, client,
+             c_hardware, c_os, c_os_version, c_version, c_ip,
+             has_recent, r_hardware, r_os, r_os_version, r_version, r_ip)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         s.session_id as i64,
@@ -116,8 +124,17 @@ fn insert_session(tx: &Transaction, org_id: &str, s: &SessionSeed) -> rusqlite::
         s.user_id,
         s.team_id,
         s.client.as_str(),
-        json(&s.created),
-        s.recent.as_ref().map(json),
+        s.created.device_hardware,
+        s.created.os,
+        s.created.os_version,
+        s.created.slack_client_version,
+        s.created.ip,
+        r.is_some(),
+        r.and_then(|r| r.device_hardware.as_deref()),
+        r.and_then(|r| r.os.as_deref()),
+        r.and_then(|r| r.os_version.as_deref()),
+        r.and_then(|r| r.slack_client_version.as_deref()),
+        r.and_then(|r| r.ip.as_deref()),
     ])?;
     Ok(())
 }
@@ -216,6 +233,62 @@ pub fn read_audit(conn: &Connection, after: u64, limit: u32) -> rusqlite::Result
     rows.collect()
 }
 
+/// Streams the session rows straight into the compact indexes (no intermediate copy, so a
+/// million sessions load in bounded memory).
+fn load_sessions(conn: &Connection, state: &mut State) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT org_id, session_id, user_id, team_id, client,
+                c_hardware, c_os, c_os_version, c_version, c_ip,
+                has_recent, r_hardware, r_os, r_os_version, r_version, r_ip
+         FROM sessions ORDER BY session_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut last: Option<(String, usize)> = None;
+    while let Some(r) = rows.next()? {
+        let org_id = r.get_ref(0)?.as_str()?;
+        let idx = match &last {
+            Some((id, idx)) if id == org_id => *idx,
+            _ => match state.org_index(org_id) {
+                Some(idx) => {
+                    last = Some((org_id.to_owned(), idx));
+                    idx
+                }
+                None => continue,
+            },
+        };
+        let text =
+            |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+        let org = &mut state.orgs[idx];
+        let strings = &mut org.strings;
+        let user = strings.intern(r.get_ref(2)?.as_str()?);
+        let team = strings.intern(r.get_ref(3)?.as_str()?);
+        let client = ClientKind::parse(r.get_ref(4)?.as_str()?).unwrap_or_default();
+        let created =
+            Device::from_parts(strings, [text(5)?, text(6)?, text(7)?, text(8)?], text(9)?);
+        let recent = if r.get::<_, bool>(10)? {
+            Some(Device::from_parts(
+                strings,
+                [text(11)?, text(12)?, text(13)?, text(14)?],
+                text(15)?,
+            ))
+        } else {
+            None
+        };
+        let id = r.get::<_, i64>(1)? as u64;
+        org.insert_session(
+            id,
+            Session {
+                user,
+                team,
+                client,
+                created,
+                recent,
+            },
+        );
+    }
+    Ok(())
+}
+
 /// Loads the whole state, or `None` when the database has never been initialized.
 pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
     if meta(conn, "initialized")?.is_none() {
@@ -257,33 +330,6 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
                 .push(from_json(&r.get::<_, String>(1)?)?);
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT org_id, session_id, user_id, team_id, client, created, recent
-         FROM sessions ORDER BY session_id",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut last: Option<(String, usize)> = None;
-    while let Some(r) = rows.next()? {
-        let org_id: String = r.get(0)?;
-        let idx = match &last {
-            Some((id, idx)) if *id == org_id => Some(*idx),
-            _ => pos(&seed, &org_id),
-        };
-        let Some(idx) = idx else { continue };
-        last = Some((org_id, idx));
-        let client: String = r.get(4)?;
-        seed.orgs[idx].sessions.push(SessionSeed {
-            session_id: r.get::<_, i64>(1)? as u64,
-            user_id: r.get(2)?,
-            team_id: r.get(3)?,
-            client: ClientKind::parse(&client).unwrap_or_default(),
-            created: from_json(&r.get::<_, String>(5)?)?,
-            recent: r
-                .get::<_, Option<String>>(6)?
-                .map(|s| from_json(&s))
-                .transpose()?,
-        });
-    }
     let mut stmt =
         conn.prepare("SELECT org_id, user_id, duration, quit FROM settings ORDER BY user_id")?;
     let mut rows = stmt.query([])?;
@@ -297,6 +343,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
         }
     }
     let mut state = State::from_seed(&seed);
+    load_sessions(conn, &mut state)?;
     let mut stmt = conn.prepare(
         "SELECT id, org_id, user_ids, mobile_only, web_only, due_ms FROM jobs ORDER BY id",
     )?;

@@ -4,11 +4,12 @@
 //! [`super::Store::write`]) and only then applied here, so this image never holds anything that
 //! is not durable.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::compact::{Interner, Session, Sym};
 use crate::seed::*;
 
 /// A pending `resetBulk` job.
@@ -43,10 +44,14 @@ pub struct Org {
     pub users: HashMap<String, UserSeed>,
     /// Lower-cased email → user id.
     pub emails: HashMap<String, String>,
+    /// The org's interned strings (ids, device fields).
+    pub strings: Interner,
     /// Sessions by id: the keyset order of `list`.
-    pub sessions: BTreeMap<u64, SessionSeed>,
-    /// User id → that user's session ids.
-    pub by_user: HashMap<String, BTreeSet<u64>>,
+    pub sessions: BTreeMap<u64, Session>,
+    /// User → that user's session ids.
+    pub by_user: HashMap<Sym, BTreeSet<u64>>,
+    /// Bot users, whose sessions `list` never shows.
+    pub bots: HashSet<Sym>,
     /// User id → session settings.
     pub settings: HashMap<String, SettingsSeed>,
 }
@@ -59,24 +64,49 @@ impl Org {
 
     /// The session ids of `user_id` (empty for unknown users).
     pub fn sessions_of(&self, user_id: &str) -> impl Iterator<Item = u64> + '_ {
-        self.by_user.get(user_id).into_iter().flatten().copied()
+        self.strings
+            .lookup(user_id)
+            .and_then(|sym| self.by_user.get(&sym))
+            .into_iter()
+            .flatten()
+            .copied()
     }
 
-    fn insert_session(&mut self, s: SessionSeed) {
-        self.by_user
-            .entry(s.user_id.clone())
-            .or_default()
-            .insert(s.session_id);
-        self.sessions.insert(s.session_id, s);
+    /// The user id of a session.
+    pub fn user_of(&self, session: &Session) -> &str {
+        self.strings.get(session.user)
+    }
+
+    /// A session in the seed's shape.
+    pub fn session(&self, id: u64) -> Option<SessionSeed> {
+        self.sessions.get(&id).map(|s| s.seed(id, &self.strings))
+    }
+
+    /// Adds a user (at load time).
+    pub fn add_user(&mut self, u: UserSeed) {
+        if let Some(email) = &u.email {
+            self.emails.insert(email.to_ascii_lowercase(), u.id.clone());
+        }
+        if u.is_bot {
+            let sym = self.strings.intern(&u.id);
+            self.bots.insert(sym);
+        }
+        self.users.insert(u.id.clone(), u);
+    }
+
+    /// Adds a session.
+    pub fn insert_session(&mut self, id: u64, session: Session) {
+        self.by_user.entry(session.user).or_default().insert(id);
+        self.sessions.insert(id, session);
     }
 
     fn remove_session(&mut self, id: u64) {
         if let Some(s) = self.sessions.remove(&id)
-            && let Some(set) = self.by_user.get_mut(&s.user_id)
+            && let Some(set) = self.by_user.get_mut(&s.user)
         {
             set.remove(&id);
             if set.is_empty() {
-                self.by_user.remove(&s.user_id);
+                self.by_user.remove(&s.user);
             }
         }
     }
@@ -198,13 +228,11 @@ impl State {
                 ..Org::default()
             };
             for u in &o.users {
-                if let Some(email) = &u.email {
-                    org.emails.insert(email.to_ascii_lowercase(), u.id.clone());
-                }
-                org.users.insert(u.id.clone(), u.clone());
+                org.add_user(u.clone());
             }
             for s in &o.sessions {
-                org.insert_session(s.clone());
+                let session = Session::intern(&mut org.strings, s);
+                org.insert_session(s.session_id, session);
             }
             for s in &o.session_settings {
                 org.settings.insert(s.user_id.clone(), s.clone());
@@ -245,7 +273,11 @@ impl State {
                     teams: o.teams.clone(),
                     users,
                     tokens,
-                    sessions: o.sessions.values().cloned().collect(),
+                    sessions: o
+                        .sessions
+                        .iter()
+                        .map(|(id, s)| s.seed(*id, &o.strings))
+                        .collect(),
                     session_settings,
                 }
             })
@@ -282,7 +314,11 @@ impl State {
                     org.remove_session(id);
                 }
             }
-            Change::AddSession { org, session } => self.orgs[org].insert_session(*session),
+            Change::AddSession { org, session } => {
+                let org = &mut self.orgs[org];
+                let compact = Session::intern(&mut org.strings, &session);
+                org.insert_session(session.session_id, compact);
+            }
             Change::PutSettings { org, settings } => {
                 for s in settings {
                     self.orgs[org].settings.insert(s.user_id.clone(), s);

@@ -151,7 +151,7 @@ async fn one_user_on_one_team() {
         let state = b.emu.app().store.read();
         let org = &state.orgs[0];
         mine.iter()
-            .map(|id| org.sessions[id].team_id.clone())
+            .map(|id| org.session(*id).unwrap().team_id)
             .collect()
     };
     for team in TEAMS.iter().copied().chain([ORG_ID]) {

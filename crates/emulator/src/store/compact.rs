@@ -1,0 +1,285 @@
+//! Compact session records: a million sessions must fit in a few hundred megabytes.
+//!
+//! Strings that repeat (user and team ids, device names, OS versions) are interned per org as
+//! 4-byte symbols; IPv4 addresses are kept as their 32 bits. A session is then about 60 bytes.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use slack_sessions_api::methods::DeviceRecord;
+
+use crate::seed::{ClientKind, SessionSeed};
+
+/// An interned string; `Sym(0)` is "absent".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(u32);
+
+/// Interned strings.
+#[derive(Debug)]
+pub struct Interner {
+    strings: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, Sym>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            strings: vec![Arc::from("")],
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl Interner {
+    /// The symbol of `s`, added if new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(sym) = self.index.get(s) {
+            return *sym;
+        }
+        let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 distinct strings"));
+        let s: Arc<str> = Arc::from(s);
+        self.strings.push(Arc::clone(&s));
+        self.index.insert(s, sym);
+        sym
+    }
+
+    /// The symbol of `s`, if interned.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.index.get(s).copied()
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> Sym {
+        s.map_or(Sym(0), |s| self.intern(s))
+    }
+
+    /// The string of a symbol.
+    pub fn get(&self, sym: Sym) -> &str {
+        &self.strings[sym.0 as usize]
+    }
+
+    fn get_opt(&self, sym: Sym) -> Option<&str> {
+        (sym.0 != 0).then(|| self.get(sym))
+    }
+}
+
+/// An IP address: IPv4 in place, anything else interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ip {
+    None,
+    V4(u32),
+    Other(Sym),
+}
+
+/// A device record, interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device {
+    hardware: Sym,
+    os: Sym,
+    os_version: Sym,
+    client_version: Sym,
+    ip: Ip,
+}
+
+impl Device {
+    /// Interns a device record.
+    pub fn intern(strings: &mut Interner, d: &DeviceRecord) -> Device {
+        Device::from_parts(
+            strings,
+            [
+                d.device_hardware.as_deref(),
+                d.os.as_deref(),
+                d.os_version.as_deref(),
+                d.slack_client_version.as_deref(),
+            ],
+            d.ip.as_deref(),
+        )
+    }
+
+    /// Interns a device record given field by field.
+    pub fn from_parts(
+        strings: &mut Interner,
+        fields: [Option<&str>; 4],
+        ip: Option<&str>,
+    ) -> Device {
+        let ip = match ip {
+            None => Ip::None,
+            Some(s) => match s.parse::<Ipv4Addr>() {
+                // Only the canonical spelling round-trips through 32 bits.
+                Ok(v4) if v4.to_string() == s => Ip::V4(u32::from(v4)),
+                _ => Ip::Other(strings.intern(s)),
+            },
+        };
+        Device {
+            hardware: strings.opt(fields[0]),
+            os: strings.opt(fields[1]),
+            os_version: strings.opt(fields[2]),
+            client_version: strings.opt(fields[3]),
+            ip,
+        }
+    }
+
+    /// The record with its strings.
+    pub fn record(&self, strings: &Interner) -> DeviceRecord {
+        let mut d = DeviceRecord::default();
+        d.device_hardware = strings.get_opt(self.hardware).map(str::to_owned);
+        d.os = strings.get_opt(self.os).map(str::to_owned);
+        d.os_version = strings.get_opt(self.os_version).map(str::to_owned);
+        d.slack_client_version = strings.get_opt(self.client_version).map(str::to_owned);
+        d.ip = self.ip_string(strings);
+        d
+    }
+
+    fn ip_string(&self, strings: &Interner) -> Option<String> {
+        match self.ip {
+            Ip::None => None,
+            Ip::V4(bits) => Some(Ipv4Addr::from(bits).to_string()),
+            Ip::Other(sym) => Some(strings.get(sym).to_owned()),
+        }
+    }
+}
+
+/// A session, interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The user's id.
+    pub user: Sym,
+    /// The team (or org) id.
+    pub team: Sym,
+    /// The client kind.
+    pub client: ClientKind,
+    /// The device when the session began.
+    pub created: Device,
+    /// The device as last seen, when it changed.
+    pub recent: Option<Device>,
+}
+
+impl Session {
+    /// Interns a seed session.
+    pub fn intern(strings: &mut Interner, s: &SessionSeed) -> Session {
+        Session {
+            user: strings.intern(&s.user_id),
+            team: strings.intern(&s.team_id),
+            client: s.client,
+            created: Device::intern(strings, &s.created),
+            recent: s.recent.as_ref().map(|r| Device::intern(strings, r)),
+        }
+    }
+
+    /// The session in the seed's shape.
+    pub fn seed(&self, id: u64, strings: &Interner) -> SessionSeed {
+        SessionSeed {
+            session_id: id,
+            user_id: strings.get(self.user).to_owned(),
+            team_id: strings.get(self.team).to_owned(),
+            client: self.client,
+            created: self.created.record(strings),
+            recent: self.recent.map(|r| r.record(strings)),
+        }
+    }
+}
+
+/// A session serialized exactly as [`slack_sessions_api::methods::ActiveSession`], straight from
+/// the compact record, without building owned strings.
+#[derive(Debug)]
+pub struct SessionView<'a> {
+    /// The session id.
+    pub id: u64,
+    /// The session.
+    pub session: &'a Session,
+    /// The org's strings.
+    pub strings: &'a Interner,
+}
+
+struct DeviceView<'a>(&'a Device, &'a Interner);
+
+impl Serialize for DeviceView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (d, strings) = (self.0, self.1);
+        let mut map = s.serialize_map(None)?;
+        for (name, sym) in [
+            ("device_hardware", d.hardware),
+            ("os", d.os),
+            ("os_version", d.os_version),
+            ("slack_client_version", d.client_version),
+        ] {
+            if let Some(v) = strings.get_opt(sym) {
+                map.serialize_entry(name, v)?;
+            }
+        }
+        match d.ip {
+            Ip::None => {}
+            Ip::V4(bits) => map.serialize_entry("ip", &Ipv4Addr::from(bits))?,
+            Ip::Other(sym) => map.serialize_entry("ip", strings.get(sym))?,
+        }
+        map.end()
+    }
+}
+
+impl Serialize for SessionView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (x, strings) = (self.session, self.strings);
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("user_id", strings.get(x.user))?;
+        map.serialize_entry("team_id", strings.get(x.team))?;
+        map.serialize_entry("session_id", &self.id)?;
+        map.serialize_entry("created", &DeviceView(&x.created, strings))?;
+        if let Some(recent) = &x.recent {
+            map.serialize_entry("recent", &DeviceView(recent, strings))?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_sessions_api::methods::ActiveSession;
+
+    fn ip_only(ip: &str) -> DeviceRecord {
+        let mut d = DeviceRecord::default();
+        d.ip = Some(ip.into());
+        d
+    }
+
+    #[test]
+    fn views_serialize_exactly_like_the_api_type() {
+        let mut strings = Interner::default();
+        for s in crate::demo::seed().orgs[0].sessions.iter().take(50).chain(
+            [SessionSeed {
+                session_id: 9,
+                user_id: "W1".into(),
+                team_id: "E1".into(),
+                client: ClientKind::Web,
+                created: ip_only("2001:db8::1"),
+                recent: Some(ip_only("010.0.0.1")),
+            }]
+            .iter(),
+        ) {
+            let compact = Session::intern(&mut strings, s);
+            assert_eq!(&compact.seed(s.session_id, &strings), s, "lossless");
+            let api = ActiveSession::new(
+                s.user_id.as_str().into(),
+                s.team_id.as_str().into(),
+                s.session_id.into(),
+                s.created.clone(),
+                s.recent.clone(),
+            );
+            let view = SessionView {
+                id: s.session_id,
+                session: &compact,
+                strings: &strings,
+            };
+            assert_eq!(
+                serde_json::to_string(&view).unwrap(),
+                serde_json::to_string(&api).unwrap()
+            );
+        }
+        assert!(
+            std::mem::size_of::<Session>() <= 64,
+            "{}",
+            std::mem::size_of::<Session>()
+        );
+    }
+}
