@@ -8,3 +8,4 @@ mod methods;
 mod pacing;
 mod pagination;
 mod redaction;
+mod walk_faults;
