@@ -14,11 +14,11 @@ use serde_json::json;
 use slack_sessions_api::methods::DeviceRecord;
 use subtle::ConstantTimeEq;
 
-use crate::App;
 use crate::faults::FaultRule;
 use crate::journal::JournalFilter;
 use crate::seed::{ClientKind, Seed, SessionSeed};
 use crate::store::{AuditEntry, Change, Plan};
+use crate::{App, Health};
 
 /// The control routes, relative to `/_emulator`.
 pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
@@ -76,17 +76,26 @@ async fn ping() -> Response {
         .into_response()
 }
 
-async fn health(State(app): State<Arc<App>>) -> Response {
+/// The counts `GET /_emulator/health` reports.
+pub fn health_of(app: &App) -> Health {
     let state = app.store.read();
-    let users: usize = state.orgs.iter().map(|o| o.users.len()).sum();
-    let sessions: usize = state.orgs.iter().map(|o| o.sessions.len()).sum();
+    Health {
+        orgs: state.orgs.len(),
+        users: state.orgs.iter().map(|o| o.users.len()).sum(),
+        sessions: state.orgs.iter().map(|o| o.sessions.len()).sum(),
+        pending_jobs: state.jobs.len(),
+    }
+}
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    let h = health_of(&app);
     Json(json!({
         "ok": true,
         "version": env!("CARGO_PKG_VERSION"),
-        "orgs": state.orgs.len(),
-        "users": users,
-        "sessions": sessions,
-        "pending_jobs": state.jobs.len(),
+        "orgs": h.orgs,
+        "users": h.users,
+        "sessions": h.sessions,
+        "pending_jobs": h.pending_jobs,
         "rate_limits": format!("{:?}", app.limits.mode()).to_lowercase(),
     }))
     .into_response()
@@ -214,11 +223,32 @@ async fn login(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response
             );
         }
     };
-    let result = app.store.write(|state| {
+    let session = SessionSeed {
+        session_id: login.session_id.unwrap_or(0),
+        user_id: login.user_id,
+        team_id: login.team_id,
+        client,
+        created: login.device,
+        recent: None,
+    };
+    let result = insert_session(&app, session);
+    match result {
+        Ok(id) => Json(json!({"ok": true, "session_id": id})).into_response(),
+        Err(e) => error(e.status, e.code, e.detail),
+    }
+}
+
+/// A simulated sign-in: adds `session` to its user's org, with a fresh id when its id is 0.
+pub fn add_session(app: &App, session: SessionSeed) -> Result<u64, String> {
+    insert_session(app, session).map_err(|e| format!("{}: {}", e.code, e.detail))
+}
+
+fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlError> {
+    app.store.write(|state| {
         let Some(org_idx) = state
             .orgs
             .iter()
-            .position(|o| o.users.contains_key(&login.user_id))
+            .position(|o| o.users.contains_key(&session.user_id))
         else {
             return Err(ControlError::new(
                 StatusCode::NOT_FOUND,
@@ -227,58 +257,41 @@ async fn login(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response
             ));
         };
         let org = &state.orgs[org_idx];
-        if !org.has_team(&login.team_id) {
+        if !org.has_team(&session.team_id) {
             return Err(ControlError::new(
                 StatusCode::NOT_FOUND,
                 "team_not_found",
                 "the team is not in the user's org",
             ));
         }
-        let id = match login.session_id {
-            Some(0) => {
-                return Err(ControlError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_session_id",
-                    "session ids are positive",
-                ));
-            }
-            Some(id) if id > i64::MAX as u64 || state.session_exists(id) => {
+        let id = match session.session_id {
+            0 => state.max_session_id().max(1_000_000_000_000) + 1,
+            id if id > i64::MAX as u64 || state.session_exists(id) => {
                 return Err(ControlError::new(
                     StatusCode::CONFLICT,
                     "session_exists",
                     "the session id is taken or too large",
                 ));
             }
-            Some(id) => id,
-            None => state.max_session_id().max(1_000_000_000_000) + 1,
+            id => id,
         };
-        let session = SessionSeed {
-            session_id: id,
-            user_id: login.user_id.clone(),
-            team_id: login.team_id.clone(),
-            client,
-            created: login.device.clone(),
-            recent: None,
-        };
+        session.session_id = id;
+        let audit = AuditEntry::now(
+            &org.id,
+            "emulator",
+            "_emulator/sessions",
+            vec![session.user_id.clone()],
+            vec![id],
+        );
         Ok(Plan {
             value: id,
             changes: vec![Change::AddSession {
                 org: org_idx,
                 session: Box::new(session),
             }],
-            audit: Some(AuditEntry::now(
-                &org.id,
-                "emulator",
-                "_emulator/sessions",
-                vec![login.user_id.clone()],
-                vec![id],
-            )),
+            audit: Some(audit),
         })
-    });
-    match result {
-        Ok(id) => Json(json!({"ok": true, "session_id": id})).into_response(),
-        Err(e) => error(e.status, e.code, e.detail),
-    }
+    })
 }
 
 /// A control-plane error, small enough to pass through [`crate::store::Store::write`].

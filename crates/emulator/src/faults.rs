@@ -176,6 +176,11 @@ impl Faults {
         self.inner.lock().rules.clone()
     }
 
+    /// Whether there are no rules (the common case, checked on every call).
+    pub fn is_empty(&self) -> bool {
+        self.inner.lock().rules.is_empty()
+    }
+
     /// Removes every rule.
     pub fn clear(&self) {
         self.inner.lock().rules.clear();

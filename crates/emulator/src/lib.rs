@@ -118,6 +118,20 @@ pub enum StartError {
     },
 }
 
+/// What `GET /_emulator/health` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Health {
+    /// Orgs.
+    pub orgs: usize,
+    /// Users, bots included.
+    pub users: usize,
+    /// Active sessions.
+    pub sessions: usize,
+    /// Queued `resetBulk` jobs.
+    pub pending_jobs: usize,
+}
+
 /// Builds an [`Emulator`]; see the crate docs.
 #[derive(Debug)]
 pub struct EmulatorBuilder {
@@ -321,6 +335,16 @@ impl Emulator {
     pub fn import(&self, seed: &Seed) -> Result<(), StoreError> {
         self.app.limits.clear();
         self.app.store.replace(seed)
+    }
+
+    /// Counts of orgs, users, sessions and pending jobs (`GET /_emulator/health`).
+    pub fn health(&self) -> Health {
+        control::health_of(&self.app)
+    }
+
+    /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org.
+    pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, String> {
+        control::add_session(&self.app, session)
     }
 
     /// Adds a fault rule after the existing ones (`POST /_emulator/faults`).

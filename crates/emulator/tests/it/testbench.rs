@@ -505,3 +505,30 @@ async fn control_plane_safety() {
     let r = b.form("_emulator", ADMIN_TOKEN, &[]).await;
     r.assert_error("unknown_method");
 }
+
+#[tokio::test]
+async fn control_calls_as_rust_methods() {
+    let b = Bench::demo().await;
+    let before = b.emu.health();
+    assert_eq!(before.orgs, 3);
+    let mut session = b.emu.export().orgs[0].sessions[0].clone();
+    session.session_id = 0;
+    let id = b.emu.add_session(session.clone()).unwrap();
+    assert!(b.sessions_of(&session.user_id).contains(&id));
+    assert_eq!(b.emu.health().sessions, before.sessions + 1);
+    session.session_id = id;
+    assert!(
+        b.emu
+            .add_session(session.clone())
+            .unwrap_err()
+            .contains("session_exists")
+    );
+    session.user_id = "W0NOSUCH99".into();
+    session.session_id = 0;
+    assert!(
+        b.emu
+            .add_session(session)
+            .unwrap_err()
+            .contains("user_not_found")
+    );
+}
