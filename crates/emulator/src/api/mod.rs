@@ -232,12 +232,16 @@ impl IntoResponse for Answer {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
-        if let Some(v) = self.scopes.and_then(|s| HeaderValue::from_str(&s).ok()) {
-            h.insert("x-oauth-scopes", v);
-        }
-        if let Some(s) = self.accepted {
-            h.insert("x-accepted-oauth-scopes", HeaderValue::from_static(s));
-        }
+        // On every answer, empty when the token or the method is unknown.
+        let scopes = self.scopes.and_then(|s| HeaderValue::from_str(&s).ok());
+        h.insert(
+            "x-oauth-scopes",
+            scopes.unwrap_or(HeaderValue::from_static("")),
+        );
+        h.insert(
+            "x-accepted-oauth-scopes",
+            HeaderValue::from_static(self.accepted.unwrap_or("")),
+        );
         if let Some(secs) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

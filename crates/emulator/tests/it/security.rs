@@ -97,6 +97,20 @@ async fn token_in_form_field_header_and_json_rules() {
         "admin.users:read,admin.users:write,users:read.email"
     );
     assert!(r.headers.contains_key("x-slack-req-id"));
+    // On every answer, errors and unknown methods included.
+    for r in [
+        b.form("admin.users.session.list", "xoxp-unknown", &[])
+            .await,
+        b.send(b.http.post(b.url("auth.test"))).await,
+        b.form("no.such.method", ADMIN_TOKEN, &[]).await,
+    ] {
+        assert!(r.headers.contains_key("x-oauth-scopes"), "{:?}", r.json);
+        assert!(
+            r.headers.contains_key("x-accepted-oauth-scopes"),
+            "{:?}",
+            r.json
+        );
+    }
 }
 
 #[tokio::test]
