@@ -1,0 +1,421 @@
+//! The command line: every command, option and example (clap derive).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use slack_sessions_client::Token;
+
+use crate::duration;
+use crate::output::Format;
+use crate::serve::ServeArgs;
+
+const ABOUT: &str = "Manage Slack Enterprise Grid user sessions: who is signed in where, sign \
+users out, session settings, offboarding in bulk; and a local emulator of the API.";
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  export SLACK_TOKEN=xoxp-…                       # an Org Owner's or Admin's user token
+  slack-sessions whoami
+  slack-sessions sessions list --user ada@example.com
+  slack-sessions sessions reset ada@example.com --mobile-only
+  slack-sessions offboard leavers.csv --report leavers-report.csv
+  slack-sessions serve --demo                      # a local emulator to try it all
+
+Token: --token-file FILE (mode 600), SLACK_TOKEN, or --token (visible in the process list).
+Output: a table on a terminal, JSON when piped; --output json|ndjson|csv|table.
+Exit codes: 0 ok, 2 usage, 3 auth or permission, 4 Slack API error, 5 rate limit or retry
+budget exhausted, 6 network, 7 bulk run finished with some users failed, 130 interrupted.";
+
+/// `slack-sessions`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "slack-sessions",
+    version,
+    about = ABOUT,
+    after_help = MAIN_EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The token, a user token (xoxp-…) of an Org Owner or Admin. Prefer --token-file or
+    /// SLACK_TOKEN: a flag shows in the process list.
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<Token>,
+
+    /// Read the token from FILE, which must not be readable by the group or others (chmod 600).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// The Web API's base URL (default https://slack.com/api/, or SLACK_API_URL), e.g. an
+    /// emulator's http://127.0.0.1:8787/api/.
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "gov")]
+    pub api_url: Option<String>,
+
+    /// Talk to GovSlack (https://slack-gov.com/api/).
+    #[arg(long, global = true)]
+    pub gov: bool,
+
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+
+    /// Say more on standard error (-v calls and retries, -vv requests, -vvv everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Say nothing on standard error but errors (no notes, no progress bar).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Pace calls to Slack's rate limits (slack), not at all (off), or to an emulator run with
+    /// --rate-limits scale=N (scale=N).
+    #[arg(long, global = true, value_name = "MODE", default_value = "slack", value_parser = parse_pacing)]
+    pub pacing: PacingMode,
+
+    /// Retries of a failed call (rate limits, server errors, network), 0 for none.
+    #[arg(long, global = true, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+
+    /// The longest time to keep retrying one call (e.g. 2m, 30s).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "2m", value_parser = duration::parse_arg)]
+    pub retry_budget: Duration,
+
+    /// The longest wait for one answer (e.g. 30s).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_arg)]
+    pub timeout: Duration,
+}
+
+/// How the client paces its calls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PacingMode {
+    /// Slack's documented budgets.
+    Slack,
+    /// No pacing.
+    Off,
+    /// An emulator with windows N times shorter.
+    Scale(f64),
+}
+
+fn parse_pacing(text: &str) -> Result<PacingMode, String> {
+    match text {
+        "slack" => Ok(PacingMode::Slack),
+        "off" => Ok(PacingMode::Off),
+        other => other
+            .strip_prefix("scale=")
+            .and_then(|n| n.parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .map(PacingMode::Scale)
+            .ok_or_else(|| format!("{other:?}: use slack, off or scale=N (N > 0)")),
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Who the token belongs to: user, org, scopes, and what it can do.
+    #[command(after_help = "Examples:
+  slack-sessions whoami
+  slack-sessions whoami --token-file ~/.config/slack/admin-token -o json")]
+    Whoami,
+
+    /// List sessions, end one, or sign users out.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+
+    /// Session settings: how long sessions last, and whether closing the desktop app signs out.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+
+    /// Sign a list of users out everywhere, in bulk: resolve emails, reset, verify, report.
+    /// Resumable after any interruption.
+    Offboard(OffboardArgs),
+
+    /// Run the emulator: a local server that answers the admin.users.session.* methods like Slack.
+    Serve(ServeArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  slack-sessions completions bash > ~/.local/share/bash-completion/completions/slack-sessions
+  slack-sessions completions zsh > ~/.zfunc/_slack-sessions
+  slack-sessions completions fish > ~/.config/fish/completions/slack-sessions.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `sessions …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List active sessions: the whole org, one user, or one workspace; every page followed.
+    #[command(after_help = "Examples:
+  slack-sessions sessions list
+  slack-sessions sessions list --user ada@example.com
+  slack-sessions sessions list --user W012A3CDE --team T012AB3CD --client mobile
+  slack-sessions sessions list --team T012AB3CD --limit 100 -o csv > sessions.csv")]
+    List(ListArgs),
+
+    /// End one session.
+    #[command(after_help = "Examples:
+  slack-sessions sessions invalidate 1112275520242 --user W012A3CDE
+  slack-sessions sessions invalidate 1112275520242 --team T012AB3CD")]
+    Invalidate(InvalidateArgs),
+
+    /// Sign users out of every session (or only mobile, or only web and desktop).
+    #[command(after_help = "Examples:
+  slack-sessions sessions reset W012A3CDE
+  slack-sessions sessions reset ada@example.com bob@example.com
+  slack-sessions sessions reset ada@example.com --mobile-only   # a lost phone")]
+    Reset(ResetArgs),
+}
+
+/// Which clients a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClientFilter {
+    /// Phones and tablets (iOS, iPadOS, Android).
+    Mobile,
+    /// Browsers and desktop apps.
+    Web,
+}
+
+/// `sessions list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this user (an ID, or an email address).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only sessions on this workspace (T…); with --user, the org id (E…) means all of the
+    /// user's sessions. --user alone uses the org id.
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Show at most N sessions.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only mobile or only web (browser and desktop app) sessions.
+    #[arg(long, value_enum)]
+    pub client: Option<ClientFilter>,
+    /// Sessions asked for per call (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: u32,
+}
+
+/// `sessions invalidate`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("owner").required(true).args(["user", "team"])))]
+pub struct InvalidateArgs {
+    /// The session's id.
+    #[arg(value_name = "SESSION_ID")]
+    pub session_id: u64,
+    /// The session's user (an ID or an email address).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// The session's workspace or org (T… or E…).
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+}
+
+/// Which sessions a reset ends.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct Scope {
+    /// Only phone and tablet sessions.
+    #[arg(long, conflicts_with = "web_only")]
+    pub mobile_only: bool,
+    /// Only browser and desktop-app sessions.
+    #[arg(long)]
+    pub web_only: bool,
+}
+
+impl Scope {
+    /// `all`, `mobile` or `web`.
+    pub fn name(&self) -> &'static str {
+        match (self.mobile_only, self.web_only) {
+            (true, false) => "mobile",
+            (false, true) => "web",
+            _ => "all",
+        }
+    }
+}
+
+/// `sessions reset`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Users: IDs (W…, U…) or email addresses.
+    #[arg(value_name = "USER", required = true)]
+    pub users: Vec<String>,
+    /// Which sessions.
+    #[command(flatten)]
+    pub scope: Scope,
+}
+
+/// `settings …`.
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Show users' session settings.
+    #[command(after_help = "Examples:
+  slack-sessions settings get W012A3CDE ada@example.com")]
+    Get(UsersArgs),
+
+    /// Set how long sessions last and/or whether closing the desktop app signs out.
+    #[command(after_help = "Examples:
+  slack-sessions settings set W012A3CDE --duration 8h
+  slack-sessions settings set ada@example.com bob@example.com --duration 30d --quit-on-close true
+  slack-sessions settings set W012A3CDE --quit-on-close false
+
+Durations: 8h, 30d, 90m, 1h30m, 2w, or plain seconds (28800).")]
+    Set(SetArgs),
+
+    /// Remove users' session settings (back to the org's defaults).
+    #[command(after_help = "Examples:
+  slack-sessions settings clear W012A3CDE ada@example.com")]
+    Clear(UsersArgs),
+}
+
+/// Users given as arguments.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// Users: IDs (W…, U…) or email addresses.
+    #[arg(value_name = "USER", required = true)]
+    pub users: Vec<String>,
+}
+
+/// `settings set`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("setting").required(true).multiple(true).args(["duration", "quit_on_close"])))]
+pub struct SetArgs {
+    /// Users: IDs (W…, U…) or email addresses.
+    #[arg(value_name = "USER", required = true)]
+    pub users: Vec<String>,
+    /// How long a session lasts before the user must sign in again (8h, 30d, 90m, seconds).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_arg)]
+    pub duration: Option<Duration>,
+    /// Whether closing the desktop app signs the user out of it.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub quit_on_close: Option<bool>,
+}
+
+/// How `offboard` checks that sessions are gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyBy {
+    /// One list call per user for a few users, the whole org's list for many.
+    Auto,
+    /// One list call (or more) per user.
+    User,
+    /// Walk the org's whole session list each round.
+    Org,
+}
+
+/// `offboard`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  slack-sessions offboard leavers.txt --dry-run
+  slack-sessions offboard leavers.txt                    # asks before it starts
+  slack-sessions offboard leavers.csv --report out/leavers.json --yes
+  slack-sessions offboard lost-phones.txt --mobile-only --one-by-one
+
+FILE holds one user a line, an email address or an ID (W…, U…); a CSV file may have a header
+row and other columns (the column named email, user or id is used). Empty lines and lines
+starting with # are skipped.
+
+The run keeps a journal next to the report (REPORT.journal). Stopped for any reason (Ctrl-C,
+kill, network loss, rate limit), it resumes when started again with the same arguments: no user
+is reset twice, none is skipped. A journal from other arguments or another input is refused.")]
+pub struct OffboardArgs {
+    /// The list of users (text or CSV).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to write the report: .csv or .json [default: FILE's name with .report.csv].
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Which sessions.
+    #[command(flatten)]
+    pub scope: Scope,
+    /// One admin.users.session.reset call per user instead of resetBulk.
+    #[arg(long)]
+    pub one_by_one: bool,
+    /// Users per resetBulk call (at most 1000).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// How long to wait for a user's sessions to be gone before calling the reset failed.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = duration::parse_arg)]
+    pub verify_timeout: Duration,
+    /// Do not check that sessions are gone (the report then shows no sessions left count).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// How to check that sessions are gone.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
+    pub verify_by: VerifyBy,
+    /// The team (or org) id used to list a user's sessions [default: the org of the token].
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Show what would be done; change nothing, write no journal.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_subcommands().next().is_none() {
+                let help = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(help.contains("Examples:"), "{path} has no examples");
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path);
+                }
+            }
+        }
+        walk(&Cli::command(), "");
+    }
+
+    #[test]
+    fn pacing_modes() {
+        assert_eq!(parse_pacing("slack"), Ok(PacingMode::Slack));
+        assert_eq!(parse_pacing("off"), Ok(PacingMode::Off));
+        assert_eq!(parse_pacing("scale=60"), Ok(PacingMode::Scale(60.0)));
+        assert!(parse_pacing("scale=0").is_err());
+        assert!(parse_pacing("fast").is_err());
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug() {
+        let cli = Cli::try_parse_from(["slack-sessions", "--token", "xoxp-1-topsecret", "whoami"])
+            .unwrap();
+        assert!(!format!("{cli:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,163 @@
+//! `settings get`, `settings set`, `settings clear`.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use slack_sessions_client::Client;
+use slack_sessions_client::api::UserId;
+use slack_sessions_client::methods::{ClearSettingsArgs, GetSettingsArgs, SetSettingsArgs};
+
+use crate::cli::{SetArgs, UsersArgs};
+use crate::duration::format_secs;
+use crate::exit::{Failure, OK, Result};
+use crate::output::{Column, Format, ListPrinter, col, plural, write_failed};
+use crate::users::{Resolved, resolve_all};
+
+/// Users per settings call (Slack's maximum).
+const CHUNK: usize = 1000;
+
+const COLUMNS: [Column; 5] = [
+    col("INPUT", "input"),
+    col("USER", "user_id"),
+    col("DURATION", "duration"),
+    col("QUIT ON CLOSE", "desktop_app_browser_quit"),
+    col("RESULT", "result"),
+];
+
+/// Each user once, in the order given.
+fn unique(resolved: Vec<Resolved>) -> Vec<Resolved> {
+    let mut seen = std::collections::HashSet::new();
+    resolved
+        .into_iter()
+        .filter(|r| seen.insert(r.user_id.clone()))
+        .collect()
+}
+
+fn row(
+    r: &Resolved,
+    duration: Option<u64>,
+    quit: Option<bool>,
+    result: &str,
+) -> (Value, Vec<String>) {
+    let json = json!({
+        "input": r.input,
+        "user_id": r.user_id,
+        "duration": duration,
+        "duration_human": duration.map(format_secs),
+        "desktop_app_browser_quit": quit,
+        "result": result,
+    });
+    let cells = vec![
+        r.input.clone(),
+        r.user_id.to_string(),
+        duration
+            .map(|d| format!("{} ({d} s)", format_secs(d)))
+            .unwrap_or_else(|| "default".to_owned()),
+        quit.map(|q| q.to_string())
+            .unwrap_or_else(|| "default".to_owned()),
+        result.to_owned(),
+    ];
+    (json, cells)
+}
+
+/// Runs `settings get`.
+pub async fn get(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
+    let users = unique(resolve_all(client, &args.users).await?);
+    let mut found = HashMap::new();
+    for chunk in users.chunks(CHUNK) {
+        let ids: Vec<UserId> = chunk.iter().map(|r| r.user_id.clone()).collect();
+        let answer = client
+            .get_settings(GetSettingsArgs::new(ids))
+            .await
+            .map_err(|e| Failure::api("cannot read session settings", &e))?;
+        for s in &answer.session_settings {
+            found.insert(s.user_id.clone(), (s.duration, s.desktop_app_browser_quit));
+        }
+    }
+    let mut printer = ListPrinter::stdout(format, &COLUMNS);
+    let mut custom = 0;
+    for r in &users {
+        let (json, cells) = match found.get(&r.user_id) {
+            Some((d, q)) => {
+                custom += 1;
+                row(r, *d, *q, "custom")
+            }
+            None => row(r, None, None, "default"),
+        };
+        printer.push(&json, cells).map_err(write_failed)?;
+    }
+    let summary = format!(
+        "{} with custom settings, {} on the org's defaults",
+        plural(custom, "user", "users"),
+        users.len() - custom
+    );
+    printer.finish(Some(&summary), "").map_err(write_failed)?;
+    Ok(OK)
+}
+
+/// Runs `settings set`.
+pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> {
+    let duration = args.duration.map(|d| d.as_secs());
+    if duration == Some(0) {
+        return Err(Failure::usage("--duration must be longer than 0"));
+    }
+    let users = unique(resolve_all(client, &args.users).await?);
+    for chunk in users.chunks(CHUNK) {
+        let mut call = SetSettingsArgs::new(chunk.iter().map(|r| r.user_id.clone()));
+        if let Some(d) = duration {
+            call = call.duration(d);
+        }
+        if let Some(q) = args.quit_on_close {
+            call = call.desktop_app_browser_quit(q);
+        }
+        client
+            .set_settings(call)
+            .await
+            .map_err(|e| Failure::api("cannot change session settings", &e))?;
+    }
+    let mut printer = ListPrinter::stdout(format, &COLUMNS);
+    for r in &users {
+        let (mut json, mut cells) = row(r, duration, args.quit_on_close, "set");
+        // A setting not given is kept as it was, not reset to the default.
+        if duration.is_none() {
+            json["duration"] = Value::String("unchanged".into());
+            json["duration_human"] = Value::Null;
+            cells[2] = "unchanged".into();
+        }
+        if args.quit_on_close.is_none() {
+            json["desktop_app_browser_quit"] = Value::String("unchanged".into());
+            cells[3] = "unchanged".into();
+        }
+        printer.push(&json, cells).map_err(write_failed)?;
+    }
+    let summary = format!(
+        "settings changed for {}",
+        plural(users.len(), "user", "users")
+    );
+    printer.finish(Some(&summary), "").map_err(write_failed)?;
+    Ok(OK)
+}
+
+/// Runs `settings clear`.
+pub async fn clear(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
+    let users = unique(resolve_all(client, &args.users).await?);
+    for chunk in users.chunks(CHUNK) {
+        client
+            .clear_settings(ClearSettingsArgs::new(
+                chunk.iter().map(|r| r.user_id.clone()),
+            ))
+            .await
+            .map_err(|e| Failure::api("cannot clear session settings", &e))?;
+    }
+    let mut printer = ListPrinter::stdout(format, &COLUMNS);
+    for r in &users {
+        let (json, cells) = row(r, None, None, "cleared");
+        printer.push(&json, cells).map_err(write_failed)?;
+    }
+    let summary = format!(
+        "settings cleared for {}; the org's defaults apply",
+        plural(users.len(), "user", "users")
+    );
+    printer.finish(Some(&summary), "").map_err(write_failed)?;
+    Ok(OK)
+}

@@ -1,0 +1,243 @@
+//! Exit codes, stable and documented in the README, and the one error type every command
+//! returns.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | anything else: a local file could not be read or written, an internal error |
+//! | 2 | usage: bad arguments, no token, a journal from another run, no confirmation |
+//! | 3 | authentication or permission: the token was refused, lacks a scope or an admin role, or its file is readable by others |
+//! | 4 | Slack answered with an API error (`user_not_found`, `session_not_found`, …) |
+//! | 5 | rate limited, or the retry budget ran out on a transient server error |
+//! | 6 | network: no connection, or no usable answer |
+//! | 7 | a bulk run finished, but some users failed |
+//! | 130 | interrupted by Ctrl-C (a bulk run resumes when started again) |
+
+use std::fmt;
+
+use slack_sessions_client::api::ErrorCode;
+use slack_sessions_client::{Error, NotSentReason};
+
+/// Success.
+pub const OK: u8 = 0;
+/// Any other failure (local files, internal errors).
+pub const FAILURE: u8 = 1;
+/// Bad arguments, a missing token, a journal from another run, no confirmation.
+pub const USAGE: u8 = 2;
+/// Authentication or permission.
+pub const AUTH: u8 = 3;
+/// A Slack API error.
+pub const API: u8 = 4;
+/// Rate limited, or the retry budget exhausted.
+pub const RATE_LIMIT: u8 = 5;
+/// Network failure.
+pub const NETWORK: u8 = 6;
+/// A bulk run finished with some users failed.
+pub const PARTIAL: u8 = 7;
+/// Interrupted by Ctrl-C.
+pub const INTERRUPTED: u8 = 130;
+
+/// A command's failure: an exit code, one readable line, and maybe a hint.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// One line, without the `error: ` prefix.
+    pub message: String,
+    /// What to do about it, if there is something useful to say.
+    pub hint: Option<String>,
+}
+
+/// The result of a command: an exit code on success (0, or 7 for a partly failed bulk run).
+pub type Result<T> = std::result::Result<T, Failure>;
+
+impl Failure {
+    /// A failure with this code and message.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(USAGE, message)
+    }
+
+    /// A local failure (exit 1).
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(FAILURE, message)
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Wraps a client error, prefixing `context` (what the CLI was doing).
+    pub fn api(context: impl fmt::Display, err: &Error) -> Self {
+        let mut failure = Failure::from(err);
+        failure.message = format!("{context}: {}", failure.message);
+        failure
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure::other(format!("{err:#}"))
+    }
+}
+
+/// Codes that say the token cannot do this: authentication, scopes, role, plan.
+pub fn is_auth_code(code: &ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NotAuthed
+            | ErrorCode::InvalidAuth
+            | ErrorCode::AccountInactive
+            | ErrorCode::TokenRevoked
+            | ErrorCode::TokenExpired
+            | ErrorCode::MissingScope
+            | ErrorCode::NotAllowedTokenType
+            | ErrorCode::NoPermission
+            | ErrorCode::AccessDenied
+            | ErrorCode::AccessLimited
+            | ErrorCode::EkmAccessDenied
+            | ErrorCode::EnterpriseIsRestricted
+            | ErrorCode::OrgLoginRequired
+            | ErrorCode::TeamAddedToOrg
+            | ErrorCode::TwoFactorSetupRequired
+            | ErrorCode::IsBot
+            | ErrorCode::AdminUnauthorized
+            | ErrorCode::FeatureNotEnabled
+            | ErrorCode::NotAnAdmin
+            | ErrorCode::RestrictedAction
+    )
+}
+
+/// Codes the client retries as transient: when one comes back, the retry budget ran out.
+fn is_transient_code(code: &ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::InternalError | ErrorCode::ServiceUnavailable | ErrorCode::RequestTimeout
+    )
+}
+
+/// The exit code for a client error.
+pub fn code_of(err: &Error) -> u8 {
+    match err {
+        Error::RateLimited(_) => RATE_LIMIT,
+        Error::NotSent(e) if e.reason == NotSentReason::Build => FAILURE,
+        Error::NotSent(_) | Error::NoAnswer(_) => NETWORK,
+        Error::Http(e) if e.status >= 500 => RATE_LIMIT,
+        Error::Slack(e) if is_auth_code(&e.code) => AUTH,
+        Error::Slack(e) if is_transient_code(&e.code) => RATE_LIMIT,
+        _ => API,
+    }
+}
+
+/// The innermost cause of an error (for network errors: "Connection refused (os error 111)").
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = err.source()?;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    Some(source.to_string())
+}
+
+impl From<&Error> for Failure {
+    fn from(err: &Error) -> Self {
+        let code = code_of(err);
+        let mut message = err.to_string();
+        if matches!(err, Error::NotSent(_) | Error::NoAnswer(_))
+            && let Some(cause) = root_cause(err)
+            && !message.contains(&cause)
+        {
+            message = format!("{message} ({cause})");
+        }
+        let mut failure = Failure::new(code, message);
+        failure.hint = hint_for(err);
+        failure
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        Failure::from(&err)
+    }
+}
+
+fn hint_for(err: &Error) -> Option<String> {
+    let text = match err {
+        Error::RateLimited(_) => {
+            "Slack's rate limit held after the retries; wait a minute, or raise --retries"
+        }
+        Error::NotSent(_) => "check the network and --api-url",
+        Error::NoAnswer(_) => {
+            "the connection failed after the request was sent; check the network and try again"
+        }
+        Error::Http(e) if e.status == 404 => "check --api-url (it should end in /api/)",
+        Error::Http(_) => "Slack's servers had trouble; try again later",
+        Error::Slack(e) => match &e.code {
+            ErrorCode::NotAuthed | ErrorCode::InvalidAuth => {
+                "check the token (--token, SLACK_TOKEN or --token-file)"
+            }
+            ErrorCode::TokenRevoked | ErrorCode::TokenExpired | ErrorCode::AccountInactive => {
+                "the token no longer works; get a new one from an Org Owner or Admin"
+            }
+            ErrorCode::MissingScope => {
+                "the token needs the scope shown as `needed`; reinstall the app with it"
+            }
+            ErrorCode::NotAllowedTokenType => {
+                "the admin methods take a user token (xoxp-) of an Org Owner or Admin"
+            }
+            ErrorCode::NotAnAdmin | ErrorCode::RestrictedAction => {
+                "the token must belong to an Org Owner or Org Admin"
+            }
+            ErrorCode::FeatureNotEnabled => "the session methods need an Enterprise Grid org",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(
+            [
+                OK,
+                FAILURE,
+                USAGE,
+                AUTH,
+                API,
+                RATE_LIMIT,
+                NETWORK,
+                PARTIAL,
+                INTERRUPTED
+            ],
+            [0, 1, 2, 3, 4, 5, 6, 7, 130]
+        );
+    }
+
+    #[test]
+    fn auth_codes() {
+        assert!(is_auth_code(&ErrorCode::MissingScope));
+        assert!(is_auth_code(&ErrorCode::NotAnAdmin));
+        assert!(!is_auth_code(&ErrorCode::UserNotFound));
+        assert!(!is_auth_code(&ErrorCode::Other("x".into())));
+    }
+}

@@ -1,0 +1,667 @@
+//! `offboard FILE`: sign a list of users out everywhere, in bulk, and survive any interruption.
+//!
+//! 1. **Resolve**: emails are looked up with `users.lookupByEmail` (those not found are
+//!    reported); IDs are taken as they are.
+//! 2. **Reset**: `admin.users.session.resetBulk` in batches of at most 1,000 (or one
+//!    `admin.users.session.reset` per user with `--one-by-one`). A batch Slack refuses because
+//!    of one user in it (the primary owner, a bot, an unknown ID) is split in halves until that
+//!    user is found; the others are reset.
+//! 3. **Verify**: `resetBulk` only queues a job, so each user's sessions are listed until none
+//!    is left or `--verify-timeout` passes.
+//! 4. **Report**: one row per input line: the user, what was done, the result, sessions left.
+//!
+//! # Surviving interruption
+//!
+//! Everything goes through the [journal](journal) first. Before each reset call, an *intent*
+//! record (step, method, users) is written and fsync'd; after it, a *result* record. A run that
+//! stops for any reason — Ctrl-C, `kill -9`, a lost network, an exhausted retry budget —
+//! resumes from the journal when started again with the same arguments; a journal from other
+//! arguments or another input file is refused.
+//!
+//! **The crash window.** Between "intent written" and "answer received" the call may or may not
+//! have reached Slack: the process may die after sending, or the answer may be lost. Sending it
+//! again blindly would be harmless for Slack (a second reset leaves the same state), but it
+//! would reset those users twice, and a run must not. So an intent without a result is
+//! *settled* first: its users' sessions are listed. A user with no session left is done — the
+//! call was applied (or there was nothing to end, and there is nothing to do either way). A user
+//! who still has sessions is reset again: the call never took effect for them. For `resetBulk`,
+//! which queues a job, the check waits up to `--verify-timeout` for the job to run before it
+//! concludes that the call was not applied. The one case where a user is sent two resets is a
+//! user who signed in again between the lost call and the check: then the second reset is
+//! needed for the offboarding to hold.
+//!
+//! The same rule applies within a run: resets are sent with a retry policy that never repeats a
+//! call whose outcome is unknown (a timeout, a truncated answer); the run settles it instead.
+
+pub mod input;
+pub mod journal;
+pub mod report;
+pub mod run;
+pub mod state;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde_json::Value;
+use slack_sessions_client::api::{Method, TeamId, UserId};
+use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
+
+use self::input::Input;
+use self::journal::{Journal, Options, Record, VERSION, now_ms};
+use self::report::{Document, Line, Plan, ReportFormat, Setup, Status};
+use self::run::Runner;
+use self::state::{RunState, UserState};
+use self::verify::Verifier;
+use crate::cli::{Global, OffboardArgs};
+use crate::commands::{org_of, who};
+use crate::duration::{format_elapsed, format_secs};
+use crate::exit::{Failure, OK, PARTIAL, Result, USAGE};
+use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
+use crate::{connect, ui};
+
+/// The journal of a report: `REPORT.journal`.
+pub fn journal_path(report: &Path) -> PathBuf {
+    let mut name = report.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+/// Compares a journal's fingerprint with this run's.
+fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()> {
+    let (
+        Record::Start {
+            version: v0,
+            input_sha256: sha0,
+            options: o0,
+            org_id: org0,
+            input: in0,
+            ..
+        },
+        Record::Start {
+            input_sha256: sha1,
+            options: o1,
+            org_id: org1,
+            input: in1,
+            ..
+        },
+    ) = (first, now)
+    else {
+        return Err(Failure::other(format!(
+            "the journal {} does not start with a run record",
+            journal.display()
+        )));
+    };
+    let mut diffs = Vec::new();
+    if *v0 != VERSION {
+        diffs.push(format!(
+            "it was written by another version (format {v0}, this is {VERSION})"
+        ));
+    }
+    if sha0 != sha1 {
+        diffs.push(format!(
+            "the input file differs (journal: {in0}, sha256 {}…; now: {in1}, sha256 {}…)",
+            &sha0[..12.min(sha0.len())],
+            &sha1[..12.min(sha1.len())]
+        ));
+    }
+    if o0.method != o1.method {
+        diffs.push(format!(
+            "--one-by-one differs (journal: {}, now: {})",
+            report::short(&o0.method),
+            report::short(&o1.method)
+        ));
+    }
+    if o0.batch_size != o1.batch_size {
+        diffs.push(format!(
+            "--batch-size differs (journal: {}, now: {})",
+            o0.batch_size, o1.batch_size
+        ));
+    }
+    if o0.scope != o1.scope {
+        diffs.push(format!(
+            "--mobile-only/--web-only differ (journal: {} sessions, now: {})",
+            o0.scope, o1.scope
+        ));
+    }
+    if o0.team != o1.team {
+        diffs.push(format!(
+            "--team differs (journal: {}, now: {})",
+            o0.team.as_deref().unwrap_or("none"),
+            o1.team.as_deref().unwrap_or("none")
+        ));
+    }
+    if o0.api_url != o1.api_url {
+        diffs.push(format!(
+            "--api-url differs (journal: {}, now: {})",
+            o0.api_url, o1.api_url
+        ));
+    }
+    if org0 != org1 {
+        diffs.push(format!(
+            "the token belongs to another org (journal: {org0}, now: {org1})"
+        ));
+    }
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        USAGE,
+        format!(
+            "the journal {} belongs to another run: {}",
+            journal.display(),
+            diffs.join("; ")
+        ),
+    )
+    .hint(
+        "resume that run with its own input file and options, or give another --report path \
+         to start a new run (a new run resets again users the old one already reset)",
+    ))
+}
+
+/// Everything a run needs to know, worked out before it starts.
+struct Prepared {
+    input: Input,
+    report_path: PathBuf,
+    report_format: ReportFormat,
+    journal_path: PathBuf,
+    me: AuthTestResponse,
+    start: Record,
+    method: &'static str,
+}
+
+/// Runs `offboard`.
+pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result<u8> {
+    let started = Instant::now();
+    let input = input::read(&args.file)?;
+    let report_path = args
+        .report
+        .clone()
+        .unwrap_or_else(|| report::default_path(&args.file));
+    let report_format = ReportFormat::of(&report_path)?;
+    let journal_path = journal_path(&report_path);
+    let client = connect::client(global)?;
+    let me = who(&client).await?;
+    let org = org_of(&me);
+    let method = if args.one_by_one {
+        Reset::NAME
+    } else {
+        ResetBulk::NAME
+    };
+    let start = Record::Start {
+        version: VERSION,
+        tool: concat!("slack-sessions ", env!("CARGO_PKG_VERSION")).to_owned(),
+        input: args.file.display().to_string(),
+        input_sha256: input.sha256.clone(),
+        options: Options {
+            method: method.to_owned(),
+            batch_size: args.batch_size,
+            scope: args.scope.name().to_owned(),
+            team: args.team.clone(),
+            api_url: client.base_url().to_owned(),
+        },
+        org_id: org.to_string(),
+        admin_user_id: me.user_id.to_string(),
+        at_ms: now_ms(),
+    };
+    let verifier = Verifier {
+        client: client.clone(),
+        team: args
+            .team
+            .as_deref()
+            .map(TeamId::new)
+            .unwrap_or_else(|| org.clone()),
+        scope: args.scope,
+        by: args.verify_by,
+    };
+    let writer =
+        client.with_retry_policy(connect::retry_policy(global).retry_ambiguous_writes(false));
+    let prep = Prepared {
+        input,
+        report_path,
+        report_format,
+        journal_path,
+        me,
+        start,
+        method,
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let mut runner = Runner {
+        client,
+        writer,
+        journal: None,
+        state: RunState::replay(&[]),
+        entries: prep.input.entries.clone(),
+        method,
+        batch_size: args.batch_size as usize,
+        scope: args.scope,
+        verify_timeout: args.verify_timeout,
+        verifier,
+        interrupted: Arc::clone(&interrupted),
+    };
+    if args.dry_run {
+        return dry_run(&mut runner, &prep, args, format).await;
+    }
+
+    let (journal, records) = Journal::open(&prep.journal_path)?;
+    let resuming = !records.is_empty();
+    if resuming {
+        check_same_run(&prep.journal_path, &records[0], &prep.start)?;
+        runner.state = RunState::replay(&records);
+    }
+    runner.journal = Some(journal);
+    if let Some(code) = runner.state.finished {
+        ui::note(format!(
+            "this offboarding finished already (journal {}); writing its report again",
+            prep.journal_path.display()
+        ));
+        let lines = write_report(&runner, &prep, args)?;
+        print_outcome(&prep, &runner, &lines, format, args)?;
+        return Ok(code);
+    }
+    if resuming {
+        ui::note(format!(
+            "resuming the run kept in {}",
+            prep.journal_path.display()
+        ));
+        runner.record_resume()?;
+    } else {
+        runner.record_start(&prep.start)?;
+    }
+
+    let catch = tokio::spawn(catch_ctrl_c(Arc::clone(&interrupted)));
+    let outcome = carry_out(&mut runner, &prep, args).await;
+    catch.abort();
+    runner.sync()?;
+    if let Err(failure) = &outcome
+        && failure.code == USAGE
+        && runner.state.calls.is_empty()
+    {
+        // Declined before anything changed: leave no journal behind to hold the next run to
+        // this one's arguments.
+        if let Some(journal) = runner.journal.take() {
+            journal.discard();
+        }
+        return outcome.map(|()| OK);
+    }
+    let lines = report::build(&runner.entries, &runner.state, &setup(args, method, None));
+    let code = match &outcome {
+        Ok(()) if lines.iter().any(|l| l.result.is_failure()) => PARTIAL,
+        Ok(()) => OK,
+        Err(f) => f.code,
+    };
+    if outcome.is_ok() {
+        runner.finish(code)?;
+    }
+    let lines = write_report(&runner, &prep, args)?;
+    print_outcome(&prep, &runner, &lines, format, args)?;
+    ui::note(format!(
+        "{} in {}; report: {}",
+        if outcome.is_ok() {
+            "finished"
+        } else {
+            "stopped"
+        },
+        format_elapsed(started.elapsed()),
+        prep.report_path.display()
+    ));
+    match outcome {
+        Ok(()) => Ok(code),
+        Err(failure) => {
+            if failure.code != USAGE {
+                ui::note(format!(
+                    "the journal {} keeps this run: start the same command again to resume it",
+                    prep.journal_path.display()
+                ));
+            }
+            Err(failure)
+        }
+    }
+}
+
+impl Runner {
+    fn record_start(&mut self, start: &Record) -> Result<()> {
+        if let Some(j) = &mut self.journal {
+            j.append(start)?;
+        }
+        Ok(())
+    }
+
+    fn record_resume(&mut self) -> Result<()> {
+        if let Some(j) = &mut self.journal {
+            j.append(&Record::Resume { at_ms: now_ms() })?;
+        }
+        Ok(())
+    }
+}
+
+async fn catch_ctrl_c(flag: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    flag.store(true, Ordering::SeqCst);
+    ui::warn(
+        "stopping after the call in progress (Ctrl-C again to stop at once; the journal is safe either way)",
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(i32::from(crate::exit::INTERRUPTED));
+    }
+}
+
+fn setup(args: &OffboardArgs, method: &str, plan: Option<Plan>) -> Setup {
+    Setup {
+        method: method.to_owned(),
+        verified: !args.no_verify,
+        verify_timeout: format_secs(args.verify_timeout.as_secs()),
+        plan,
+    }
+}
+
+/// Resolve, confirm, settle, reset, verify.
+async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) -> Result<()> {
+    runner.resolve().await?;
+    let order = runner.users();
+    let to_do = runner
+        .state
+        .select(&order, |s| {
+            matches!(s, UserState::Pending | UserState::InFlight { .. })
+        })
+        .len();
+    if to_do > 0 && !args.yes {
+        let question = confirmation(prep, &order, to_do, args);
+        if !ui::confirm(&question)? {
+            return Err(Failure::usage("not confirmed; nothing was changed"));
+        }
+    }
+    runner.settle_in_flight(&order).await?;
+    runner.reset(&order).await?;
+    if !args.no_verify {
+        runner.verify(&order).await?;
+    }
+    Ok(())
+}
+
+fn confirmation(prep: &Prepared, order: &[UserId], to_do: usize, args: &OffboardArgs) -> String {
+    let scope = match args.scope.name() {
+        "mobile" => "their mobile sessions",
+        "web" => "their web and desktop sessions",
+        _ => "all their sessions",
+    };
+    let calls = if args.one_by_one {
+        format!("{} reset calls", thousands(to_do))
+    } else {
+        format!(
+            "{} resetBulk call(s)",
+            thousands(to_do.div_ceil(args.batch_size as usize))
+        )
+    };
+    let done = order.len() - to_do;
+    let resumed = if done > 0 {
+        format!(
+            "Resuming: {} of {} users done. ",
+            thousands(done),
+            thousands(order.len())
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{resumed}Sign out {} user(s) of {} ({}) from {scope}, with {calls}?",
+        thousands(to_do),
+        prep.me.team,
+        org_of(&prep.me),
+    )
+}
+
+async fn dry_run(
+    runner: &mut Runner,
+    prep: &Prepared,
+    args: &OffboardArgs,
+    format: Format,
+) -> Result<u8> {
+    if let Some(records) = journal::read(&prep.journal_path)?
+        && !records.is_empty()
+    {
+        check_same_run(&prep.journal_path, &records[0], &prep.start)?;
+        runner.state = RunState::replay(&records);
+        ui::note(format!(
+            "a run is kept in {}: showing what resuming it would do",
+            prep.journal_path.display()
+        ));
+    }
+    runner.resolve().await?;
+    let order = runner.users();
+    let to_do: Vec<UserId> = runner
+        .state
+        .select(&order, |s| {
+            matches!(s, UserState::Pending | UserState::InFlight { .. })
+        })
+        .into_iter()
+        .cloned()
+        .collect();
+    let size = if args.one_by_one {
+        1
+    } else {
+        args.batch_size as usize
+    };
+    let calls = to_do.len().div_ceil(size);
+    let mut plan = Plan::default();
+    for (i, chunk) in to_do.chunks(size).enumerate() {
+        for u in chunk {
+            plan.call_of.insert(u.clone(), (i + 1, calls));
+        }
+    }
+    // Users in flight are shown as planned: a resumed run checks them before sending.
+    for u in &to_do {
+        runner.state.users.insert(u.clone(), UserState::Pending);
+    }
+    if !to_do.is_empty() {
+        ui::note(format!(
+            "counting the current sessions of {} user(s)",
+            thousands(to_do.len())
+        ));
+        plan.sessions_now = runner
+            .verifier
+            .count(&to_do)
+            .await
+            .map_err(|e| Failure::api("cannot list sessions", &e))?;
+    }
+    let lines = report::build(
+        &runner.entries,
+        &runner.state,
+        &setup(args, prep.method, Some(plan)),
+    );
+    print_outcome(prep, runner, &lines, format, args)?;
+    ui::note("dry run: nothing was changed, no journal or report was written");
+    Ok(OK)
+}
+
+fn document<'a>(prep: &Prepared, lines: &'a [Line], args: &OffboardArgs) -> Document<'a> {
+    let counts = report::tally(lines);
+    Document {
+        input: args.file.display().to_string(),
+        org_id: org_of(&prep.me).to_string(),
+        method: report::short(prep.method),
+        scope: args.scope.name().to_owned(),
+        complete: !counts.contains_key(&Status::Pending) && !counts.contains_key(&Status::Planned),
+        summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+        lines,
+    }
+}
+
+fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
+    let lines = report::build(
+        &runner.entries,
+        &runner.state,
+        &setup(args, prep.method, None),
+    );
+    let bytes = report::render(prep.report_format, &document(prep, &lines, args))?;
+    report::write(&prep.report_path, &bytes)?;
+    Ok(lines)
+}
+
+const LINE_COLUMNS: [Column; 7] = [
+    col("LINE", "line"),
+    col("INPUT", "input"),
+    col("USER", "user_id"),
+    col("ACTION", "action"),
+    col("RESULT", "result"),
+    col("LEFT", "sessions_left"),
+    col("DETAIL", "detail"),
+];
+
+/// The most problem lines a table shows (the report has them all).
+const TABLE_PROBLEMS: usize = 50;
+
+fn print_outcome(
+    prep: &Prepared,
+    runner: &Runner,
+    lines: &[Line],
+    format: Format,
+    args: &OffboardArgs,
+) -> Result<()> {
+    let doc = document(prep, lines, args);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            }
+            Format::Ndjson | Format::Csv => {
+                let mut printer = ListPrinter::new(format, &LINE_COLUMNS, &mut out);
+                for l in lines {
+                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
+                    printer.push(&json, report::csv_cells(l))?;
+                }
+                printer.finish(None, "")?;
+            }
+            Format::Table => {
+                let summary = doc
+                    .summary
+                    .iter()
+                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let calls: Vec<String> = runner
+                    .state
+                    .calls
+                    .iter()
+                    .map(|(m, n)| {
+                        format!("{} {} call(s)", thousands(*n as usize), report::short(m))
+                    })
+                    .collect();
+                let mut fields = vec![
+                    (
+                        "input",
+                        "input",
+                        format!("{} ({} lines)", args.file.display(), thousands(lines.len())),
+                    ),
+                    (
+                        "org",
+                        "org",
+                        format!("{} ({})", prep.me.team, org_of(&prep.me)),
+                    ),
+                    (
+                        "method",
+                        "method",
+                        format!("{}, {} sessions", report::short(prep.method), doc.scope),
+                    ),
+                    ("results", "results", summary),
+                ];
+                if !args.dry_run {
+                    fields.push((
+                        "calls",
+                        "calls",
+                        if calls.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            calls.join(", ")
+                        },
+                    ));
+                    fields.push(("report", "report", prep.report_path.display().to_string()));
+                    fields.push((
+                        "journal",
+                        "journal",
+                        prep.journal_path.display().to_string(),
+                    ));
+                }
+                write_record(&mut out, Format::Table, &Value::Null, &fields)?;
+                let shown: Vec<&Line> = if args.dry_run {
+                    lines.iter().collect()
+                } else {
+                    lines
+                        .iter()
+                        .filter(|l| l.result.is_failure() || l.result == Status::Pending)
+                        .collect()
+                };
+                if !shown.is_empty() {
+                    writeln!(out)?;
+                    let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
+                    let limit = if args.dry_run {
+                        usize::MAX
+                    } else {
+                        TABLE_PROBLEMS
+                    };
+                    for l in shown.iter().take(limit) {
+                        printer.push(&Value::Null, report::csv_cells(l))?;
+                    }
+                    let more = shown.len().saturating_sub(limit);
+                    let tail =
+                        (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
+                    printer.finish(tail.as_deref(), "")?;
+                }
+            }
+        }
+        out.flush()
+    })();
+    result.map_err(write_failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(sha: &str, scope: &str, org: &str) -> Record {
+        Record::Start {
+            version: VERSION,
+            tool: "t".into(),
+            input: "in.txt".into(),
+            input_sha256: sha.into(),
+            options: Options {
+                method: ResetBulk::NAME.into(),
+                batch_size: 1000,
+                scope: scope.into(),
+                team: None,
+                api_url: "http://127.0.0.1/api/".into(),
+            },
+            org_id: org.into(),
+            admin_user_id: "W1".into(),
+            at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn another_run_is_refused_with_the_differences() {
+        let p = Path::new("r.csv.journal");
+        assert!(check_same_run(p, &start("aa", "all", "E1"), &start("aa", "all", "E1")).is_ok());
+        let err =
+            check_same_run(p, &start("aa", "all", "E1"), &start("bb", "mobile", "E2")).unwrap_err();
+        assert_eq!(err.code, USAGE);
+        for part in ["input file differs", "--mobile-only", "another org"] {
+            assert!(err.message.contains(part), "{part}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn the_journal_sits_next_to_the_report() {
+        assert_eq!(
+            journal_path(Path::new("out/leavers.report.csv")),
+            PathBuf::from("out/leavers.report.csv.journal")
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! Output formats: a readable table for people, JSON, NDJSON and CSV for programs.
+//!
+//! The default is a table when standard output is a terminal and JSON when it is not (piped to
+//! `jq`, redirected to a file). Lists stream: JSON, NDJSON and CSV rows are written as pages
+//! arrive; a table waits for the last row to size its columns. A closed pipe (`| head`) ends
+//! the program quietly.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::Value;
+
+use crate::exit::{FAILURE, Failure, OK};
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (the default on a terminal), with a summary line.
+    Table,
+    /// Pretty JSON: an array for lists, an object otherwise (the default when piped).
+    Json,
+    /// One compact JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl Format {
+    /// The format asked for, or the default for where standard output goes.
+    pub fn pick(asked: Option<Format>) -> Format {
+        asked.unwrap_or_else(|| {
+            if io::stdout().is_terminal() {
+                Format::Table
+            } else {
+                Format::Json
+            }
+        })
+    }
+}
+
+/// A column of a list: its table header and its CSV name.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    /// Header in a table (`SESSION`).
+    pub header: &'static str,
+    /// Header in CSV (`session_id`).
+    pub name: &'static str,
+}
+
+/// Shorthand for a [`Column`].
+pub const fn col(header: &'static str, name: &'static str) -> Column {
+    Column { header, name }
+}
+
+/// Turns a write error on standard output into a failure; a closed pipe is a quiet success.
+pub fn write_failed(err: io::Error) -> Failure {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        Failure::new(OK, "")
+    } else {
+        Failure::new(FAILURE, format!("cannot write the output: {err}"))
+    }
+}
+
+/// Prints a list item by item in any format.
+pub struct ListPrinter<W: Write> {
+    format: Format,
+    columns: Vec<Column>,
+    out: W,
+    rows: Vec<Vec<String>>,
+    count: usize,
+}
+
+impl<W: Write> std::fmt::Debug for ListPrinter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListPrinter")
+            .field("format", &self.format)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ListPrinter<io::BufWriter<io::Stdout>> {
+    /// A printer to standard output.
+    pub fn stdout(format: Format, columns: &[Column]) -> Self {
+        ListPrinter::new(format, columns, io::BufWriter::new(io::stdout()))
+    }
+}
+
+impl<W: Write> ListPrinter<W> {
+    /// A printer to `out`.
+    pub fn new(format: Format, columns: &[Column], out: W) -> Self {
+        ListPrinter {
+            format,
+            columns: columns.to_vec(),
+            out,
+            rows: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Items printed so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Adds an item: its JSON form and its cells (one per column).
+    pub fn push(&mut self, json: &Value, cells: Vec<String>) -> io::Result<()> {
+        debug_assert_eq!(cells.len(), self.columns.len());
+        let first = self.count == 0;
+        self.count += 1;
+        match self.format {
+            Format::Table => self.rows.push(cells),
+            Format::Json => {
+                let pretty = serde_json::to_string_pretty(json).map_err(io::Error::other)?;
+                self.out.write_all(if first { b"[\n" } else { b",\n" })?;
+                let indented = pretty
+                    .lines()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                self.out.write_all(indented.as_bytes())?;
+            }
+            Format::Ndjson => {
+                serde_json::to_writer(&mut self.out, json).map_err(io::Error::other)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Csv => {
+                if first {
+                    let names: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+                    write_csv_row(&mut self.out, &names)?;
+                }
+                write_csv_row(&mut self.out, &cells)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the list. `summary` is printed under a table (the only format with one); `empty` is
+    /// what a table shows when there is no row.
+    pub fn finish(mut self, summary: Option<&str>, empty: &str) -> io::Result<()> {
+        match self.format {
+            Format::Table => {
+                if self.rows.is_empty() {
+                    writeln!(self.out, "{empty}")?;
+                } else {
+                    let headers: Vec<String> =
+                        self.columns.iter().map(|c| c.header.to_owned()).collect();
+                    self.out
+                        .write_all(render_table(&headers, &self.rows).as_bytes())?;
+                }
+                if let Some(summary) = summary {
+                    writeln!(self.out, "{summary}")?;
+                }
+            }
+            Format::Json => {
+                if self.count == 0 {
+                    self.out.write_all(b"[]\n")?;
+                } else {
+                    self.out.write_all(b"\n]\n")?;
+                }
+            }
+            Format::Ndjson => {}
+            Format::Csv => {
+                if self.count == 0 {
+                    let names: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
+                    write_csv_row(&mut self.out, &names)?;
+                }
+            }
+        }
+        self.out.flush()
+    }
+}
+
+fn write_csv_row<W: Write, S: AsRef<str>>(out: &mut W, cells: &[S]) -> io::Result<()> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    writer
+        .write_record(cells.iter().map(|c| c.as_ref()))
+        .map_err(io::Error::other)?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    out.write_all(&bytes)
+}
+
+/// Renders rows under headers, columns separated by two spaces, the last one not padded.
+pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+        let last = row.len().saturating_sub(1);
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i < last {
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Prints one record: as `KEY  value` lines in a table, an object in JSON, one line in NDJSON,
+/// a header and a row in CSV. `fields` are (CSV name, table label, cell).
+pub fn print_record(
+    format: Format,
+    json: &Value,
+    fields: &[(&str, &str, String)],
+) -> Result<(), Failure> {
+    let mut out = io::BufWriter::new(io::stdout());
+    write_record(&mut out, format, json, fields)
+        .and_then(|()| out.flush())
+        .map_err(write_failed)
+}
+
+/// [`print_record`] to any writer.
+pub fn write_record<W: Write>(
+    out: &mut W,
+    format: Format,
+    json: &Value,
+    fields: &[(&str, &str, String)],
+) -> io::Result<()> {
+    match format {
+        Format::Table => {
+            let width = fields
+                .iter()
+                .map(|(_, label, _)| label.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (_, label, value) in fields {
+                let pad = width - label.chars().count() + 2;
+                let line = format!("{label}{}{value}", " ".repeat(pad));
+                writeln!(out, "{}", line.trim_end())?;
+            }
+        }
+        Format::Json => {
+            let pretty = serde_json::to_string_pretty(json).map_err(io::Error::other)?;
+            writeln!(out, "{pretty}")?;
+        }
+        Format::Ndjson => {
+            serde_json::to_writer(&mut *out, json).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let names: Vec<&str> = fields.iter().map(|(name, _, _)| *name).collect();
+            let cells: Vec<&str> = fields.iter().map(|(_, _, v)| v.as_str()).collect();
+            write_csv_row(out, &names)?;
+            write_csv_row(out, &cells)?;
+        }
+    }
+    Ok(())
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 user` / `2 users`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const COLS: [Column; 2] = [col("ID", "id"), col("NAME", "name")];
+
+    fn printed(format: Format, items: &[(Value, Vec<String>)]) -> String {
+        let mut buf = Vec::new();
+        let mut p = ListPrinter::new(format, &COLS, &mut buf);
+        for (json, cells) in items {
+            p.push(json, cells.clone()).unwrap();
+        }
+        p.finish(Some("2 things"), "nothing").unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    fn items() -> Vec<(Value, Vec<String>)> {
+        vec![
+            (json!({"id": 1, "name": "a"}), vec!["1".into(), "a".into()]),
+            (
+                json!({"id": 22, "name": "b, \"c\""}),
+                vec!["22".into(), "b, \"c\"".into()],
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_format() {
+        assert_eq!(
+            printed(Format::Table, &items()),
+            "ID  NAME\n1   a\n22  b, \"c\"\n2 things\n"
+        );
+        assert_eq!(
+            printed(Format::Csv, &items()),
+            "id,name\n1,a\n22,\"b, \"\"c\"\"\"\n"
+        );
+        assert_eq!(
+            printed(Format::Ndjson, &items()),
+            "{\"id\":1,\"name\":\"a\"}\n{\"id\":22,\"name\":\"b, \\\"c\\\"\"}\n"
+        );
+        let json: Value = serde_json::from_str(&printed(Format::Json, &items())).unwrap();
+        assert_eq!(
+            json,
+            json!([{"id": 1, "name": "a"}, {"id": 22, "name": "b, \"c\""}])
+        );
+    }
+
+    #[test]
+    fn empty_lists() {
+        assert_eq!(printed(Format::Table, &[]), "nothing\n2 things\n");
+        assert_eq!(printed(Format::Json, &[]), "[]\n");
+        assert_eq!(printed(Format::Ndjson, &[]), "");
+        assert_eq!(printed(Format::Csv, &[]), "id,name\n");
+    }
+
+    #[test]
+    fn records() {
+        let fields = [
+            ("user", "user", "ada".to_owned()),
+            ("org_id", "org id", "E1".to_owned()),
+        ];
+        let json = json!({"user": "ada", "org_id": "E1"});
+        let mut buf = Vec::new();
+        write_record(&mut buf, Format::Table, &json, &fields).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "user    ada\norg id  E1\n");
+        let mut buf = Vec::new();
+        write_record(&mut buf, Format::Csv, &json, &fields).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "user,org_id\nada,E1\n");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2500), "2,500");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(plural(1, "user", "users"), "1 user");
+        assert_eq!(plural(2500, "user", "users"), "2,500 users");
+    }
+}

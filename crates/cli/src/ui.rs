@@ -1,0 +1,322 @@
+//! What the program says to the person running it, on standard error: notes, warnings, the
+//! confirmation prompt, progress bars, and the client's waits (pacing and retries).
+//!
+//! Standard output carries results only, so that `slack-sessions … | jq` always works. Notes
+//! and progress go to standard error; `-q` silences notes, bars and waits (errors remain).
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use slack_sessions_client::Pacing;
+use slack_sessions_client::api::CATALOGUE;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::exit::{Failure, Result};
+
+#[derive(Debug)]
+struct Ui {
+    quiet: bool,
+    stderr_tty: bool,
+    pacing: Mutex<Option<Pacing>>,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+static UI: OnceLock<Ui> = OnceLock::new();
+
+fn ui() -> &'static Ui {
+    UI.get_or_init(|| Ui {
+        quiet: false,
+        stderr_tty: io::stderr().is_terminal(),
+        pacing: Mutex::new(None),
+        bar: Mutex::new(None),
+    })
+}
+
+/// Sets up the UI once, at start.
+pub fn init(quiet: bool) {
+    let _ = UI.set(Ui {
+        quiet,
+        stderr_tty: io::stderr().is_terminal(),
+        pacing: Mutex::new(None),
+        bar: Mutex::new(None),
+    });
+}
+
+/// Records the pacing in force, to explain waits.
+pub fn set_pacing(pacing: &Pacing) {
+    *ui().pacing.lock().unwrap_or_else(|e| e.into_inner()) = Some(pacing.clone());
+}
+
+/// True when `-q` was given.
+pub fn quiet() -> bool {
+    ui().quiet
+}
+
+/// True when standard error is a terminal (progress bars are drawn).
+pub fn interactive() -> bool {
+    ui().stderr_tty && !ui().quiet
+}
+
+fn emit(line: &str) {
+    let bar = ui().bar.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) if !bar.is_hidden() => bar.println(line),
+        _ => {
+            let mut err = io::stderr().lock();
+            let _ = writeln!(err, "{line}");
+        }
+    }
+}
+
+/// A note for the person (not shown with `-q`).
+pub fn note(line: impl AsRef<str>) {
+    if !ui().quiet {
+        emit(line.as_ref());
+    }
+}
+
+/// A warning (shown even with `-q`).
+pub fn warn(line: impl AsRef<str>) {
+    emit(&format!("warning: {}", line.as_ref()));
+}
+
+/// Asks a yes/no question on the terminal. Without a terminal on standard input, refuses with
+/// a usage error that names `--yes`.
+pub fn confirm(question: &str) -> Result<bool> {
+    if !io::stdin().is_terminal() {
+        return Err(Failure::usage(
+            "refusing to change sessions without confirmation: standard input is not a terminal",
+        )
+        .hint("pass --yes to confirm in advance, or --dry-run to see what would be done"));
+    }
+    let mut err = io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::other(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// A progress bar on standard error with rate and time left; drawn only on a terminal.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    /// Starts a bar of `len` steps named `prefix` (hidden when not on a terminal or quiet).
+    pub fn start(prefix: &'static str, len: u64) -> Progress {
+        let bar = if interactive() {
+            let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>10.bold} [{bar:28}] {pos}/{len} {per_sec:.dim} ETA {eta} {wide_msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(prefix);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        *ui().bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+        Progress { bar }
+    }
+
+    /// Advances by `n`.
+    pub fn inc(&self, n: u64) {
+        self.bar.inc(n);
+    }
+
+    /// Sets the message shown after the counters.
+    pub fn message(&self, msg: impl Into<String>) {
+        self.bar.set_message(msg.into());
+    }
+
+    /// Removes the bar.
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+        let mut slot = ui().bar.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = None;
+    }
+}
+
+/// How a method is paced, for messages: "18 calls a minute".
+pub fn budget_of(method: &str) -> Option<String> {
+    let pacing = ui()
+        .pacing
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()?;
+    if !pacing.enabled {
+        return None;
+    }
+    let info = CATALOGUE.iter().find(|m| m.name == method)?;
+    let per_window = pacing.burst(info.tier);
+    let window = pacing.window.as_secs_f64();
+    Some(if (window - 60.0).abs() < 0.001 {
+        format!("{per_window} calls a minute")
+    } else {
+        format!("{per_window} calls per {window:.1} s")
+    })
+}
+
+/// Runs `call`; if it takes longer than a second (the client is pacing or retrying), says so on
+/// the progress bar until it returns.
+pub async fn waiting<F: std::future::Future>(
+    progress: &Progress,
+    method: &str,
+    call: F,
+) -> F::Output {
+    tokio::pin!(call);
+    tokio::select! {
+        out = &mut call => return out,
+        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+    }
+    let short = method.trim_start_matches("admin.users.session.");
+    let why = budget_of(method)
+        .map(|b| format!(" (paced to Slack's limit: {b})"))
+        .unwrap_or_default();
+    progress.message(format!("waiting for {short}{why}"));
+    let out = call.await;
+    progress.message("");
+    out
+}
+
+/// A tracing layer that turns the client's waits into notes: a retry after a rate limit or an
+/// error, and a pacing wait of a second or more (at most one pacing note per method a minute,
+/// so that a long paced run does not flood the terminal).
+#[derive(Debug, Default)]
+pub struct WaitNotices {
+    last_paced_note: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+/// The least time between two pacing notes for one method.
+const PACED_NOTE_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    error: Option<String>,
+    retry_in_ms: Option<u64>,
+    waited_ms: Option<u64>,
+    method: Option<String>,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "error" => self.error = Some(format!("{value:?}")),
+            "method" => self.method = Some(format!("{value:?}").trim_matches('"').to_owned()),
+            _ => {}
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_owned(),
+            "error" => self.error = Some(value.to_owned()),
+            "method" => self.method = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        match field.name() {
+            "retry_in_ms" => self.retry_in_ms = Some(value),
+            "waited_ms" => self.waited_ms = Some(value),
+            _ => {}
+        }
+    }
+}
+
+impl WaitNotices {
+    fn may_note(&self, method: &str) -> bool {
+        let mut last = self
+            .last_paced_note
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        match last.get(method) {
+            Some(at) if now.duration_since(*at) < PACED_NOTE_EVERY => false,
+            _ => {
+                last.insert(method.to_owned(), now);
+                true
+            }
+        }
+    }
+}
+
+/// The method of a `slack_call` span, kept in its extensions.
+struct SpanMethod(String);
+
+impl<S> tracing_subscriber::Layer<S> for WaitNotices
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let (Some(method), Some(span)) = (fields.method, ctx.span(id)) {
+            span.extensions_mut().insert(SpanMethod(method));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if quiet() {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let method = || {
+            ctx.event_scope(event).and_then(|scope| {
+                scope
+                    .from_root()
+                    .find_map(|span| span.extensions().get::<SpanMethod>().map(|m| m.0.clone()))
+            })
+        };
+        match fields.message.as_str() {
+            "retrying" => {
+                let wait = fields.retry_in_ms.unwrap_or(0) as f64 / 1000.0;
+                let error = fields.error.unwrap_or_default();
+                note(format!("{error}; trying again in {wait:.1} s"));
+            }
+            "paced" => {
+                let waited = fields.waited_ms.unwrap_or(0);
+                if waited >= 1_000
+                    && let Some(method) = method()
+                    && self.may_note(&method)
+                {
+                    let budget = budget_of(&method)
+                        .map(|b| format!(" ({b})"))
+                        .unwrap_or_default();
+                    note(format!(
+                        "waited {:.1} s to stay within Slack's rate limit for {method}{budget}",
+                        waited as f64 / 1000.0
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+}
