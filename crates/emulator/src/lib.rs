@@ -28,7 +28,7 @@ mod control;
 pub mod cursor;
 pub mod demo;
 pub mod faults;
-mod jobs;
+pub mod jobs;
 pub mod journal;
 mod net;
 mod ratelimit;
@@ -74,6 +74,8 @@ pub struct Config {
 pub struct App {
     /// The state.
     pub store: Arc<Store>,
+    /// Queued `resetBulk` jobs.
+    pub jobs: jobs::Scheduler,
     /// Rate-limit buckets.
     pub limits: Limiter,
     /// Fault rules.
@@ -248,8 +250,8 @@ impl EmulatorBuilder {
             Some((users, sessions)) => Store::open_generated(self.db.as_deref(), users, sessions)?,
             None => Store::open(self.db.as_deref(), self.seed.as_ref())?,
         });
-        jobs::resume(&store);
         let app = Arc::new(App {
+            jobs: jobs::Scheduler::new(Arc::clone(&store)),
             store,
             limits: Limiter::new(self.rate_limits),
             faults: Faults::new(self.fault_seed),
@@ -266,6 +268,7 @@ impl EmulatorBuilder {
             addr: self.addr,
             source,
         })?;
+        app.jobs.resume();
         let (stop, stopped) = oneshot::channel::<()>();
         let router = Arc::clone(&app).router();
         let header_timeout = app.config.header_timeout;
@@ -383,6 +386,7 @@ impl Emulator {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.app.jobs.stop().await;
     }
 
     /// Waits until the server stops (it stops when `shutdown` is called or it fails).
@@ -396,5 +400,6 @@ impl Drop for Emulator {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.app.jobs.abort();
     }
 }

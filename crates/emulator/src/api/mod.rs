@@ -74,7 +74,7 @@ fn run<M: Handler>(
     if let Some(cursor) = reply.next_cursor {
         status.metadata_mut().next_cursor = Some(cursor);
     }
-    Ok(envelope::encode(&status, Some(&reply.body)))
+    Ok(M::encode(&status, &reply.body))
 }
 
 fn dispatch(
@@ -335,14 +335,14 @@ pub async fn route(
             (answer.into_response(), status, error)
         }
         Some(Effect::TruncatedJson) => {
-            let mut answer = respond(&app, &name, request);
+            let mut answer = execute(&app, &name, request).await;
             let keep = answer.body.len() / 2;
             answer.body.truncate(keep);
             let (status, error) = (answer.http.as_u16(), answer.error.clone());
             (answer.into_response(), status, error)
         }
         None | Some(Effect::LatencyMs(_)) => {
-            let answer = respond(&app, &name, request);
+            let answer = execute(&app, &name, request).await;
             let (status, error) = (answer.http.as_u16(), answer.error.clone());
             (answer.into_response(), status, error)
         }
@@ -365,6 +365,21 @@ pub async fn route(
         duration_us: started.elapsed().as_micros() as u64,
     });
     response
+}
+
+/// Answers a request. Writes wait for the store's write lock and their SQLite commit, so they
+/// run on the blocking pool: an async worker is never parked behind another call's commit.
+async fn execute(app: &Arc<App>, name: &str, request: Request) -> Answer {
+    if !request.method.is_some_and(|m| m.writes) {
+        return respond(app, name, request);
+    }
+    let (app, name) = (Arc::clone(app), name.to_owned());
+    tokio::task::spawn_blocking(move || respond(&app, &name, request))
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(%err, "a write panicked");
+            failure_answer(Failure::new(ErrorCode::InternalError), &[])
+        })
 }
 
 /// Reads the body, at most [`MAX_BODY`](crate::MAX_BODY) bytes within the body timeout.

@@ -16,10 +16,11 @@ use crate::seed::{ClientKind, SessionSeed};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(u32);
 
-/// Interned strings.
+/// Interned strings, each also kept as its JSON string literal (escaped once, by serde_json).
 #[derive(Debug)]
 pub struct Interner {
     strings: Vec<Arc<str>>,
+    literals: Vec<Box<[u8]>>,
     index: HashMap<Arc<str>, Sym>,
 }
 
@@ -27,6 +28,7 @@ impl Default for Interner {
     fn default() -> Self {
         Interner {
             strings: vec![Arc::from("")],
+            literals: vec![Box::from(&b"\"\""[..])],
             index: HashMap::new(),
         }
     }
@@ -39,10 +41,17 @@ impl Interner {
             return *sym;
         }
         let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 distinct strings"));
+        let literal = serde_json::to_vec(s).expect("strings serialize");
         let s: Arc<str> = Arc::from(s);
         self.strings.push(Arc::clone(&s));
+        self.literals.push(literal.into_boxed_slice());
         self.index.insert(s, sym);
         sym
+    }
+
+    /// The JSON string literal of a symbol, quotes and escapes included.
+    fn literal(&self, sym: Sym) -> &[u8] {
+        &self.literals[sym.0 as usize]
     }
 
     /// The symbol of `s`, if interned.
@@ -180,6 +189,73 @@ impl Session {
     }
 }
 
+impl Device {
+    /// Appends this device's JSON object (the same bytes serde writes for a `DeviceRecord`).
+    fn write_json(&self, strings: &Interner, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut first = true;
+        let mut field = |out: &mut Vec<u8>, key: &[u8]| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(key);
+        };
+        for (key, sym) in [
+            (&b"\"device_hardware\":"[..], self.hardware),
+            (b"\"os\":", self.os),
+            (b"\"os_version\":", self.os_version),
+            (b"\"slack_client_version\":", self.client_version),
+        ] {
+            if sym.0 != 0 {
+                field(out, key);
+                out.extend_from_slice(strings.literal(sym));
+            }
+        }
+        match self.ip {
+            Ip::None => {}
+            Ip::V4(bits) => {
+                field(out, b"\"ip\":\"");
+                let mut digits = itoa::Buffer::new();
+                for (i, octet) in bits.to_be_bytes().iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'.');
+                    }
+                    out.extend_from_slice(digits.format(*octet).as_bytes());
+                }
+                out.push(b'"');
+            }
+            Ip::Other(sym) => {
+                field(out, b"\"ip\":");
+                out.extend_from_slice(strings.literal(sym));
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+impl SessionView<'_> {
+    /// Appends the session's JSON object: exactly the bytes `serde_json` writes for the same
+    /// [`ActiveSession`](slack_sessions_api::methods::ActiveSession), from literals escaped once
+    /// at intern time (the `list` hot path; equality is tested below).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let (x, strings) = (self.session, self.strings);
+        out.extend_from_slice(b"{\"user_id\":");
+        out.extend_from_slice(strings.literal(x.user));
+        out.extend_from_slice(b",\"team_id\":");
+        out.extend_from_slice(strings.literal(x.team));
+        out.extend_from_slice(b",\"session_id\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.id).as_bytes());
+        out.extend_from_slice(b",\"created\":");
+        x.created.write_json(strings, out);
+        if let Some(recent) = &x.recent {
+            out.extend_from_slice(b",\"recent\":");
+            recent.write_json(strings, out);
+        }
+        out.push(b'}');
+    }
+}
+
 /// A session serialized exactly as [`slack_sessions_api::methods::ActiveSession`], straight from
 /// the compact record, without building owned strings.
 #[derive(Debug)]
@@ -252,7 +328,11 @@ mod tests {
                 user_id: "W1".into(),
                 team_id: "E1".into(),
                 client: ClientKind::Web,
-                created: ip_only("2001:db8::1"),
+                created: {
+                    let mut d = ip_only("2001:db8::1");
+                    d.os = Some("q\"uote\\back\u{1}ctl \u{e9}\u{1F600}".into());
+                    d
+                },
                 recent: Some(ip_only("010.0.0.1")),
             }]
             .iter(),

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY, org_id TEXT NOT NULL, user_ids TEXT NOT NULL,
     mobile_only INTEGER NOT NULL, web_only INTEGER NOT NULL, due_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, org_id TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, org_id TEXT NOT NULL,
     actor TEXT NOT NULL, method TEXT NOT NULL, users TEXT NOT NULL, sessions TEXT NOT NULL);
 ";
 
@@ -42,8 +42,14 @@ pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
         Some(p) => Connection::open(p)?,
         None => Connection::open_in_memory()?,
     };
+    // One process owns the file: exclusive locking spares a file lock and a shared-memory
+    // index update per transaction, and makes a second emulator on the same file fail fast.
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A checkpoint syncs the files; every 10,000 pages (~40 MB of WAL) instead of SQLite's
+    // default 1,000 keeps that cost off nine in ten of the writes that would have paid it.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(SCHEMA)?;

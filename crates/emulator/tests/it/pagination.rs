@@ -174,3 +174,66 @@ async fn one_user_on_one_team() {
     let on_teams = state_teams.iter().filter(|t| t.as_str() != ORG_ID).count();
     assert_eq!(by_teams.len(), on_teams);
 }
+
+/// The `list` fast path writes exactly the bytes the api crate's types serialize to.
+#[tokio::test]
+async fn fast_page_encoding_matches_the_api_types() {
+    use slack_sessions_api::methods::{ActiveSession, ListResponse};
+    use slack_sessions_api::{Status, envelope};
+
+    let b = Bench::demo().await;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Bearer {ADMIN_TOKEN}").parse().unwrap(),
+    );
+    headers.insert(
+        "content-type",
+        "application/x-www-form-urlencoded".parse().unwrap(),
+    );
+    let answer = slack_sessions_emulator::api::answer(
+        b.emu.app(),
+        &http::Method::POST,
+        "admin.users.session.list",
+        &headers,
+        None,
+        b"limit=40",
+    );
+
+    let org = &b.emu.export().orgs[0];
+    let bots: Vec<&str> = org
+        .users
+        .iter()
+        .filter(|u| u.is_bot)
+        .map(|u| u.id.as_str())
+        .collect();
+    let page: Vec<ActiveSession> = org
+        .sessions
+        .iter()
+        .filter(|s| !bots.contains(&s.user_id.as_str()))
+        .take(40)
+        .map(|s| {
+            ActiveSession::new(
+                s.user_id.as_str().into(),
+                s.team_id.as_str().into(),
+                s.session_id.into(),
+                s.created.clone(),
+                s.recent.clone(),
+            )
+        })
+        .collect();
+    let mut status = Status::success(&[]);
+    let last = page.last().unwrap().session_id.0;
+    status.metadata_mut().next_cursor = Some(base64_cursor(last));
+    let expected = envelope::encode(&status, Some(&ListResponse::new(page)));
+    assert_eq!(
+        String::from_utf8(answer.body).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+}
+
+fn base64_cursor(last: u64) -> String {
+    // The emulator's cursor format, rebuilt independently: base64 of "session:<id>".
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("session:{last}"))
+}
