@@ -35,6 +35,7 @@ budget exhausted, 6 network, 7 bulk run finished with some users failed, 130 int
     about = ABOUT,
     after_help = MAIN_EXAMPLES,
     propagate_version = true,
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Cli {

@@ -104,7 +104,18 @@ impl<W: Write> ListPrinter<W> {
 
     /// Adds an item: its JSON form and its cells (one per column).
     pub fn push(&mut self, json: &Value, cells: Vec<String>) -> io::Result<()> {
+        self.push_split(json, cells.clone(), cells)
+    }
+
+    /// Adds an item whose table cells (for people) differ from its CSV cells (for programs).
+    pub fn push_split(
+        &mut self,
+        json: &Value,
+        cells: Vec<String>,
+        csv_cells: Vec<String>,
+    ) -> io::Result<()> {
         debug_assert_eq!(cells.len(), self.columns.len());
+        debug_assert_eq!(csv_cells.len(), self.columns.len());
         let first = self.count == 0;
         self.count += 1;
         match self.format {
@@ -128,7 +139,7 @@ impl<W: Write> ListPrinter<W> {
                     let names: Vec<&str> = self.columns.iter().map(|c| c.name).collect();
                     write_csv_row(&mut self.out, &names)?;
                 }
-                write_csv_row(&mut self.out, &cells)?;
+                write_csv_row(&mut self.out, &csv_cells)?;
             }
         }
         Ok(())
@@ -210,12 +221,13 @@ pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Prints one record: as `KEY  value` lines in a table, an object in JSON, one line in NDJSON,
-/// a header and a row in CSV. `fields` are (CSV name, table label, cell).
+/// Prints one record: as `label  value` lines in a table, an object in JSON, one line in
+/// NDJSON; in CSV, a header of the object's keys and one row of its values (lists joined by
+/// spaces, null as empty). `fields` are the table's (label, value) lines.
 pub fn print_record(
     format: Format,
     json: &Value,
-    fields: &[(&str, &str, String)],
+    fields: &[(&str, String)],
 ) -> Result<(), Failure> {
     let mut out = io::BufWriter::new(io::stdout());
     write_record(&mut out, format, json, fields)
@@ -223,21 +235,31 @@ pub fn print_record(
         .map_err(write_failed)
 }
 
+/// A JSON value as one CSV cell.
+pub fn csv_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(csv_cell).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
 /// [`print_record`] to any writer.
 pub fn write_record<W: Write>(
     out: &mut W,
     format: Format,
     json: &Value,
-    fields: &[(&str, &str, String)],
+    fields: &[(&str, String)],
 ) -> io::Result<()> {
     match format {
         Format::Table => {
             let width = fields
                 .iter()
-                .map(|(_, label, _)| label.chars().count())
+                .map(|(label, _)| label.chars().count())
                 .max()
                 .unwrap_or(0);
-            for (_, label, value) in fields {
+            for (label, value) in fields {
                 let pad = width - label.chars().count() + 2;
                 let line = format!("{label}{}{value}", " ".repeat(pad));
                 writeln!(out, "{}", line.trim_end())?;
@@ -252,8 +274,10 @@ pub fn write_record<W: Write>(
             writeln!(out)?;
         }
         Format::Csv => {
-            let names: Vec<&str> = fields.iter().map(|(name, _, _)| *name).collect();
-            let cells: Vec<&str> = fields.iter().map(|(_, _, v)| v.as_str()).collect();
+            let empty = serde_json::Map::new();
+            let object = json.as_object().unwrap_or(&empty);
+            let names: Vec<&str> = object.keys().map(String::as_str).collect();
+            let cells: Vec<String> = object.values().map(csv_cell).collect();
             write_csv_row(out, &names)?;
             write_csv_row(out, &cells)?;
         }
@@ -337,17 +361,17 @@ mod tests {
 
     #[test]
     fn records() {
-        let fields = [
-            ("user", "user", "ada".to_owned()),
-            ("org_id", "org id", "E1".to_owned()),
-        ];
-        let json = json!({"user": "ada", "org_id": "E1"});
+        let fields = [("user", "ada".to_owned()), ("org id", "E1".to_owned())];
+        let json = json!({"user": "ada", "org_id": "E1", "scopes": ["a", "b"], "x": null});
         let mut buf = Vec::new();
         write_record(&mut buf, Format::Table, &json, &fields).unwrap();
         assert_eq!(String::from_utf8(buf).unwrap(), "user    ada\norg id  E1\n");
         let mut buf = Vec::new();
         write_record(&mut buf, Format::Csv, &json, &fields).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), "user,org_id\nada,E1\n");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "user,org_id,scopes,x\nada,E1,a b,\n"
+        );
     }
 
     #[test]

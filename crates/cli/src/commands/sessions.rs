@@ -168,18 +168,10 @@ pub async fn invalidate(client: &Client, args: &InvalidateCmd, format: Format) -
         "result": "invalidated",
     });
     let fields = [
-        ("session_id", "session", args.session_id.to_string()),
-        (
-            "user_id",
-            "user",
-            user.map(|u| u.to_string()).unwrap_or_default(),
-        ),
-        (
-            "team_id",
-            "team",
-            team.map(|t| t.to_string()).unwrap_or_default(),
-        ),
-        ("result", "result", "invalidated".to_owned()),
+        ("session", args.session_id.to_string()),
+        ("user", user.map(|u| u.to_string()).unwrap_or_default()),
+        ("team", team.map(|t| t.to_string()).unwrap_or_default()),
+        ("result", "invalidated".to_owned()),
     ];
     print_record(format, &json, &fields)?;
     Ok(OK)

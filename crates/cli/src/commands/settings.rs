@@ -33,12 +33,10 @@ fn unique(resolved: Vec<Resolved>) -> Vec<Resolved> {
         .collect()
 }
 
-fn row(
-    r: &Resolved,
-    duration: Option<u64>,
-    quit: Option<bool>,
-    result: &str,
-) -> (Value, Vec<String>) {
+/// An item: its JSON, its table cells and its CSV cells.
+type Row = (Value, Vec<String>, Vec<String>);
+
+fn row(r: &Resolved, duration: Option<u64>, quit: Option<bool>, result: &str) -> Row {
     let json = json!({
         "input": r.input,
         "user_id": r.user_id,
@@ -57,7 +55,14 @@ fn row(
             .unwrap_or_else(|| "default".to_owned()),
         result.to_owned(),
     ];
-    (json, cells)
+    let csv = vec![
+        r.input.clone(),
+        r.user_id.to_string(),
+        duration.map(|d| d.to_string()).unwrap_or_default(),
+        quit.map(|q| q.to_string()).unwrap_or_default(),
+        result.to_owned(),
+    ];
+    (json, cells, csv)
 }
 
 /// Runs `settings get`.
@@ -77,14 +82,16 @@ pub async fn get(client: &Client, args: &UsersArgs, format: Format) -> Result<u8
     let mut printer = ListPrinter::stdout(format, &COLUMNS);
     let mut custom = 0;
     for r in &users {
-        let (json, cells) = match found.get(&r.user_id) {
+        let (json, cells, csv) = match found.get(&r.user_id) {
             Some((d, q)) => {
                 custom += 1;
                 row(r, *d, *q, "custom")
             }
             None => row(r, None, None, "default"),
         };
-        printer.push(&json, cells).map_err(write_failed)?;
+        printer
+            .push_split(&json, cells, csv)
+            .map_err(write_failed)?;
     }
     let summary = format!(
         "{} with custom settings, {} on the org's defaults",
@@ -117,18 +124,21 @@ pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> 
     }
     let mut printer = ListPrinter::stdout(format, &COLUMNS);
     for r in &users {
-        let (mut json, mut cells) = row(r, duration, args.quit_on_close, "set");
-        // A setting not given is kept as it was, not reset to the default.
-        if duration.is_none() {
-            json["duration"] = Value::String("unchanged".into());
-            json["duration_human"] = Value::Null;
-            cells[2] = "unchanged".into();
+        let (mut json, mut cells, csv) = row(r, duration, args.quit_on_close, "set");
+        // A setting not given is kept as it was: `null` in JSON, "unchanged" in a table.
+        let mut changed = Vec::new();
+        match duration {
+            Some(_) => changed.push("duration"),
+            None => cells[2] = "unchanged".into(),
         }
-        if args.quit_on_close.is_none() {
-            json["desktop_app_browser_quit"] = Value::String("unchanged".into());
-            cells[3] = "unchanged".into();
+        match args.quit_on_close {
+            Some(_) => changed.push("desktop_app_browser_quit"),
+            None => cells[3] = "unchanged".into(),
         }
-        printer.push(&json, cells).map_err(write_failed)?;
+        json["changed"] = changed.into();
+        printer
+            .push_split(&json, cells, csv)
+            .map_err(write_failed)?;
     }
     let summary = format!(
         "settings changed for {}",
@@ -151,8 +161,10 @@ pub async fn clear(client: &Client, args: &UsersArgs, format: Format) -> Result<
     }
     let mut printer = ListPrinter::stdout(format, &COLUMNS);
     for r in &users {
-        let (json, cells) = row(r, None, None, "cleared");
-        printer.push(&json, cells).map_err(write_failed)?;
+        let (json, cells, csv) = row(r, None, None, "cleared");
+        printer
+            .push_split(&json, cells, csv)
+            .map_err(write_failed)?;
     }
     let summary = format!(
         "settings cleared for {}; the org's defaults apply",

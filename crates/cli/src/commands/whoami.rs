@@ -57,20 +57,14 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
             .join("; ")
     };
     let fields = [
-        ("user", "user", format!("{} ({})", who.user, who.user_id)),
+        ("user", format!("{} ({})", who.user, who.user_id)),
+        ("org", format!("{} ({}), {org_kind}", who.team, who.team_id)),
+        ("url", who.url.clone()),
         (
-            "team",
-            "org",
-            format!("{} ({}), {org_kind}", who.team, who.team_id),
-        ),
-        ("url", "url", who.url.clone()),
-        (
-            "token_kind",
             "token",
             client.token().kind().unwrap_or("unknown").to_owned(),
         ),
         (
-            "scopes",
             "scopes",
             scopes
                 .as_ref()
@@ -79,7 +73,6 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
         ),
         (
             "can",
-            "can",
             if can.is_empty() {
                 "-".into()
             } else {
@@ -87,7 +80,6 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
             },
         ),
         (
-            "missing_scopes",
             "cannot",
             if missing.is_empty() {
                 "-".into()

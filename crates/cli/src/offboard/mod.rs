@@ -558,24 +558,17 @@ fn print_outcome(
                 let mut fields = vec![
                     (
                         "input",
-                        "input",
                         format!("{} ({} lines)", args.file.display(), thousands(lines.len())),
                     ),
+                    ("org", format!("{} ({})", prep.me.team, org_of(&prep.me))),
                     (
-                        "org",
-                        "org",
-                        format!("{} ({})", prep.me.team, org_of(&prep.me)),
-                    ),
-                    (
-                        "method",
                         "method",
                         format!("{}, {} sessions", report::short(prep.method), doc.scope),
                     ),
-                    ("results", "results", summary),
+                    ("results", summary),
                 ];
                 if !args.dry_run {
                     fields.push((
-                        "calls",
                         "calls",
                         if calls.is_empty() {
                             "none".to_owned()
@@ -583,12 +576,8 @@ fn print_outcome(
                             calls.join(", ")
                         },
                     ));
-                    fields.push(("report", "report", prep.report_path.display().to_string()));
-                    fields.push((
-                        "journal",
-                        "journal",
-                        prep.journal_path.display().to_string(),
-                    ));
+                    fields.push(("report", prep.report_path.display().to_string()));
+                    fields.push(("journal", prep.journal_path.display().to_string()));
                 }
                 write_record(&mut out, Format::Table, &Value::Null, &fields)?;
                 let shown: Vec<&Line> = if args.dry_run {
