@@ -122,9 +122,15 @@ impl Progress {
             let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{prefix:>10.bold} [{bar:28}] {pos}/{len} {per_sec:.dim} ETA {eta} {wide_msg}",
+                    "{prefix:>10.bold} [{bar:28}] {pos}/{len} {rate:.dim} ETA {eta} {wide_msg}",
                 )
                 .expect("a valid template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar.set_prefix(prefix);
@@ -197,16 +203,26 @@ pub async fn waiting<F: std::future::Future>(
     out
 }
 
-/// A tracing layer that turns the client's waits into notes: a retry after a rate limit or an
-/// error, and a pacing wait of a second or more (at most one pacing note per method a minute,
-/// so that a long paced run does not flood the terminal).
+/// A tracing layer that turns the client's waits into notes: every retry (after a rate limit
+/// or an error), and pacing: when the client starts holding calls of a method back to stay
+/// within Slack's limit, and then the total waited at most once a minute per method, so that
+/// a long paced run says what it does without flooding the terminal.
 #[derive(Debug, Default)]
 pub struct WaitNotices {
-    last_paced_note: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    paced: Mutex<std::collections::HashMap<String, Paced>>,
+}
+
+/// Pacing of one method so far.
+#[derive(Debug)]
+struct Paced {
+    total: Duration,
+    noted_at: Option<std::time::Instant>,
 }
 
 /// The least time between two pacing notes for one method.
 const PACED_NOTE_EVERY: Duration = Duration::from_secs(60);
+/// Pacing waits shorter than this are not counted (scheduling noise).
+const PACED_MIN: Duration = Duration::from_millis(50);
 
 #[derive(Default)]
 struct Fields {
@@ -246,17 +262,23 @@ impl Visit for Fields {
 }
 
 impl WaitNotices {
-    fn may_note(&self, method: &str) -> bool {
-        let mut last = self
-            .last_paced_note
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+    /// Counts a pacing wait; returns the total waited for `method` when a note is due.
+    fn paced(&self, method: &str, waited: Duration) -> Option<Duration> {
+        if waited < PACED_MIN {
+            return None;
+        }
+        let mut paced = self.paced.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = paced.entry(method.to_owned()).or_insert(Paced {
+            total: Duration::ZERO,
+            noted_at: None,
+        });
+        entry.total += waited;
         let now = std::time::Instant::now();
-        match last.get(method) {
-            Some(at) if now.duration_since(*at) < PACED_NOTE_EVERY => false,
+        match entry.noted_at {
+            Some(at) if now.duration_since(at) < PACED_NOTE_EVERY => None,
             _ => {
-                last.insert(method.to_owned(), now);
-                true
+                entry.noted_at = Some(now);
+                Some(entry.total)
             }
         }
     }
@@ -302,17 +324,16 @@ where
                 note(format!("{error}; trying again in {wait:.1} s"));
             }
             "paced" => {
-                let waited = fields.waited_ms.unwrap_or(0);
-                if waited >= 1_000
-                    && let Some(method) = method()
-                    && self.may_note(&method)
+                let waited = Duration::from_millis(fields.waited_ms.unwrap_or(0));
+                if let Some(method) = method()
+                    && let Some(total) = self.paced(&method, waited)
                 {
                     let budget = budget_of(&method)
                         .map(|b| format!(" ({b})"))
                         .unwrap_or_default();
                     note(format!(
-                        "waited {:.1} s to stay within Slack's rate limit for {method}{budget}",
-                        waited as f64 / 1000.0
+                        "pacing {method} to stay within Slack's rate limit{budget}: waited {:.1} s so far",
+                        total.as_secs_f64()
                     ));
                 }
             }

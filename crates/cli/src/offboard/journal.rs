@@ -289,6 +289,16 @@ impl Journal {
         Ok(())
     }
 
+    /// Empties the journal (of a run that changed nothing).
+    pub fn clear(&mut self) -> Result<()> {
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.sync_all())
+            .map_err(|e| io_failure(&self.path, "clear", e))?;
+        self.unsynced = 0;
+        Ok(())
+    }
+
     /// Removes the journal (a run declined before it changed anything).
     pub fn discard(self) {
         let _ = std::fs::remove_file(&self.path);

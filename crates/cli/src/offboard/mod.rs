@@ -245,10 +245,24 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         return dry_run(&mut runner, &prep, args, format).await;
     }
 
-    let (journal, records) = Journal::open(&prep.journal_path)?;
+    let (mut journal, mut records) = Journal::open(&prep.journal_path)?;
+    if let Some(first) = records.first()
+        && let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start)
+    {
+        if !RunState::replay(&records).calls.is_empty() {
+            return Err(refusal);
+        }
+        // That run stopped before it changed anything (while looking users up, say): nothing
+        // can be reset twice by starting over.
+        ui::note(format!(
+            "the journal {} is of another run that changed nothing; starting over",
+            prep.journal_path.display()
+        ));
+        journal.clear()?;
+        records.clear();
+    }
     let resuming = !records.is_empty();
     if resuming {
-        check_same_run(&prep.journal_path, &records[0], &prep.start)?;
         runner.state = RunState::replay(&records);
     }
     runner.journal = Some(journal);
@@ -422,14 +436,20 @@ async fn dry_run(
     format: Format,
 ) -> Result<u8> {
     if let Some(records) = journal::read(&prep.journal_path)?
-        && !records.is_empty()
+        && let Some(first) = records.first()
     {
-        check_same_run(&prep.journal_path, &records[0], &prep.start)?;
-        runner.state = RunState::replay(&records);
-        ui::note(format!(
-            "a run is kept in {}: showing what resuming it would do",
-            prep.journal_path.display()
-        ));
+        let state = RunState::replay(&records);
+        if let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start) {
+            if !state.calls.is_empty() {
+                return Err(refusal);
+            }
+        } else {
+            runner.state = state;
+            ui::note(format!(
+                "a run is kept in {}: showing what resuming it would do",
+                prep.journal_path.display()
+            ));
+        }
     }
     runner.resolve().await?;
     let order = runner.users();

@@ -415,3 +415,80 @@ fn repeated_unknown_outcomes_stop_the_run_and_it_resumes() {
         !env.sessions_by_user().contains_key("W0DEMO0005")
     });
 }
+
+#[test]
+fn verification_by_user_lists_each_users_sessions_on_the_org() {
+    let env = Env::demo();
+    leavers(&env);
+    env.run(&["offboard", "leavers.csv", "--yes", "--verify-by", "user"])
+        .expect(7);
+    let lists = env.requests("admin.users.session.list");
+    assert!(!lists.is_empty());
+    let users: std::collections::BTreeSet<&str> = lists
+        .iter()
+        .map(|r| {
+            assert_eq!(r.args["team_id"], "E0DEMO0001", "{r:?}");
+            r.args["user_id"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(users.into_iter().collect::<Vec<_>>(), USERS.to_vec());
+    // By org: whole-org pages, no user filter.
+    let env = Env::demo();
+    leavers(&env);
+    env.run(&["offboard", "leavers.csv", "--yes", "--verify-by", "org"])
+        .expect(7);
+    let lists = env.requests("admin.users.session.list");
+    assert!(lists.iter().all(|r| !r.args.contains_key("user_id")));
+}
+
+#[test]
+fn no_verify_reports_resets_as_acknowledged() {
+    let env = Env::demo();
+    leavers(&env);
+    let out = env
+        .run(&[
+            "offboard",
+            "leavers.csv",
+            "--yes",
+            "--no-verify",
+            "-o",
+            "json",
+        ])
+        .expect(7);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["reset"], 4);
+    assert!(env.requests("admin.users.session.list").is_empty());
+}
+
+#[test]
+fn a_journal_of_a_run_that_changed_nothing_gives_way() {
+    let env = Env::demo();
+    leavers(&env);
+    // Stopped while looking users up: nothing was reset.
+    env.emu()
+        .add_fault(FaultRule::new(Effect::RateLimited(30)).method("users.lookupByEmail"))
+        .unwrap();
+    env.run(&["--retries", "0", "offboard", "leavers.csv", "--yes"])
+        .expect(5);
+    assert!(env.path("leavers.report.csv.journal").exists());
+    env.emu().clear_faults();
+    // Another input is accepted, since no user can be reset twice.
+    env.write("leavers.csv", "W0DEMO0009\n");
+    let out = env.run(&["offboard", "leavers.csv", "--yes"]).expect(0);
+    assert!(
+        out.stderr.contains("changed nothing; starting over"),
+        "{}",
+        out.stderr
+    );
+    let journal = env.read("leavers.report.csv.journal");
+    assert_eq!(
+        journal.matches("\"type\":\"start\"").count(),
+        1,
+        "{journal}"
+    );
+    assert!(!journal.contains("dennis"), "{journal}");
+    assert_eq!(
+        reset_counts(&env).keys().collect::<Vec<_>>(),
+        ["W0DEMO0009"]
+    );
+}

@@ -238,3 +238,58 @@ fn killed_after_the_call_was_applied_nothing_is_sent_again() {
     let rows = csv_rows(&env.read("leavers.report.csv"));
     assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_after_the_call_in_progress_and_the_run_resumes() {
+    let env = Env::demo();
+    env.write(
+        "leavers.txt",
+        "W0DEMO0005\nW0DEMO0006\nW0DEMO0007\nW0DEMO0008\n",
+    );
+    env.emu()
+        .add_fault(FaultRule::new(Effect::LatencyMs(1_000)).method("admin.users.session.resetBulk"))
+        .unwrap();
+    let args = ["offboard", "leavers.txt", "--yes", "--batch-size", "1"];
+    let child = env.spawn(&args);
+    let journal = env.path("leavers.report.csv.journal");
+    wait_for(Duration::from_secs(30), "the first call in flight", || {
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .contains("\"type\":\"intent\"")
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = crate::harness::wait_output(child, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopping after the call in progress"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(count(&text, "\"type\":\"intent\""), 1, "{text}");
+    assert_eq!(
+        count(&text, "\"outcome\":\"ok\""),
+        1,
+        "the call in flight was finished"
+    );
+    let rows = csv_rows(&env.read("leavers.report.csv"));
+    let results: Vec<&str> = rows.iter().map(|r| r["result"].as_str()).collect();
+    assert_eq!(results, ["pending", "pending", "pending", "pending"]);
+    assert!(
+        rows[0]["detail"].contains("not verified yet"),
+        "{:?}",
+        rows[0]
+    );
+    env.emu().clear_faults();
+    env.run(&args).expect(0);
+    let counts = reset_counts(&env);
+    assert_eq!(counts.len(), 4);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    let rows = csv_rows(&env.read("leavers.report.csv"));
+    assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
+}
