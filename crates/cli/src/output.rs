@@ -131,7 +131,7 @@ impl<W: Write> ListPrinter<W> {
                 self.out.write_all(indented.as_bytes())?;
             }
             Format::Ndjson => {
-                serde_json::to_writer(&mut self.out, json).map_err(io::Error::other)?;
+                serde_json::to_writer(&mut self.out, json).map_err(io::Error::from)?;
                 self.out.write_all(b"\n")?;
             }
             Format::Csv => {
@@ -270,7 +270,7 @@ pub fn write_record<W: Write>(
             writeln!(out, "{pretty}")?;
         }
         Format::Ndjson => {
-            serde_json::to_writer(&mut *out, json).map_err(io::Error::other)?;
+            serde_json::to_writer(&mut *out, json).map_err(io::Error::from)?;
             writeln!(out)?;
         }
         Format::Csv => {

@@ -549,7 +549,7 @@ fn print_outcome(
         use std::io::Write;
         match format {
             Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::other)?;
+                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             }
             Format::Ndjson | Format::Csv => {

@@ -289,3 +289,34 @@ fn completions() {
     }
     env.run(&["completions", "tcsh"]).expect(2);
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    // 1,500 sessions: far more output than a pipe holds.
+    let env = Env::start(
+        Env::builder().seed(crate::harness::big_seed(1_000)),
+        "xoxp-big-admin",
+    );
+    for f in FORMATS {
+        let mut child = env.spawn(&["sessions", "list", "--page-size", "5", "-o", f]);
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty());
+        // The reading end is closed here, as `| head -1` does.
+        let out = crate::harness::wait_output(child, std::time::Duration::from_secs(30));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
