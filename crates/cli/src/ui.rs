@@ -85,6 +85,13 @@ pub fn warn(line: impl AsRef<str>) {
     emit(&format!("warning: {}", line.as_ref()));
 }
 
+static PROMPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True while the confirmation prompt waits for an answer (Ctrl-C then ends the program at once).
+pub fn prompting() -> bool {
+    PROMPTING.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Asks a yes/no question on the terminal. Without a terminal on standard input, refuses with
 /// a usage error that names `--yes`.
 pub fn confirm(question: &str) -> Result<bool> {
@@ -99,10 +106,10 @@ pub fn confirm(question: &str) -> Result<bool> {
     let _ = err.flush();
     drop(err);
     let mut answer = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Failure::other(format!("cannot read the answer: {e}")))?;
+    PROMPTING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let read = io::stdin().lock().read_line(&mut answer);
+    PROMPTING.store(false, std::sync::atomic::Ordering::SeqCst);
+    read.map_err(|e| Failure::other(format!("cannot read the answer: {e}")))?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"

@@ -355,6 +355,11 @@ async fn catch_ctrl_c(flag: Arc<AtomicBool>) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
+    if ui::prompting() {
+        eprintln!();
+        ui::warn("interrupted at the prompt; nothing was changed");
+        std::process::exit(i32::from(crate::exit::INTERRUPTED));
+    }
     flag.store(true, Ordering::SeqCst);
     ui::warn(
         "stopping after the call in progress (Ctrl-C again to stop at once; the journal is safe either way)",
@@ -384,7 +389,19 @@ async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) ->
         })
         .len();
     if to_do > 0 && !args.yes {
-        let question = confirmation(prep, &order, to_do, args);
+        let unusable = runner
+            .entries
+            .iter()
+            .filter(|e| match &e.kind {
+                input::Kind::Invalid(_) => true,
+                input::Kind::Email(email) => matches!(
+                    runner.state.resolved.get(&email.to_ascii_lowercase()),
+                    Some(None)
+                ),
+                input::Kind::Id(_) => false,
+            })
+            .count();
+        let question = confirmation(prep, &order, to_do, unusable, args);
         if !ui::confirm(&question)? {
             return Err(Failure::usage("not confirmed; nothing was changed"));
         }
@@ -397,7 +414,13 @@ async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) ->
     Ok(())
 }
 
-fn confirmation(prep: &Prepared, order: &[UserId], to_do: usize, args: &OffboardArgs) -> String {
+fn confirmation(
+    prep: &Prepared,
+    order: &[UserId],
+    to_do: usize,
+    unusable: usize,
+    args: &OffboardArgs,
+) -> String {
     let scope = match args.scope.name() {
         "mobile" => "their mobile sessions",
         "web" => "their web and desktop sessions",
@@ -421,8 +444,16 @@ fn confirmation(prep: &Prepared, order: &[UserId], to_do: usize, args: &Offboard
     } else {
         String::new()
     };
+    let skipped = match unusable {
+        0 => String::new(),
+        n => format!(
+            " {} line(s) name no user: they are only reported.",
+            thousands(n)
+        ),
+    };
     format!(
-        "{resumed}Sign out {} user(s) of {} ({}) from {scope}, with {calls}?",
+        "{resumed}About to sign out {} user(s) of {} ({}) from {scope}, with {calls}.{skipped} \
+         Go ahead?",
         thousands(to_do),
         prep.me.team,
         org_of(&prep.me),
