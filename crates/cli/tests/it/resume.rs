@@ -145,6 +145,17 @@ fn offboarding_2500_users_killed_mid_way_and_resumed() {
         "{}",
         &after[before.len()..]
     );
+    let settled = after
+        .lines()
+        .find(|l| l.contains("\"type\":\"reconciled\""))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .unwrap();
+    let (done, resend) = (
+        settled["done"].as_array().unwrap().len(),
+        settled["resend"].as_array().unwrap().len(),
+    );
+    assert_eq!(done + resend, 1000, "the whole second batch was settled");
+    eprintln!("the batch in flight when killed: {done} users found done, {resend} sent again");
     assert_eq!(
         count(&after, "\"type\":\"resolved\""),
         USERS / 2 + 1,
