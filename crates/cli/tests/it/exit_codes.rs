@@ -172,3 +172,20 @@ fn verbose_logs_never_show_the_token() {
         out.stderr
     );
 }
+
+#[test]
+fn a_local_failure_is_1() {
+    let env = Env::demo();
+    env.write("leavers.txt", "W0DEMO0005\n");
+    let out = env
+        .run(&[
+            "offboard",
+            "leavers.txt",
+            "--yes",
+            "--report",
+            "no/such/dir/r.csv",
+        ])
+        .expect(1);
+    assert!(one_error_line(&out.stderr).contains("cannot open the journal"));
+    assert!(env.requests("admin.users.session.resetBulk").is_empty());
+}
