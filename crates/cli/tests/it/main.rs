@@ -5,6 +5,7 @@
 mod commands;
 mod exit_codes;
 mod harness;
+mod kills;
 mod offboard;
 mod resume;
 mod token;
