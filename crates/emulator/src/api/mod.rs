@@ -289,82 +289,125 @@ pub async fn route(
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
-    let args = request
-        .raw
-        .as_ref()
-        .map(|r| r.args.clone())
-        .unwrap_or_default();
-    let accepted = request.method.and_then(|m| m.scope).map(|s| s.as_str());
-    let effect = fault.as_ref().map(|f| &f.effect);
-    let (response, status, error) = match effect {
-        Some(Effect::HttpStatus(code)) => {
-            let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let text = status.canonical_reason().unwrap_or("Server Error");
-            (
-                (status, [(header::CONTENT_TYPE, "text/plain")], text).into_response(),
-                status.as_u16(),
-                None,
-            )
-        }
-        Some(Effect::EmptyBody) => (
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-            )
-                .into_response(),
-            200,
-            None,
-        ),
-        Some(Effect::NonJson) => (
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "text/html")],
-                "<html><body><h1>Slack is temporarily unavailable</h1></body></html>",
-            )
-                .into_response(),
-            200,
-            None,
-        ),
-        Some(Effect::ResetConnection) => {
-            conn.reset();
-            (StatusCode::OK.into_response(), 0, None)
-        }
-        Some(e @ (Effect::Error(_) | Effect::RateLimited(_))) => {
-            let answer = fault_answer(e, accepted).expect("error effects have answers");
-            let (status, error) = (answer.http.as_u16(), answer.error.clone());
-            (answer.into_response(), status, error)
-        }
-        Some(Effect::TruncatedJson) => {
-            let mut answer = execute(&app, &name, request).await;
-            let keep = answer.body.len() / 2;
-            answer.body.truncate(keep);
-            let (status, error) = (answer.http.as_u16(), answer.error.clone());
-            (answer.into_response(), status, error)
-        }
-        None | Some(Effect::LatencyMs(_)) => {
-            let answer = execute(&app, &name, request).await;
-            let (status, error) = (answer.http.as_u16(), answer.error.clone());
-            (answer.into_response(), status, error)
-        }
-    };
-    tracing::debug!(method = %name, status, error = ?error, fault = ?fault.as_ref().map(|f| &f.effect), "api call");
-    app.journal.record(JournalEntry {
-        id: 0,
-        at_ms,
-        method: name,
+    // From here on the call is Slack's to finish: a client that hangs up now does not cancel
+    // it, and the journal records every call that was applied (hyper drops this future when
+    // the connection closes, so the rest runs in its own task).
+    let handled = Handled {
+        name,
+        request,
+        fault,
         org_id,
         user_id,
-        args,
-        status,
-        error: error.map(|e| e.as_str().to_owned()),
-        fault: fault.map(|f| {
-            serde_json::to_value(&f.effect)
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        }),
-        duration_us: started.elapsed().as_micros() as u64,
-    });
-    response
+        started,
+        at_ms,
+    };
+    tokio::spawn(handled.answer(app, conn))
+        .await
+        .unwrap_or_else(|err| {
+            tracing::error!(%err, "a call panicked");
+            failure_answer(Failure::new(ErrorCode::InternalError), &[]).into_response()
+        })
+}
+
+/// A call past its faults' latency: everything needed to answer it and journal it.
+struct Handled {
+    name: String,
+    request: Request,
+    fault: Option<FaultRule>,
+    org_id: Option<String>,
+    user_id: Option<String>,
+    started: Instant,
+    at_ms: u64,
+}
+
+impl Handled {
+    async fn answer(self, app: Arc<App>, conn: ConnHandle) -> Response {
+        let Handled {
+            name,
+            request,
+            fault,
+            org_id,
+            user_id,
+            started,
+            at_ms,
+        } = self;
+        let args = request
+            .raw
+            .as_ref()
+            .map(|r| r.args.clone())
+            .unwrap_or_default();
+        let accepted = request.method.and_then(|m| m.scope).map(|s| s.as_str());
+        let effect = fault.as_ref().map(|f| &f.effect);
+        let (response, status, error) = match effect {
+            Some(Effect::HttpStatus(code)) => {
+                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let text = status.canonical_reason().unwrap_or("Server Error");
+                (
+                    (status, [(header::CONTENT_TYPE, "text/plain")], text).into_response(),
+                    status.as_u16(),
+                    None,
+                )
+            }
+            Some(Effect::EmptyBody) => (
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                )
+                    .into_response(),
+                200,
+                None,
+            ),
+            Some(Effect::NonJson) => (
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<html><body><h1>Slack is temporarily unavailable</h1></body></html>",
+                )
+                    .into_response(),
+                200,
+                None,
+            ),
+            Some(Effect::ResetConnection) => {
+                conn.reset();
+                (StatusCode::OK.into_response(), 0, None)
+            }
+            Some(e @ (Effect::Error(_) | Effect::RateLimited(_))) => {
+                let answer = fault_answer(e, accepted).expect("error effects have answers");
+                let (status, error) = (answer.http.as_u16(), answer.error.clone());
+                (answer.into_response(), status, error)
+            }
+            Some(Effect::TruncatedJson) => {
+                let mut answer = execute(&app, &name, request).await;
+                let keep = answer.body.len() / 2;
+                answer.body.truncate(keep);
+                let (status, error) = (answer.http.as_u16(), answer.error.clone());
+                (answer.into_response(), status, error)
+            }
+            None | Some(Effect::LatencyMs(_)) => {
+                let answer = execute(&app, &name, request).await;
+                let (status, error) = (answer.http.as_u16(), answer.error.clone());
+                (answer.into_response(), status, error)
+            }
+        };
+        tracing::debug!(method = %name, status, error = ?error, fault = ?fault.as_ref().map(|f| &f.effect), "api call");
+        app.journal.record(JournalEntry {
+            id: 0,
+            at_ms,
+            method: name,
+            org_id,
+            user_id,
+            args,
+            status,
+            error: error.map(|e| e.as_str().to_owned()),
+            fault: fault.map(|f| {
+                serde_json::to_value(&f.effect)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            }),
+            duration_us: started.elapsed().as_micros() as u64,
+        });
+        response
+    }
 }
 
 /// Answers a request. Writes wait for the store's write lock and their SQLite commit, so they

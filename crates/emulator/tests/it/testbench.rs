@@ -532,3 +532,98 @@ async fn control_calls_as_rust_methods() {
             .contains("user_not_found")
     );
 }
+
+/// Writes one form POST on a fresh connection; the caller decides when to hang up.
+async fn raw_post(b: &Bench, method: &str, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(b.emu.addr()).await.unwrap();
+    let request = format!(
+        "POST /api/{method} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
+}
+
+fn invalidated_in_journal(b: &Bench) -> Vec<u64> {
+    let mut ids: Vec<u64> = b
+        .emu
+        .requests(&JournalFilter {
+            method: Some("admin.users.session.invalidate".into()),
+            ..Default::default()
+        })
+        .iter()
+        .filter(|e| e.status == 200 && e.error.is_none())
+        .map(|e| e.args["session_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// A client that hangs up the moment its request is written does not leave a change the
+/// journal cannot see: every call applied is journaled, so tests that count calls in the
+/// journal (the CLI's exactly-once tests) can trust it.
+#[tokio::test]
+async fn a_call_applied_after_the_client_hung_up_is_journaled() {
+    let b = Bench::demo().await;
+    let listed = b.all_session_ids(ADMIN_TOKEN, &[]).await;
+    let sessions: Vec<_> = b.emu.export().orgs[0]
+        .sessions
+        .iter()
+        .filter(|s| s.user_id != ADMIN_ID && listed.contains(&s.session_id))
+        .map(|s| (s.session_id, s.team_id.clone()))
+        .collect();
+    assert!(sessions.len() >= 5, "{}", sessions.len());
+    for (id, team) in &sessions {
+        let stream = raw_post(
+            &b,
+            "admin.users.session.invalidate",
+            &format!("session_id={id}&team_id={team}"),
+        )
+        .await;
+        drop(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left: Vec<u64> = b.all_session_ids(ADMIN_TOKEN, &[]).await;
+    let mut gone: Vec<u64> = sessions
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !left.contains(id))
+        .collect();
+    gone.sort_unstable();
+    assert_eq!(gone, invalidated_in_journal(&b), "applied = journaled");
+}
+
+/// A fault's latency is spent before the call is handled: a client that hangs up during it
+/// cancels the call, which is then neither applied nor journaled.
+#[tokio::test]
+async fn a_client_that_hangs_up_during_injected_latency_cancels_the_call() {
+    let b = Bench::demo().await;
+    b.emu
+        .add_fault(FaultRule::new(Effect::LatencyMs(400)).method("admin.users.session.invalidate"))
+        .unwrap();
+    let session = b.emu.export().orgs[0]
+        .sessions
+        .iter()
+        .find(|s| s.user_id != ADMIN_ID)
+        .cloned()
+        .unwrap();
+    let stream = raw_post(
+        &b,
+        "admin.users.session.invalidate",
+        &format!(
+            "session_id={}&team_id={}",
+            session.session_id, session.team_id
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        b.sessions_of(&session.user_id)
+            .contains(&session.session_id)
+    );
+    assert!(invalidated_in_journal(&b).is_empty());
+}
