@@ -165,29 +165,69 @@ pub struct DecodeError {
     pub path: String,
     /// What was wrong there.
     pub message: String,
+    /// Whether the bytes were not JSON, cut short, or JSON of the wrong shape.
+    pub kind: DecodeErrorKind,
+}
+
+/// What kind of body failed to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// Not JSON at all (an HTML error page, say).
+    NotJson,
+    /// JSON that ends too early: the answer was cut off.
+    Truncated,
+    /// Valid JSON whose fields do not have the expected types.
+    Shape,
 }
 
 impl DecodeError {
     fn from_path(err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
         DecodeError {
-            path: err.path().to_string(),
-            message: err.into_inner().to_string(),
+            path,
+            kind: match inner.classify() {
+                serde_json::error::Category::Eof => DecodeErrorKind::Truncated,
+                serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+                    DecodeErrorKind::NotJson
+                }
+                serde_json::error::Category::Data => DecodeErrorKind::Shape,
+            },
+            message: inner.to_string(),
         }
     }
 }
 
+/// Decodes `T` from the whole of `bytes`. Tracking the JSON path costs as much as the decoding
+/// itself, so only a body that failed is decoded again to name where.
+fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(bytes).map_err(|_| {
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Err(err) => DecodeError::from_path(err),
+            Ok(_) => unreachable!("serde_json decodes the same bytes the same way twice"),
+        }
+    })
+}
+
+/// Decodes the envelope of an answer (`ok`, `error`, `warning`, `response_metadata`...). The
+/// rest of the body is skipped without being built, but its syntax is checked to the end.
+pub fn decode_status(bytes: &[u8]) -> Result<Status, DecodeError> {
+    decode_json(bytes)
+}
+
+/// Decodes the method's body from a successful answer (the envelope's fields are ignored).
+pub fn decode_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_json(bytes)
+}
+
 /// Decodes an answer: the envelope always, the body only when `ok` is true.
-///
-/// The envelope pass skips the body without building it, so a large `list` page is parsed
-/// into its typed form only once.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(Status, Option<T>), DecodeError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let status: Status = serde_path_to_error::deserialize(de).map_err(DecodeError::from_path)?;
+    let status = decode_status(bytes)?;
     if !status.ok {
         return Ok((status, None));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let body = serde_path_to_error::deserialize(de).map_err(DecodeError::from_path)?;
+    let body = decode_body(bytes)?;
     Ok((status, Some(body)))
 }
 
@@ -229,6 +269,11 @@ mod tests {
         }
         let err = decode::<Body>(br#"{"ok":true,"items":[1,"x"]}"#).unwrap_err();
         assert_eq!(err.path, "items[1]");
+        assert_eq!(err.kind, DecodeErrorKind::Shape);
+        let cut = decode_status(br#"{"ok":true,"items":[1,"#).unwrap_err();
+        assert_eq!(cut.kind, DecodeErrorKind::Truncated);
+        let html = decode_status(b"<html>busy</html>").unwrap_err();
+        assert_eq!(html.kind, DecodeErrorKind::NotJson);
     }
 
     #[test]

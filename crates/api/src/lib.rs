@@ -32,7 +32,7 @@ mod method;
 pub mod methods;
 pub mod wire;
 
-pub use envelope::{DecodeError, ResponseMetadata, Status};
+pub use envelope::{DecodeError, DecodeErrorKind, ResponseMetadata, Status};
 pub use error_code::{ErrorCode, WarningCode};
 pub use ids::{SessionId, TeamId, UserId};
 pub use method::{CATALOGUE, Method, MethodInfo, Scope, Tier};

@@ -4,17 +4,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
-use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use slack_sessions_api::methods::{
     AuthTest, AuthTestArgs, AuthTestResponse, ClearSettings, ClearSettingsArgs, Empty, GetSettings,
     GetSettingsArgs, GetSettingsResponse, Invalidate, InvalidateArgs, List, ListArgs, ListResponse,
     LookupByEmail, LookupByEmailArgs, LookupByEmailResponse, Reset, ResetArgs, ResetBulk,
     ResetBulkArgs, SetSettings, SetSettingsArgs,
 };
-use slack_sessions_api::{ErrorCode, Method, MethodInfo, envelope, wire};
+use slack_sessions_api::{DecodeErrorKind, ErrorCode, Method, MethodInfo, envelope, wire};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -180,21 +181,30 @@ impl Client {
         let span = tracing::debug_span!("slack_call", method = M::NAME);
         async move {
             tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
-            let body = match self.inner.encoding {
-                Encoding::Form => form_body(&wire::to_form(&args)),
-                Encoding::Json => wire::to_json(&args),
-            };
-            self.execute::<M::Response>(&info, body).await
+            let raw = self.execute(&info, self.encode(&args)).await?;
+            decode_body(info.name, raw)
         }
         .instrument(span)
         .await
     }
 
-    async fn execute<T: DeserializeOwned>(
-        &self,
-        info: &MethodInfo,
-        body: Vec<u8>,
-    ) -> Result<Response<T>, Error> {
+    /// The arguments as a request body, in the client's encoding.
+    fn encode<A: Serialize>(&self, args: &A) -> Vec<u8> {
+        match self.inner.encoding {
+            Encoding::Form => form_body(&wire::to_form(args)),
+            Encoding::Json => wire::to_json(args),
+        }
+    }
+
+    /// One `list` page with pacing and retries, its body left undecoded (see [`Pages`]).
+    pub(crate) async fn list_raw(&self, args: &ListArgs) -> Result<Response<Bytes>, Error> {
+        self.execute(&MethodInfo::of::<List>(), self.encode(args))
+            .await
+    }
+
+    /// Sends a call, with pacing and retries, up to a successful envelope (`ok: true`); the
+    /// body is left undecoded, so that a `list` walk can ask for the next page first.
+    async fn execute(&self, info: &MethodInfo, body: Vec<u8>) -> Result<Response<Bytes>, Error> {
         let inner = &self.inner;
         let url = inner.base.join(info.name).map_err(|e| {
             Error::NotSent(Box::new(NotSent {
@@ -217,7 +227,7 @@ impl Client {
             }
             let started = *first_sent.get_or_insert_with(Instant::now);
             let sent_at = Instant::now();
-            let result = self.send_once::<T>(info, &url, &body).await;
+            let result = self.send_once(info, &url, &body).await;
             let took_ms = sent_at.elapsed().as_millis() as u64;
             let mut err = match result {
                 Ok(mut response) => {
@@ -266,12 +276,12 @@ impl Client {
         }
     }
 
-    async fn send_once<T: DeserializeOwned>(
+    async fn send_once(
         &self,
         info: &MethodInfo,
         url: &Url,
         body: &[u8],
-    ) -> Result<Response<T>, Error> {
+    ) -> Result<Response<Bytes>, Error> {
         let inner = &self.inner;
         let call = || CallInfo::new(info.name);
         let request = inner
@@ -291,7 +301,7 @@ impl Client {
             .await
             .map_err(|e| transport_error(call(), e, Some(status.as_u16())))?;
         tracing::trace!(status = status.as_u16(), bytes = bytes.len(), "answer");
-        classify::<T>(call(), status, &headers, &bytes)
+        classify(call(), status, &headers, bytes)
     }
 
     /// `admin.users.session.invalidate`: revokes one session of a user.
@@ -481,7 +491,7 @@ impl Client {
 }
 
 /// Form-encodes `fields`.
-pub(crate) fn form_body(fields: &[(String, String)]) -> Vec<u8> {
+fn form_body(fields: &[(String, String)]) -> Vec<u8> {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
@@ -549,16 +559,17 @@ fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
     })
 }
 
-/// Turns an HTTP answer into a response or the error of the stage that failed.
-pub(crate) fn classify<T: DeserializeOwned>(
+/// Turns an HTTP answer into a successful envelope, with the body still to decode, or the
+/// error of the stage that failed.
+pub(crate) fn classify(
     call: CallInfo,
     status: StatusCode,
     headers: &HeaderMap,
-    bytes: &[u8],
-) -> Result<Response<T>, Error> {
+    bytes: Bytes,
+) -> Result<Response<Bytes>, Error> {
     let retry_after = parse_retry_after(header_str(headers, RETRY_AFTER.as_str()));
     let code = status.as_u16();
-    let raw = || String::from_utf8_lossy(bytes).into_owned();
+    let raw = || String::from_utf8_lossy(&bytes).into_owned();
     if status == StatusCode::TOO_MANY_REQUESTS {
         return Err(Error::RateLimited(Box::new(RateLimited {
             call,
@@ -572,7 +583,7 @@ pub(crate) fn classify<T: DeserializeOwned>(
             call,
             status: code,
             retry_after,
-            body_snippet: snippet(bytes),
+            body_snippet: snippet(&bytes),
         })));
     }
     let no_answer = |reason| {
@@ -580,31 +591,22 @@ pub(crate) fn classify<T: DeserializeOwned>(
             call: call.clone(),
             reason,
             status: Some(code),
-            body_snippet: Some(snippet(bytes)),
+            body_snippet: Some(snippet(&bytes)),
             source: None,
         })))
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return no_answer(NoAnswerReason::EmptyBody);
     }
-    if let Err(e) = serde_json::from_slice::<IgnoredAny>(bytes) {
-        return no_answer(if e.is_eof() {
-            NoAnswerReason::TruncatedBody
-        } else {
-            NoAnswerReason::NotJson
-        });
-    }
-    let (envelope, body) = match envelope::decode::<T>(bytes) {
-        Ok(decoded) => decoded,
+    // The envelope pass reads the whole body, so it also finds one that is not JSON or cut off.
+    let envelope = match envelope::decode_status(&bytes) {
+        Ok(envelope) => envelope,
         Err(e) => {
-            let ok = serde_json::from_slice::<OkOnly>(bytes).ok().map(|o| o.ok);
-            return Err(Error::Decode(Box::new(DecodeFailure {
-                call,
-                path: e.path,
-                message: e.message,
-                ok,
-                raw_body: raw(),
-            })));
+            return match e.kind {
+                DecodeErrorKind::Truncated => no_answer(NoAnswerReason::TruncatedBody),
+                DecodeErrorKind::NotJson => no_answer(NoAnswerReason::NotJson),
+                DecodeErrorKind::Shape => Err(decode_failure(call, e, &bytes)),
+            };
         }
     };
     let warnings = envelope.warnings();
@@ -646,18 +648,7 @@ pub(crate) fn classify<T: DeserializeOwned>(
             raw_body: raw(),
         })));
     }
-    let Some(body) = body else {
-        // `decode` returns a body whenever `ok` is true.
-        return Err(Error::Decode(Box::new(DecodeFailure {
-            call,
-            path: ".".to_owned(),
-            message: "no body".to_owned(),
-            ok: Some(true),
-            raw_body: raw(),
-        })));
-    };
     Ok(Response {
-        body,
         warnings,
         metadata: envelope.response_metadata.unwrap_or_default(),
         scopes: scope_list(header_str(headers, "x-oauth-scopes")),
@@ -666,7 +657,33 @@ pub(crate) fn classify<T: DeserializeOwned>(
             .or_else(|| header_str(headers, "x-request-id"))
             .map(str::to_owned),
         attempts: 1,
+        body: bytes,
     })
+}
+
+/// Decodes the method's body of a successful answer.
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    method: &'static str,
+    raw: Response<Bytes>,
+) -> Result<Response<T>, Error> {
+    match envelope::decode_body::<T>(&raw.body) {
+        Ok(body) => Ok(raw.map(|_| body)),
+        Err(e) => {
+            let mut call = CallInfo::new(method);
+            call.attempts = raw.attempts;
+            Err(decode_failure(call, e, &raw.body))
+        }
+    }
+}
+
+fn decode_failure(call: CallInfo, e: envelope::DecodeError, bytes: &[u8]) -> Error {
+    Error::Decode(Box::new(DecodeFailure {
+        call,
+        path: e.path,
+        message: e.message,
+        ok: serde_json::from_slice::<OkOnly>(bytes).ok().map(|o| o.ok),
+        raw_body: String::from_utf8_lossy(bytes).into_owned(),
+    }))
 }
 
 #[cfg(test)]
@@ -684,12 +701,13 @@ mod tests {
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_static(value));
         }
-        classify::<T>(
+        let raw = classify(
             CallInfo::new("admin.users.session.list"),
             StatusCode::from_u16(status).unwrap(),
             &map,
-            body.as_bytes(),
-        )
+            Bytes::copy_from_slice(body.as_bytes()),
+        )?;
+        decode_body("admin.users.session.list", raw)
     }
 
     #[test]

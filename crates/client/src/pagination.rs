@@ -1,28 +1,65 @@
 //! Walking `admin.users.session.list`: a [`Stream`] of pages and one of sessions.
 //!
-//! - Each page is one [`Client::call`], so a 429 or a retried error mid-walk is waited out and
-//!   retried **with the same cursor**: the walk keeps its place and returns every session once.
+//! - Each page is one call with the client's pacing and retries, so a 429 or a retried error
+//!   mid-walk is waited out and retried **with the same cursor**: the walk keeps its place and
+//!   returns every session once.
 //! - The walk ends when `next_cursor` is empty, null or absent, never because a page is empty
 //!   or short (Slack may return fewer than `limit` sessions, even none, with more to come).
 //! - A cursor seen before (including the one the walk started from) ends the walk with
 //!   [`Error::RepeatedCursor`] instead of looping; the page that carried it is not returned.
 //! - After an error the stream ends. [`Pages::cursor`] is the cursor of the page that failed,
 //!   so a new walk can resume there with [`ListArgs::cursor`].
+//! - The next page is asked for as soon as a page's envelope (and so its cursor) is read, in a
+//!   task of its own: the server works on page N+1 while page N is decoded and consumed. A walk
+//!   dropped early aborts that request; `list` changes nothing, so one page too many is
+//!   harmless.
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
+use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
 use slack_sessions_api::Method;
 use slack_sessions_api::methods::{ActiveSession, List, ListArgs, ListResponse};
+use tokio::task::JoinHandle;
 
+use crate::client::decode_body;
 use crate::error::{CallInfo, RepeatedCursor};
 use crate::{Client, Error, Response};
 
-type PageFuture = BoxFuture<'static, Result<Response<ListResponse>, Error>>;
-type Fetch = Box<dyn FnMut(ListArgs) -> PageFuture + Send>;
+/// A page whose envelope said `ok`, its body not yet decoded.
+type RawPage = Result<Response<Bytes>, Error>;
+type Fetch = Box<dyn FnMut(ListArgs) -> BoxFuture<'static, RawPage> + Send>;
+
+/// A page request running in its own task; aborted when dropped.
+struct InFlight(JoinHandle<RawPage>);
+
+impl InFlight {
+    fn spawn(fut: BoxFuture<'static, RawPage>) -> Self {
+        InFlight(tokio::spawn(fut))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Future for InFlight {
+    type Output = RawPage;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RawPage> {
+        match ready!(Pin::new(&mut self.0).poll(cx)) {
+            Ok(page) => Poll::Ready(page),
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            // Only `Drop` aborts the task, and then nothing polls it any more.
+            Err(_) => unreachable!("a page request is aborted only when dropped"),
+        }
+    }
+}
 
 /// The pages of a `list` walk; made by [`Client::list_pages`].
 #[must_use = "streams do nothing unless polled"]
@@ -32,7 +69,7 @@ pub struct Pages {
     seen: HashSet<String>,
     pages: u64,
     done: bool,
-    in_flight: Option<PageFuture>,
+    in_flight: Option<InFlight>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -50,7 +87,7 @@ impl Pages {
         Self::with_fetch(
             Box::new(move |args| {
                 let client = client.clone();
-                Box::pin(async move { client.call::<List>(args).await })
+                Box::pin(async move { client.list_raw(&args).await })
             }),
             args,
         )
@@ -83,6 +120,12 @@ impl Pages {
     pub fn pages_fetched(&self) -> u64 {
         self.pages
     }
+
+    fn fail(&mut self, err: Error) -> Poll<Option<Result<Response<ListResponse>, Error>>> {
+        self.done = true;
+        self.in_flight = None;
+        Poll::Ready(Some(Err(err)))
+    }
 }
 
 impl Stream for Pages {
@@ -95,37 +138,36 @@ impl Stream for Pages {
         }
         let fut = match &mut this.in_flight {
             Some(fut) => fut,
-            None => this.in_flight.insert((this.fetch)(this.args.clone())),
+            None => this
+                .in_flight
+                .insert(InFlight::spawn((this.fetch)(this.args.clone()))),
         };
-        let result = ready!(fut.as_mut().poll(cx));
+        let result = ready!(Pin::new(fut).poll(cx));
         this.in_flight = None;
-        let page = match result {
-            Ok(page) => page,
-            Err(err) => {
-                this.done = true;
-                return Poll::Ready(Some(Err(err)));
-            }
+        let raw = match result {
+            Ok(raw) => raw,
+            Err(err) => return this.fail(err),
         };
-        match page.next_cursor() {
-            None => {
-                this.done = true;
-                this.args.cursor = None;
+        let next = raw.next_cursor().map(str::to_owned);
+        if let Some(next) = &next {
+            if !this.seen.insert(next.clone()) {
+                tracing::warn!(cursor = %next, page = this.pages + 1, "repeated list cursor");
+                return this.fail(Error::RepeatedCursor(Box::new(RepeatedCursor {
+                    call: CallInfo::new(List::NAME),
+                    cursor: next.clone(),
+                    page: this.pages + 1,
+                })));
             }
-            Some(next) => {
-                if !this.seen.insert(next.to_owned()) {
-                    this.done = true;
-                    tracing::warn!(cursor = next, page = this.pages + 1, "repeated list cursor");
-                    return Poll::Ready(Some(Err(Error::RepeatedCursor(Box::new(
-                        RepeatedCursor {
-                            call: CallInfo::new(List::NAME),
-                            cursor: next.to_owned(),
-                            page: this.pages + 1,
-                        },
-                    )))));
-                }
-                this.args.cursor = Some(next.to_owned());
-            }
+            let mut args = this.args.clone();
+            args.cursor = Some(next.clone());
+            this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
         }
+        let page = match decode_body::<ListResponse>(List::NAME, raw) {
+            Ok(page) => page,
+            Err(err) => return this.fail(err),
+        };
+        this.done = next.is_none();
+        this.args.cursor = next;
         this.pages += 1;
         Poll::Ready(Some(Ok(page)))
     }
@@ -201,11 +243,12 @@ mod tests {
         )
     }
 
-    fn page(ids: &[u64], next: Option<&str>) -> Result<Response<ListResponse>, Error> {
+    fn page(ids: &[u64], next: Option<&str>) -> RawPage {
         let mut metadata = ResponseMetadata::default();
         metadata.next_cursor = next.map(str::to_owned);
+        let body = ListResponse::new(ids.iter().copied().map(session).collect());
         Ok(Response {
-            body: ListResponse::new(ids.iter().copied().map(session).collect()),
+            body: serde_json::to_vec(&body).unwrap().into(),
             warnings: vec![],
             metadata,
             scopes: None,
@@ -215,7 +258,7 @@ mod tests {
         })
     }
 
-    fn failure() -> Result<Response<ListResponse>, Error> {
+    fn failure() -> RawPage {
         Err(Error::Slack(Box::new(SlackError {
             call: CallInfo::new(List::NAME),
             code: ErrorCode::InternalError,
@@ -231,7 +274,7 @@ mod tests {
     /// A walk over scripted answers; records the cursor each fetch was asked for.
     fn scripted(
         start: ListArgs,
-        answers: Vec<Result<Response<ListResponse>, Error>>,
+        answers: Vec<RawPage>,
     ) -> (Pages, Arc<Mutex<Vec<Option<String>>>>) {
         let asked = Arc::new(Mutex::new(Vec::new()));
         let mut answers = answers.into_iter();
@@ -312,5 +355,42 @@ mod tests {
         assert!(pages.next().await.is_none());
         assert_eq!(pages.cursor(), Some("a"));
         assert_eq!(pages.pages_fetched(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_asked_for_before_the_current_one_is_consumed() {
+        let (mut pages, asked) = scripted(
+            ListArgs::new(),
+            vec![page(&[1], Some("a")), page(&[2], None)],
+        );
+        let first = pages.next().await.unwrap().unwrap();
+        assert_eq!(first.active_sessions.len(), 1);
+        assert_eq!(*asked.lock().unwrap(), [None, Some("a".to_owned())]);
+        assert_eq!(pages.cursor(), Some("a"));
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.is_none());
+        assert_eq!(
+            asked.lock().unwrap().len(),
+            2,
+            "nothing asked after the last page"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_that_does_not_decode_ends_the_walk_where_it_can_resume() {
+        let mut bad = page(&[], Some("b")).unwrap();
+        bad.body = Bytes::from_static(br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#);
+        let (mut pages, _) = scripted(
+            ListArgs::new(),
+            vec![page(&[1], Some("a")), Ok(bad), page(&[2], None)],
+        );
+        assert!(pages.next().await.unwrap().is_ok());
+        let err = pages.next().await.unwrap().unwrap_err();
+        let Error::Decode(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(e.path.starts_with("active_sessions[0]"), "{}", e.path);
+        assert!(pages.next().await.is_none());
+        assert_eq!(pages.cursor(), Some("a"), "the page that failed");
     }
 }
