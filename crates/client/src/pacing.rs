@@ -113,16 +113,22 @@ impl Pacing {
         self
     }
 
-    /// The calls of `tier` that may leave at once (the bucket's capacity).
-    pub fn burst(&self, tier: Tier) -> u32 {
-        let budget = f64::from(tier.per_minute()) * self.budget_scale * (1.0 - self.headroom);
-        // Saturating float-to-int conversion; at least one call per window.
-        (budget.floor() as u32).max(1)
+    /// The calls of `tier` per window that the pacer uses: the budget less the headroom.
+    fn budget(&self, tier: Tier) -> f64 {
+        (f64::from(tier.per_minute()) * self.budget_scale * (1.0 - self.headroom)).max(1.0)
     }
 
-    /// The time between two calls of `tier` once the burst is spent.
+    /// The calls of `tier` that may leave at once (the bucket's capacity).
+    pub fn burst(&self, tier: Tier) -> u32 {
+        // Saturating float-to-int conversion; at least one call per window.
+        self.budget(tier).floor() as u32
+    }
+
+    /// The time between two calls of `tier` once the burst is spent. It follows the budget
+    /// itself, not the whole calls of the burst, so that a headroom of 2% paces at 98% of the
+    /// rate rather than at 19 calls of 20.
     pub fn interval(&self, tier: Tier) -> Duration {
-        self.window / self.burst(tier)
+        self.window.div_f64(self.budget(tier))
     }
 }
 
@@ -256,6 +262,10 @@ mod tests {
         let p = Pacing::slack();
         assert_eq!(p.burst(Tier::Tier2), 18);
         assert_eq!(p.burst(Tier::Tier1), 1);
+        // The rate follows the budget less the headroom, not the whole calls of the burst.
+        let p = Pacing::slack().headroom(0.02);
+        assert_eq!(p.burst(Tier::Tier2), 19);
+        assert_eq!(p.interval(Tier::Tier2).as_millis(), 3061);
         let p = Pacing::scaled(10.0).headroom(0.0);
         assert_eq!(p.burst(Tier::Tier2), 20);
         assert_eq!(p.window, S(6));

@@ -289,9 +289,11 @@ pub async fn route(
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
-    // From here on the call is Slack's to finish: a client that hangs up now does not cancel
-    // it, and the journal records every call that was applied (hyper drops this future when
-    // the connection closes, so the rest runs in its own task).
+    // From here on the call is Slack's to finish: a client that hangs up now must not cancel
+    // it half-way, and the journal must record every call that was applied. Hyper drops this
+    // future when the connection closes, so a write (which awaits its commit on the blocking
+    // pool) runs in a task of its own; a read finishes without awaiting anything.
+    let writes = request.method.is_some_and(|m| m.writes);
     let handled = Handled {
         name,
         request,
@@ -301,6 +303,9 @@ pub async fn route(
         started,
         at_ms,
     };
+    if !writes {
+        return handled.answer(app, conn).await;
+    }
     tokio::spawn(handled.answer(app, conn))
         .await
         .unwrap_or_else(|err| {
