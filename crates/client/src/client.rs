@@ -178,13 +178,12 @@ impl Client {
     /// ```
     pub async fn call<M: Method>(&self, args: M::Args) -> Result<Response<M::Response>, Error> {
         let info = MethodInfo::of::<M>();
-        let span = tracing::debug_span!("slack_call", method = M::NAME);
         async move {
             tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
             let raw = self.execute(&info, self.encode(&args)).await?;
             decode_body(info.name, raw)
         }
-        .instrument(span)
+        .instrument(call_span(M::NAME))
         .await
     }
 
@@ -198,8 +197,13 @@ impl Client {
 
     /// One `list` page with pacing and retries, its body left undecoded (see [`Pages`]).
     pub(crate) async fn list_raw(&self, args: &ListArgs) -> Result<Response<Bytes>, Error> {
-        self.execute(&MethodInfo::of::<List>(), self.encode(args))
-            .await
+        async move {
+            tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
+            self.execute(&MethodInfo::of::<List>(), self.encode(args))
+                .await
+        }
+        .instrument(call_span(List::NAME))
+        .await
     }
 
     /// Sends a call, with pacing and retries, up to a successful envelope (`ok: true`); the
@@ -557,6 +561,11 @@ fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
             .map(str::to_owned)
             .collect()
     })
+}
+
+/// The span of one call (its attempts, retries and pacing), named for the method.
+fn call_span(method: &'static str) -> tracing::Span {
+    tracing::debug_span!("slack_call", method)
 }
 
 /// Turns an HTTP answer into a successful envelope, with the body still to decode, or the

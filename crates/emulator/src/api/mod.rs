@@ -327,22 +327,18 @@ struct Handled {
 
 impl Handled {
     async fn answer(self, app: Arc<App>, conn: ConnHandle) -> Response {
-        let Handled {
-            name,
-            request,
-            fault,
-            org_id,
-            user_id,
-            started,
-            at_ms,
-        } = self;
-        let args = request
+        let args = self
+            .request
             .raw
             .as_ref()
             .map(|r| r.args.clone())
             .unwrap_or_default();
-        let accepted = request.method.and_then(|m| m.scope).map(|s| s.as_str());
-        let effect = fault.as_ref().map(|f| &f.effect);
+        let accepted = self
+            .request
+            .method
+            .and_then(|m| m.scope)
+            .map(|s| s.as_str());
+        let effect = self.fault.as_ref().map(|f| &f.effect);
         let (response, status, error) = match effect {
             Some(Effect::HttpStatus(code)) => {
                 let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -382,34 +378,34 @@ impl Handled {
                 (answer.into_response(), status, error)
             }
             Some(Effect::TruncatedJson) => {
-                let mut answer = execute(&app, &name, request).await;
+                let mut answer = execute(&app, &self.name, self.request).await;
                 let keep = answer.body.len() / 2;
                 answer.body.truncate(keep);
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
             None | Some(Effect::LatencyMs(_)) => {
-                let answer = execute(&app, &name, request).await;
+                let answer = execute(&app, &self.name, self.request).await;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
         };
-        tracing::debug!(method = %name, status, error = ?error, fault = ?fault.as_ref().map(|f| &f.effect), "api call");
+        tracing::debug!(method = %self.name, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
         app.journal.record(JournalEntry {
             id: 0,
-            at_ms,
-            method: name,
-            org_id,
-            user_id,
+            at_ms: self.at_ms,
+            method: self.name,
+            org_id: self.org_id,
+            user_id: self.user_id,
             args,
             status,
             error: error.map(|e| e.as_str().to_owned()),
-            fault: fault.map(|f| {
+            fault: self.fault.map(|f| {
                 serde_json::to_value(&f.effect)
                     .map(|v| v.to_string())
                     .unwrap_or_default()
             }),
-            duration_us: started.elapsed().as_micros() as u64,
+            duration_us: self.started.elapsed().as_micros() as u64,
         });
         response
     }
