@@ -181,7 +181,7 @@ fn main() -> anyhow::Result<()> {
          numbers drift with the machine, so the headline figures are ratios measured side by side \
          in the same run.\n",
         machine(),
-        sections::today(),
+        sections::now(),
         started.elapsed().as_secs_f64()
     );
     for s in &sections {

@@ -16,22 +16,9 @@ use slack_sessions_emulator::{Emulator, JournalFilter, RateLimits, demo};
 use crate::load::{self, Shape};
 use crate::{Row, Section, Sizes};
 
-/// Today's date (UTC), from the system clock.
-pub fn today() -> String {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+/// Now, as an HTTP date (UTC).
+pub fn now() -> String {
+    httpdate::fmt_http_date(std::time::SystemTime::now())
 }
 
 fn root() -> PathBuf {
@@ -344,45 +331,23 @@ fn driver(cmd: &mut Command) -> Result<serde_json::Value> {
     Ok(serde_json::from_str(line)?)
 }
 
-/// Makes sure the official SDKs are installed where `conformance/run` puts them.
+/// Makes sure the official SDKs are installed where the conformance suite keeps them, with
+/// its own install script when they are missing.
 fn sdk_installs() -> Result<(PathBuf, PathBuf)> {
     let conf = root().join("conformance");
-    let py = conf.join(".py");
-    let node = conf.join("node");
-    if !py.join("slack_sdk").exists() || !py.join("aiohttp").exists() {
-        let ok = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-            ])
-            .arg(&py)
-            .args(["slack_sdk", "aiohttp"])
-            .status()?;
-        if !ok.success() {
-            bail!("pip install failed");
-        }
+    let (py, node_modules) = (conf.join(".py"), conf.join("node/node_modules"));
+    let installed = py.join("slack_sdk").exists()
+        && py.join("aiohttp").exists()
+        && node_modules.join("@slack/web-api").exists();
+    if !installed
+        && !Command::new("bash")
+            .arg(conf.join("install"))
+            .status()?
+            .success()
+    {
+        bail!("conformance/install failed");
     }
-    if !node.join("node_modules/@slack/web-api").exists() {
-        let ok = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-package-lock",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&node)
-            .status()?;
-        if !ok.success() {
-            bail!("npm install failed");
-        }
-    }
-    Ok((py, node.join("node_modules")))
+    Ok((py, node_modules))
 }
 
 #[derive(Clone, Copy)]
@@ -529,21 +494,22 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
     let decode_ms = t.elapsed().as_secs_f64() * 1000.0 / f64::from(reps);
 
     let secs_s = format!("{secs}");
-    let script = |name: &str| root().join("crates/bench/drivers").join(name);
-    let python = |mode: &str| -> Result<serde_json::Value> {
+    let drivers = root().join("crates/bench/drivers");
+    let sdk = |program: &str, script: &str, (var, path): (&str, &PathBuf), mode: &str| {
         driver(
-            Command::new("python3")
-                .arg(script("sdk_python.py"))
+            Command::new(program)
+                .arg(drivers.join(script))
                 .args([api.as_str(), token, mode, secs_s.as_str(), "32"])
-                .env("PYTHONPATH", &py),
+                .env(var, path),
         )
     };
-    let node = |mode: &str| -> Result<serde_json::Value> {
-        driver(
-            Command::new("node")
-                .arg(script("sdk_node.mjs"))
-                .args([api.as_str(), token, mode, secs_s.as_str(), "32"])
-                .env("SDK_NODE_MODULES", &node_modules),
+    let python = |mode: &str| sdk("python3", "sdk_python.py", ("PYTHONPATH", &py), mode);
+    let node = |mode: &str| {
+        sdk(
+            "node",
+            "sdk_node.mjs",
+            ("SDK_NODE_MODULES", &node_modules),
+            mode,
         )
     };
     let rate = |v: &serde_json::Value, key: &str| {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use slack_sessions_api::methods::{
     AuthTest, AuthTestArgs, AuthTestResponse, ClearSettings, ClearSettingsArgs, Empty, GetSettings,
     GetSettingsArgs, GetSettingsResponse, Invalidate, InvalidateArgs, List, ListArgs, ListResponse,
@@ -177,32 +177,25 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn call<M: Method>(&self, args: M::Args) -> Result<Response<M::Response>, Error> {
-        let info = MethodInfo::of::<M>();
-        async move {
-            tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
-            let raw = self.execute(&info, self.encode(&args)).await?;
-            decode_body(info.name, raw)
-        }
-        .instrument(call_span(M::NAME))
-        .await
+        let raw = self.call_raw::<M>(&args).await?;
+        decode_body(M::NAME, raw)
     }
 
-    /// The arguments as a request body, in the client's encoding.
-    fn encode<A: Serialize>(&self, args: &A) -> Vec<u8> {
-        match self.inner.encoding {
-            Encoding::Form => form_body(&wire::to_form(args)),
-            Encoding::Json => wire::to_json(args),
-        }
-    }
-
-    /// One `list` page with pacing and retries, its body left undecoded (see [`Pages`]).
-    pub(crate) async fn list_raw(&self, args: &ListArgs) -> Result<Response<Bytes>, Error> {
+    /// A call up to a successful envelope, its body left undecoded (a `list` walk asks for
+    /// the next page before it decodes this one; see [`Pages`]).
+    pub(crate) async fn call_raw<M: Method>(
+        &self,
+        args: &M::Args,
+    ) -> Result<Response<Bytes>, Error> {
         async move {
             tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
-            self.execute(&MethodInfo::of::<List>(), self.encode(args))
-                .await
+            let body = match self.inner.encoding {
+                Encoding::Form => form_body(&wire::to_form(args)),
+                Encoding::Json => wire::to_json(args),
+            };
+            self.execute(&MethodInfo::of::<M>(), body).await
         }
-        .instrument(call_span(List::NAME))
+        .instrument(tracing::debug_span!("slack_call", method = M::NAME))
         .await
     }
 
@@ -561,11 +554,6 @@ fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
             .map(str::to_owned)
             .collect()
     })
-}
-
-/// The span of one call (its attempts, retries and pacing), named for the method.
-fn call_span(method: &'static str) -> tracing::Span {
-    tracing::debug_span!("slack_call", method)
 }
 
 /// Turns an HTTP answer into a successful envelope, with the body still to decode, or the

@@ -87,7 +87,7 @@ impl Pages {
         Self::with_fetch(
             Box::new(move |args| {
                 let client = client.clone();
-                Box::pin(async move { client.list_raw(&args).await })
+                Box::pin(async move { client.call_raw::<List>(&args).await })
             }),
             args,
         )

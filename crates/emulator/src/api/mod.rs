@@ -289,10 +289,10 @@ pub async fn route(
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
-    // From here on the call is Slack's to finish: a client that hangs up now must not cancel
-    // it half-way, and the journal must record every call that was applied. Hyper drops this
-    // future when the connection closes, so a write (which awaits its commit on the blocking
-    // pool) runs in a task of its own; a read finishes without awaiting anything.
+    // From here on the call is Slack's to finish. A read answers without awaiting anything.
+    // A write waits for the store's write lock and its SQLite commit, so it runs on the
+    // blocking pool (no async worker is parked behind another call's commit), where it also
+    // runs to the end and is journaled when its client hangs up: hyper drops this future then.
     let writes = request.method.is_some_and(|m| m.writes);
     let handled = Handled {
         name,
@@ -304,12 +304,12 @@ pub async fn route(
         at_ms,
     };
     if !writes {
-        return handled.answer(app, conn).await;
+        return handled.answer(&app, &conn);
     }
-    tokio::spawn(handled.answer(app, conn))
+    tokio::task::spawn_blocking(move || handled.answer(&app, &conn))
         .await
         .unwrap_or_else(|err| {
-            tracing::error!(%err, "a call panicked");
+            tracing::error!(%err, "a write panicked");
             failure_answer(Failure::new(ErrorCode::InternalError), &[]).into_response()
         })
 }
@@ -326,7 +326,7 @@ struct Handled {
 }
 
 impl Handled {
-    async fn answer(self, app: Arc<App>, conn: ConnHandle) -> Response {
+    fn answer(self, app: &App, conn: &ConnHandle) -> Response {
         let args = self
             .request
             .raw
@@ -378,14 +378,14 @@ impl Handled {
                 (answer.into_response(), status, error)
             }
             Some(Effect::TruncatedJson) => {
-                let mut answer = execute(&app, &self.name, self.request).await;
+                let mut answer = respond(app, &self.name, self.request);
                 let keep = answer.body.len() / 2;
                 answer.body.truncate(keep);
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
             None | Some(Effect::LatencyMs(_)) => {
-                let answer = execute(&app, &self.name, self.request).await;
+                let answer = respond(app, &self.name, self.request);
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
@@ -409,21 +409,6 @@ impl Handled {
         });
         response
     }
-}
-
-/// Answers a request. Writes wait for the store's write lock and their SQLite commit, so they
-/// run on the blocking pool: an async worker is never parked behind another call's commit.
-async fn execute(app: &Arc<App>, name: &str, request: Request) -> Answer {
-    if !request.method.is_some_and(|m| m.writes) {
-        return respond(app, name, request);
-    }
-    let (app, name) = (Arc::clone(app), name.to_owned());
-    tokio::task::spawn_blocking(move || respond(&app, &name, request))
-        .await
-        .unwrap_or_else(|err| {
-            tracing::error!(%err, "a write panicked");
-            failure_answer(Failure::new(ErrorCode::InternalError), &[])
-        })
 }
 
 /// Reads the body, at most [`MAX_BODY`](crate::MAX_BODY) bytes within the body timeout.
