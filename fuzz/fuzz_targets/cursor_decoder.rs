@@ -3,10 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slack_sessions_emulator::cursor::{decode, encode};
+use slack_sessions_emulator::fuzzing::{decode_session, encode_session};
+
+const SCOPE: &str = "E012AB3CD|";
 
 fuzz_target!(|cursor: &str| {
-    if let Some(position) = decode(cursor) {
-        assert_eq!(decode(&encode(position)), Some(position));
+    if let Some(position) = decode_session(cursor, SCOPE) {
+        assert_eq!(decode_session(&encode_session(position, SCOPE), SCOPE), Some(position));
     }
 });

@@ -4,14 +4,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use slack_sessions_emulator::Seed;
-use slack_sessions_emulator::store::{State, Store};
+use slack_sessions_emulator::fuzzing::store_round_trip;
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(seed) = Seed::from_json_bytes(bytes) else {
         return;
     };
-    let canonical = State::from_seed(&seed).to_seed();
-    let store = Store::open(None, Some(&seed)).expect("a valid seed loads");
-    assert_eq!(store.export(), canonical);
-    assert_eq!(State::from_seed(&canonical).to_seed(), canonical);
+    let exported = store_round_trip(&seed).expect("a valid seed loads");
+    assert_eq!(store_round_trip(&exported).expect("an export loads"), exported);
 });

@@ -111,6 +111,9 @@ codes! {
         AtLeastOneSessionSettingRequired => "at_least_one_session_setting_required": "At least one of duration or desktop_app_browser_quit must be provided.",
         UnableToUpdateExistingSessions => "unable_to_update_existing_sessions": "The session settings could not be applied to users' existing sessions.",
         UsersNotFound => "users_not_found": "Value passed for user was invalid.",
+        UserNotVisible => "user_not_visible": "The requested user is not visible to the calling user.",
+        LimitRequired => "limit_required": "For large teams a limit is required.",
+        MissingArgument => "missing_argument": "A required argument is missing.",
     }
 }
 

@@ -4,8 +4,11 @@
 //! client encodes [`Method::Args`] and decodes [`Method::Response`]; the emulator decodes the
 //! same arguments and encodes the same answers. It does no I/O.
 //!
-//! - [`methods`]: the nine methods (the seven session methods, `auth.test`,
-//!   `users.lookupByEmail`) with their argument builders and answer types;
+//! - [`methods`]: the seven session methods and the helpers tooling needs (`auth.test`,
+//!   `users.lookupByEmail`, `users.list`, `users.info`) with their argument builders and answer
+//!   types;
+//! - [`for_each_method!`]: the list of those methods that everything else is generated from;
+//! - [`validate`]: the argument limits, and the checks Slack makes before any lookup;
 //! - [`CATALOGUE`]: each method's name, scope and rate tier as data;
 //! - [`ErrorCode`], [`WarningCode`]: every documented code, plus a fallback for new ones;
 //! - [`envelope`]: the `ok`/`error`/`warning`/`response_metadata` envelope;
@@ -30,9 +33,11 @@ mod ids;
 pub mod lenient;
 mod method;
 pub mod methods;
+pub mod validate;
 pub mod wire;
 
 pub use envelope::{DecodeError, DecodeErrorKind, ResponseMetadata, Status};
 pub use error_code::{ErrorCode, WarningCode};
 pub use ids::{SessionId, TeamId, UserId};
 pub use method::{CATALOGUE, Method, MethodInfo, Scope, Tier};
+pub use validate::{InvalidArgs, Validate};

@@ -81,6 +81,10 @@ pub struct RawArgs {
 /// The longest argument name accepted; longer ones are `invalid_arg_name`.
 pub const MAX_ARG_NAME: usize = 64;
 
+/// The most distinct arguments one request may carry (no method takes more than six): a body of
+/// thousands of names is refused as it is read, not kept.
+pub const MAX_ARGS: usize = 64;
+
 enum Charset {
     Utf8,
     Latin1,
@@ -204,6 +208,12 @@ fn insert(out: &mut RawArgs, name: String, value: Value) -> Result<(), WireError
             out.token = value.as_str().map(str::to_owned);
         }
     } else {
+        if out.args.len() >= MAX_ARGS && !out.args.contains_key(&name) {
+            return Err(WireError::new(
+                ErrorCode::InvalidArguments,
+                format!("more than {MAX_ARGS} arguments"),
+            ));
+        }
         out.args.insert(name, value);
     }
     Ok(())

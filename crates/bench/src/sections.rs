@@ -10,7 +10,7 @@ use futures::StreamExt;
 use slack_sessions_api::envelope;
 use slack_sessions_api::methods::{GetSettingsArgs, ListArgs, ListResponse, ResetArgs};
 use slack_sessions_client::{Client, Pacing};
-use slack_sessions_emulator::store::generate;
+use slack_sessions_emulator::generate;
 use slack_sessions_emulator::{Emulator, JournalFilter, RateLimits, demo};
 
 use crate::load::{self, Shape};

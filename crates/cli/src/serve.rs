@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// Seed of the random source behind fault probabilities.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Answer a list of one user's sessions that finds none with the error no_active_sessions
+    /// (Slack documents it without saying when), instead of an empty page.
+    #[arg(long)]
+    no_active_sessions: bool,
 }
 
 fn parse_sizes(s: &str) -> Result<(usize, usize), String> {
@@ -75,7 +79,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .rate_limits(args.rate_limits)
         .bulk_delay(Duration::from_millis(args.bulk_delay_ms))
         .control(!args.no_control)
-        .fault_seed(args.fault_seed);
+        .fault_seed(args.fault_seed)
+        .no_active_sessions(args.no_active_sessions);
     if let Some(token) = args.control_token {
         builder = builder.control_token(token);
     }
@@ -91,7 +96,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut emulator = builder.start().await.context("cannot start the emulator")?;
     let api = emulator.api_url();
     println!("slack-sessions emulator listening on {api}");
-    if args.demo {
+    let orgs = emulator.org_ids();
+    if args.demo && !orgs.iter().any(|o| o == demo::ORG_ID) {
+        // The file's own state was kept, and it has no demo org: its tokens would all fail.
+        println!(
+            "{} already holds other state (orgs: {}), kept as it is: the demo tokens do not work \
+             on it. POST {}/_emulator/reset replaces it with the demo org, or start with another --db.",
+            args.db,
+            orgs.join(", "),
+            emulator.url()
+        );
+    } else if args.demo {
+        if emulator.kept_existing_state() {
+            println!(
+                "kept the state already in {} (POST /_emulator/reset restores the demo seed)",
+                args.db
+            );
+        }
         println!(
             "demo org Acme Corp ({}); admin token: {}",
             demo::ORG_ID,

@@ -100,22 +100,12 @@ pub enum GiveUp {
     BudgetExhausted,
 }
 
-/// Whether a second attempt of `method` can do no harm even if the first one was applied.
-///
-/// True for every read and for the five session writes (see the [module docs](self) for the
-/// reasoning per method); false for any other write.
+/// Whether a second attempt of `method` can do no harm even if the first one was applied:
+/// the method's declared [`Method::IDEMPOTENT`](slack_sessions_api::Method::IDEMPOTENT) (true
+/// for every read and for the five session writes, see the [module docs](self) for the
+/// reasoning per method).
 pub fn repeat_is_harmless(method: &MethodInfo) -> bool {
-    if !method.writes {
-        return true;
-    }
-    matches!(
-        method.name,
-        "admin.users.session.reset"
-            | "admin.users.session.resetBulk"
-            | "admin.users.session.invalidate"
-            | "admin.users.session.setSettings"
-            | "admin.users.session.clearSettings"
-    )
+    method.idempotent
 }
 
 /// Whether an `ok:false` answer with `code` leaves open that the call was applied, in whole
@@ -343,6 +333,7 @@ mod tests {
         const TIER: Tier = Tier::Tier2;
         const ADMIN: bool = true;
         const WRITES: bool = true;
+        const IDEMPOTENT: bool = false;
         type Args = Empty;
         type Response = Empty;
     }
@@ -597,7 +588,7 @@ mod tests {
 
     #[test]
     fn every_catalogue_method_is_classified() {
-        for m in &CATALOGUE {
+        for m in CATALOGUE {
             assert!(
                 repeat_is_harmless(m),
                 "{} is in the catalogue but not reasoned about in repeat_is_harmless",

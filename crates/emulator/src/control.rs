@@ -1,9 +1,11 @@
 //! The control plane under `/_emulator/`: steer and inspect the emulator from tests.
 //! Never reachable under `/api/`. With a control token, every route demands it as a bearer token.
+//! Every answer, errors included, is a JSON object.
 
 use std::sync::Arc;
 
-use axum::extract::{Query, Request, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,7 +18,7 @@ use subtle::ConstantTimeEq;
 
 use crate::faults::FaultRule;
 use crate::journal::JournalFilter;
-use crate::seed::{ClientKind, Seed, SessionSeed};
+use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
 use crate::store::{AuditEntry, Change, Plan};
 use crate::{App, Health};
 
@@ -34,7 +36,16 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/audit", get(audit))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such control route") });
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such control route") })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this control route does not take that verb",
+            )
+        })
+        // A whole state of a million sessions is a few hundred megabytes of JSON.
+        .layer(DefaultBodyLimit::max(crate::MAX_CONTROL_BODY));
     if app.config.control_token.is_some() {
         router.layer(middleware::from_fn_with_state(
             Arc::clone(app),
@@ -53,7 +64,8 @@ async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     let expected = app.config.control_token.as_deref().unwrap_or("");
-    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+    // An empty token is refused at start; an empty bearer never passes, whatever is configured.
+    if !given.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
         next.run(request).await
     } else {
         error(
@@ -78,13 +90,33 @@ async fn ping() -> Response {
 
 /// The counts `GET /_emulator/health` reports.
 pub fn health_of(app: &App) -> Health {
-    let state = app.store.read();
-    Health {
-        orgs: state.orgs.len(),
-        users: state.orgs.iter().map(|o| o.users.len()).sum(),
-        sessions: state.orgs.iter().map(|o| o.sessions.len()).sum(),
-        pending_jobs: state.jobs.len(),
-    }
+    app.store.read(|v| Health {
+        orgs: v.orgs().count(),
+        users: v.orgs().map(|o| o.user_count()).sum(),
+        sessions: v.orgs().map(|o| o.session_count()).sum(),
+        pending_jobs: v.jobs().count(),
+    })
+}
+
+/// A body, or the JSON error of one that could not be read (too large, cut short).
+fn body_or_error(
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, ControlError> {
+    body.map_err(|e| {
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "request_too_large"
+        } else {
+            "invalid_body"
+        };
+        ControlError::new(status, code, &e.body_text())
+    })
+}
+
+/// A query, or the JSON error of one that does not parse.
+fn query_or_error<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ControlError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ControlError::new(StatusCode::BAD_REQUEST, "invalid_query", &e.body_text()))
 }
 
 async fn health(State(app): State<Arc<App>>) -> Response {
@@ -105,7 +137,14 @@ async fn export(State(app): State<Arc<App>>) -> Response {
     Json(app.store.export()).into_response()
 }
 
-async fn import(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+async fn import(
+    State(app): State<Arc<App>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(body) {
+        Ok(body) => body,
+        Err(e) => return error(e.status, e.code, e.detail),
+    };
     let seed = match Seed::from_json_bytes(&body) {
         Ok(seed) => seed,
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_state", e.to_string()),
@@ -121,8 +160,41 @@ async fn import(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Respons
     }
 }
 
-async fn requests(State(app): State<Arc<App>>, Query(filter): Query<JournalFilter>) -> Response {
-    Json(json!({"ok": true, "requests": app.journal.list(&filter)})).into_response()
+/// `?method=&since=&status=&after=ID&limit=N` for the journal.
+/// (No `#[serde(flatten)]` of the filter: query strings carry numbers as text, which a
+/// flattened struct cannot parse.)
+#[derive(Debug, Deserialize)]
+struct RequestsQuery {
+    method: Option<String>,
+    since: Option<u64>,
+    status: Option<u16>,
+    after: Option<u64>,
+    #[serde(default = "requests_limit")]
+    limit: usize,
+}
+
+fn requests_limit() -> usize {
+    1_000
+}
+
+/// A page of the journal; `next_after` (when more entries match) is the `after` of the next.
+async fn requests(
+    State(app): State<Arc<App>>,
+    q: Result<Query<RequestsQuery>, QueryRejection>,
+) -> Response {
+    let q = match query_or_error(q) {
+        Ok(q) => q,
+        Err(e) => return error(e.status, e.code, e.detail),
+    };
+    let filter = JournalFilter {
+        method: q.method,
+        since: q.since,
+        status: q.status,
+        after: q.after,
+    };
+    let (page, more) = app.journal.page(&filter, q.limit.clamp(1, 10_000));
+    let next_after = more.then(|| page.last().map(|e| e.id)).flatten();
+    Json(json!({"ok": true, "requests": page, "next_after": next_after})).into_response()
 }
 
 async fn clear_requests(State(app): State<Arc<App>>) -> Response {
@@ -134,14 +206,21 @@ async fn list_faults(State(app): State<Arc<App>>) -> Response {
     Json(json!({"ok": true, "faults": app.faults.list()})).into_response()
 }
 
-async fn add_fault(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+async fn add_fault(
+    State(app): State<Arc<App>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(body) {
+        Ok(body) => body,
+        Err(e) => return error(e.status, e.code, e.detail),
+    };
     let rule: FaultRule = match serde_json::from_slice(&body) {
         Ok(rule) => rule,
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_fault", e.to_string()),
     };
     match app.faults.add(rule) {
         Ok(rule) => Json(json!({"ok": true, "fault": rule})).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_fault", e),
+        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_fault", e.to_string()),
     }
 }
 
@@ -163,7 +242,14 @@ fn audit_limit() -> u32 {
     10_000
 }
 
-async fn audit(State(app): State<Arc<App>>, Query(q): Query<AuditQuery>) -> Response {
+async fn audit(
+    State(app): State<Arc<App>>,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Response {
+    let q = match query_or_error(q) {
+        Ok(q) => q,
+        Err(e) => return error(e.status, e.code, e.detail),
+    };
     match app.store.audit(q.after, q.limit.min(100_000)) {
         Ok(entries) => Json(json!({"ok": true, "audit": entries})).into_response(),
         Err(e) => error(
@@ -207,7 +293,14 @@ struct Login {
     device: DeviceRecord,
 }
 
-async fn login(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+async fn login(
+    State(app): State<Arc<App>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(body) {
+        Ok(body) => body,
+        Err(e) => return error(e.status, e.code, e.detail),
+    };
     let login: Login = match serde_json::from_slice(&body) {
         Ok(l) => l,
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()),
@@ -239,24 +332,34 @@ async fn login(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response
 }
 
 /// A simulated sign-in: adds `session` to its user's org, with a fresh id when its id is 0.
-pub fn add_session(app: &App, session: SessionSeed) -> Result<u64, String> {
-    insert_session(app, session).map_err(|e| format!("{}: {}", e.code, e.detail))
+pub fn add_session(app: &App, session: SessionSeed) -> Result<u64, SignInError> {
+    insert_session(app, session).map_err(|e| SignInError {
+        code: e.code,
+        detail: e.detail,
+    })
+}
+
+/// Why a simulated sign-in was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+#[non_exhaustive]
+pub struct SignInError {
+    /// `user_not_found`, `team_not_found`, `session_exists`, `session_ids_exhausted` or
+    /// `internal_error`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub detail: String,
 }
 
 fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlError> {
-    app.store.write(|state| {
-        let Some(org_idx) = state
-            .orgs
-            .iter()
-            .position(|o| o.users.contains_key(&session.user_id))
-        else {
+    app.store.write(|view| {
+        let Some(org) = view.org_of_user(&session.user_id) else {
             return Err(ControlError::new(
                 StatusCode::NOT_FOUND,
                 "user_not_found",
                 "no org has this user",
             ));
         };
-        let org = &state.orgs[org_idx];
         if !org.has_team(&session.team_id) {
             return Err(ControlError::new(
                 StatusCode::NOT_FOUND,
@@ -264,20 +367,38 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
                 "the team is not in the user's org",
             ));
         }
+        // Ids are SQLite integers: at most i64::MAX, so that an export always imports back.
         let id = match session.session_id {
-            0 => state.max_session_id().max(1_000_000_000_000) + 1,
-            id if id > i64::MAX as u64 || state.session_exists(id) => {
+            0 => {
+                let next = view.max_session_id().max(1_000_000_000_000) + 1;
+                if next > MAX_SESSION_ID {
+                    return Err(ControlError::new(
+                        StatusCode::CONFLICT,
+                        "session_ids_exhausted",
+                        "no session id is left above the highest one: give session_id",
+                    ));
+                }
+                next
+            }
+            id if id > MAX_SESSION_ID => {
+                return Err(ControlError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_session_id",
+                    "session_id must be at most 9223372036854775807",
+                ));
+            }
+            id if view.session_exists(id) => {
                 return Err(ControlError::new(
                     StatusCode::CONFLICT,
                     "session_exists",
-                    "the session id is taken or too large",
+                    "the session id is taken",
                 ));
             }
             id => id,
         };
         session.session_id = id;
         let audit = AuditEntry::now(
-            &org.id,
+            org.id(),
             "emulator",
             "_emulator/sessions",
             vec![session.user_id.clone()],
@@ -286,7 +407,7 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
         Ok(Plan {
             value: id,
             changes: vec![Change::AddSession {
-                org: org_idx,
+                org: org.key(),
                 session: Box::new(session),
             }],
             audit: Some(audit),

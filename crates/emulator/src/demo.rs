@@ -13,6 +13,8 @@ pub const ADMIN_TOKEN: &str = "xoxp-demo-admin";
 pub const PRIMARY_OWNER_TOKEN: &str = "xoxp-demo-primary-owner";
 /// An admin with `admin.users:read` only.
 pub const READ_ONLY_TOKEN: &str = "xoxp-demo-read-only";
+/// The app of [`READ_ONLY_TOKEN`]; every other demo token belongs to the org's default app.
+pub const AUDIT_APP_ID: &str = "A0DEMOAUDIT";
 /// An admin whose token has no scopes: `missing_scope` everywhere.
 pub const NO_SCOPES_TOKEN: &str = "xoxp-demo-no-scopes";
 /// A member with admin scopes: `not_an_admin`.
@@ -41,7 +43,12 @@ pub const ADMIN_ID: &str = "W0DEMO0002";
 /// A bot user.
 pub const BOT_ID: &str = "W0DEMOBOT1";
 
-const ALL_SCOPES: [&str; 3] = ["admin.users:read", "admin.users:write", "users:read.email"];
+const ALL_SCOPES: [&str; 4] = [
+    "admin.users:read",
+    "admin.users:write",
+    "users:read",
+    "users:read.email",
+];
 
 const FIRST: [&str; 20] = [
     "ada",
@@ -87,6 +94,7 @@ fn user(id: &str, name: &str, domain: &str, role: Role, teams: &[&str]) -> UserS
         is_bot: false,
         deleted: false,
         teams: teams.iter().map(|t| t.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -97,6 +105,7 @@ fn token(token: &str, user_id: &str, scopes: &[&str], state: TokenState) -> Toke
         kind: None,
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         state,
+        ..Default::default()
     }
 }
 
@@ -282,12 +291,16 @@ pub fn seed() -> Seed {
                 &ALL_SCOPES,
                 TokenState::Active,
             ),
-            token(
-                READ_ONLY_TOKEN,
-                "W0DEMO0003",
-                &["admin.users:read"],
-                TokenState::Active,
-            ),
+            // An audit tool: an app of its own, so its rate-limit budgets are its own too.
+            TokenSeed {
+                app_id: Some(AUDIT_APP_ID.into()),
+                ..token(
+                    READ_ONLY_TOKEN,
+                    "W0DEMO0003",
+                    &["admin.users:read"],
+                    TokenState::Active,
+                )
+            },
             token(MEMBER_TOKEN, "W0DEMO0005", &ALL_SCOPES, TokenState::Active),
             token(NO_SCOPES_TOKEN, "W0DEMO0003", &[], TokenState::Active),
             token(BOT_TOKEN, BOT_ID, &ALL_SCOPES, TokenState::Active),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// What a fault does to a call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Effect {
     /// Answer `ok:false` with this Slack error code (HTTP 200), without executing the call.
     Error(String),
@@ -100,18 +101,22 @@ impl FaultRule {
     }
 
     /// Checks the rule's values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FaultError> {
+        let refuse = |why: String| Err(FaultError(why));
         if let Some(p) = self.probability
             && !(0.0..=1.0).contains(&p)
         {
-            return Err(format!("probability must be within [0, 1], got {p}"));
+            return refuse(format!("probability must be within [0, 1], got {p}"));
+        }
+        if self.times == Some(0) {
+            return refuse("times must be at least 1 (leave it out for no limit)".into());
         }
         match &self.effect {
             Effect::HttpStatus(s) if !(500..=599).contains(s) => {
-                Err(format!("http_status must be a 5xx, got {s}"))
+                refuse(format!("http_status must be a 5xx, got {s}"))
             }
-            Effect::Error(code) if code.is_empty() => Err("error needs a code".into()),
-            Effect::LatencyMs(ms) if *ms > 120_000 => Err("latency_ms is at most 120000".into()),
+            Effect::Error(code) if code.is_empty() => refuse("error needs a code".into()),
+            Effect::LatencyMs(ms) if *ms > 120_000 => refuse("latency_ms is at most 120000".into()),
             _ => Ok(()),
         }
     }
@@ -124,6 +129,11 @@ impl FaultRule {
         }
     }
 }
+
+/// Why a fault rule was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault rule: {0}")]
+pub struct FaultError(String);
 
 /// What identifies a call for matching.
 #[derive(Debug, Default)]
@@ -162,7 +172,7 @@ impl Faults {
     }
 
     /// Adds a rule at the end; returns it with its id.
-    pub fn add(&self, mut rule: FaultRule) -> Result<FaultRule, String> {
+    pub fn add(&self, mut rule: FaultRule) -> Result<FaultRule, FaultError> {
         rule.validate()?;
         let mut inner = self.inner.lock();
         rule.id = inner.next_id;
@@ -267,6 +277,11 @@ mod tests {
         assert!(
             faults
                 .add(FaultRule::new(Effect::EmptyBody).probability(1.5))
+                .is_err()
+        );
+        assert!(
+            faults
+                .add(FaultRule::new(Effect::EmptyBody).times(0))
                 .is_err()
         );
     }

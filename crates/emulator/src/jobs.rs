@@ -9,7 +9,6 @@ use slack_sessions_api::Method;
 use slack_sessions_api::methods::ResetBulk;
 use tokio::task::JoinSet;
 
-use crate::api::handlers::sessions_to_reset;
 use crate::clock::now_ms;
 use crate::store::{AuditEntry, Change, Job, Plan, Store, StoreError};
 
@@ -49,7 +48,7 @@ impl Scheduler {
 
     /// Schedules every job still queued in the store (after a restart).
     pub fn resume(&self) {
-        let pending: Vec<Job> = self.store.read().jobs.values().cloned().collect();
+        let pending: Vec<Job> = self.store.read(|v| v.jobs().cloned().collect());
         if !pending.is_empty() {
             tracing::info!(count = pending.len(), "resuming queued resetBulk jobs");
         }
@@ -76,30 +75,29 @@ impl Scheduler {
 /// Runs a job now: its users' sessions end and the job is finished, in one transaction.
 /// A job that is no longer queued (finished, or dropped by a reset) is left alone.
 pub fn run(store: &Store, id: u64) -> Result<(), StoreError> {
-    store.write(|state| {
-        let Some(job) = state.jobs.get(&id) else {
+    store.write(|view| {
+        let Some(job) = view.job(id) else {
             return Ok(Plan::nothing(()));
         };
-        let Some(org_idx) = state.org_index(&job.org_id) else {
+        let Some(org) = view.org_by_id(&job.org_id) else {
             return Ok(Plan {
                 value: (),
                 changes: vec![Change::FinishJob(id)],
                 audit: None,
             });
         };
-        let org = &state.orgs[org_idx];
-        let ids = sessions_to_reset(org, &job.user_ids, job.mobile_only, job.web_only);
+        let ids = org.sessions_to_reset(&job.user_ids, job.mobile_only, job.web_only);
         Ok(Plan {
             value: (),
             changes: vec![
                 Change::RemoveSessions {
-                    org: org_idx,
+                    org: org.key(),
                     ids: ids.clone(),
                 },
                 Change::FinishJob(id),
             ],
             audit: Some(AuditEntry::now(
-                &org.id,
+                org.id(),
                 "emulator",
                 &format!("{} (job {id})", ResetBulk::NAME),
                 job.user_ids.clone(),

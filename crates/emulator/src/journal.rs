@@ -1,13 +1,27 @@
-//! The request journal: every API call, with the token left out.
+//! The request journal: every API call, with the token left out, bounded in entries and bytes.
+//!
+//! Arguments are kept as compact JSON text, at most [`MAX_ARGS_BYTES`] of it per call: past that
+//! an argument's value is replaced by a note of its size, so a junk request costs the journal
+//! a few kilobytes, not a copy of its body. The whole journal keeps at most its capacity in
+//! entries and [`MAX_BYTES`] in bytes; the oldest entries go first.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::Who;
+
+/// Most bytes of argument JSON kept per call (a `resetBulk` of 1,000 user ids takes ~15 KiB).
+pub const MAX_ARGS_BYTES: usize = 32 * 1024;
+/// Most bytes the journal keeps in all (the oldest entries go first).
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
 /// One API call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JournalEntry {
     /// Rising id.
     pub id: u64,
@@ -19,8 +33,12 @@ pub struct JournalEntry {
     pub org_id: Option<String>,
     /// The token's user, if the token is known.
     pub user_id: Option<String>,
-    /// The decoded arguments; the token is never among them.
+    /// The decoded arguments; the token is never among them. A value past the per-call bound
+    /// is replaced by the string `"<N bytes, not kept>"`.
     pub args: Map<String, Value>,
+    /// Whether some argument values were not kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub args_truncated: bool,
     /// HTTP status answered (0: the connection was reset).
     pub status: u16,
     /// Slack error code answered, if any.
@@ -29,6 +47,52 @@ pub struct JournalEntry {
     pub fault: Option<String>,
     /// Time to answer, in microseconds.
     pub duration_us: u64,
+}
+
+impl JournalEntry {
+    /// An entry for a call to `method` that arrived at `at_ms`.
+    pub(crate) fn new(at_ms: u64, method: &str) -> Self {
+        JournalEntry {
+            id: 0,
+            at_ms,
+            // A method name is at most a few dozen characters; a junk one is cut.
+            method: method.chars().take(128).collect(),
+            org_id: None,
+            user_id: None,
+            args: Map::new(),
+            args_truncated: false,
+            status: 0,
+            error: None,
+            fault: None,
+            duration_us: 0,
+        }
+    }
+
+    /// Keeps `args`, within [`MAX_ARGS_BYTES`].
+    pub(crate) fn set_args(&mut self, args: &Map<String, Value>) {
+        let mut used = 0;
+        for (name, value) in args {
+            let size = serde_json::to_string(value).map_or(0, |s| s.len()) + name.len();
+            if used + size > MAX_ARGS_BYTES {
+                self.args.insert(
+                    name.clone(),
+                    Value::String(format!("<{size} bytes, not kept>")),
+                );
+                self.args_truncated = true;
+            } else {
+                used += size;
+                self.args.insert(name.clone(), value.clone());
+            }
+        }
+    }
+
+    /// Names the token's org and user.
+    pub(crate) fn set_who(&mut self, who: Option<&Who>) {
+        if let Some(who) = who {
+            self.org_id = Some(who.org_id.clone());
+            self.user_id = Some(who.user_id.clone());
+        }
+    }
 }
 
 /// Which entries to return.
@@ -40,53 +104,190 @@ pub struct JournalFilter {
     pub since: Option<u64>,
     /// Only this HTTP status.
     pub status: Option<u16>,
+    /// Only entries with an id above this one (for paging).
+    pub after: Option<u64>,
+}
+
+impl JournalFilter {
+    /// Every entry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only calls to `method`.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Only entries at or after `ms` since the Unix epoch.
+    pub fn since(mut self, ms: u64) -> Self {
+        self.since = Some(ms);
+        self
+    }
+
+    /// Only answers with HTTP status `status`.
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only entries after id `id`.
+    pub fn after(mut self, id: u64) -> Self {
+        self.after = Some(id);
+        self
+    }
+
+    fn matches(&self, e: &JournalEntry) -> bool {
+        self.method.as_deref().is_none_or(|m| m == e.method)
+            && self.since.is_none_or(|s| e.at_ms >= s)
+            && self.status.is_none_or(|s| e.status == s)
+            && self.after.is_none_or(|a| e.id > a)
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    next_id: u64,
+    bytes: usize,
+    entries: VecDeque<(usize, JournalEntry)>,
 }
 
 /// A bounded journal: the oldest entries go first when it is full.
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
-    inner: Mutex<(u64, VecDeque<JournalEntry>)>,
+    max_bytes: usize,
+    inner: Mutex<Inner>,
+}
+
+/// What one entry costs, about: its argument JSON and its strings, plus the struct.
+fn cost(e: &JournalEntry) -> usize {
+    let args: usize = e
+        .args
+        .iter()
+        .map(|(k, v)| k.len() + serde_json::to_string(v).map_or(0, |s| s.len()))
+        .sum();
+    std::mem::size_of::<JournalEntry>() + 64 + e.method.len() + args
 }
 
 impl Journal {
-    /// A journal keeping at most `capacity` entries.
-    pub fn new(capacity: usize) -> Self {
+    /// A journal keeping at most `capacity` entries and `max_bytes` bytes.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Journal {
             capacity,
-            inner: Mutex::new((1, VecDeque::new())),
+            max_bytes,
+            inner: Mutex::new(Inner {
+                next_id: 1,
+                bytes: 0,
+                entries: VecDeque::new(),
+            }),
         }
     }
 
-    /// Records a call (its id is assigned here).
-    pub fn record(&self, mut entry: JournalEntry) {
+    /// Records a call that started at `started` (its id is assigned here).
+    pub(crate) fn record(&self, mut entry: JournalEntry, started: Instant) {
         if self.capacity == 0 {
             return;
         }
+        entry.duration_us = started.elapsed().as_micros() as u64;
+        let size = cost(&entry);
         let mut inner = self.inner.lock();
-        entry.id = inner.0;
-        inner.0 += 1;
-        if inner.1.len() == self.capacity {
-            inner.1.pop_front();
+        entry.id = inner.next_id;
+        inner.next_id += 1;
+        while !inner.entries.is_empty()
+            && (inner.entries.len() >= self.capacity || inner.bytes + size > self.max_bytes)
+        {
+            if let Some((old, _)) = inner.entries.pop_front() {
+                inner.bytes -= old;
+            }
         }
-        inner.1.push_back(entry);
+        inner.bytes += size;
+        inner.entries.push_back((size, entry));
     }
 
-    /// The entries matching `filter`, oldest first.
-    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
-        self.inner
-            .lock()
-            .1
+    /// The entries matching `filter`, oldest first, at most `limit`; and whether more match.
+    pub fn page(&self, filter: &JournalFilter, limit: usize) -> (Vec<JournalEntry>, bool) {
+        let inner = self.inner.lock();
+        let mut matching = inner
+            .entries
             .iter()
-            .filter(|e| filter.method.as_deref().is_none_or(|m| m == e.method))
-            .filter(|e| filter.since.is_none_or(|s| e.at_ms >= s))
-            .filter(|e| filter.status.is_none_or(|s| e.status == s))
-            .cloned()
-            .collect()
+            .map(|(_, e)| e)
+            .filter(|e| filter.matches(e));
+        let page: Vec<JournalEntry> = matching.by_ref().take(limit).cloned().collect();
+        let more = matching.next().is_some();
+        (page, more)
     }
 
-    /// Forgets every entry.
+    /// Every entry matching `filter`, oldest first.
+    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        self.page(filter, usize::MAX).0
+    }
+
+    /// Forgets every entry, and gives their memory back.
     pub fn clear(&self) {
-        self.inner.lock().1.clear();
+        let mut inner = self.inner.lock();
+        inner.entries = VecDeque::new();
+        inner.bytes = 0;
+    }
+
+    /// The bytes the journal accounts for now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.inner.lock().bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(args: Map<String, Value>) -> JournalEntry {
+        let mut e = JournalEntry::new(0, "m");
+        e.set_args(&args);
+        e
+    }
+
+    #[test]
+    fn big_arguments_are_noted_not_kept() {
+        let mut args = Map::new();
+        args.insert("small".into(), Value::String("x".into()));
+        args.insert("big".into(), Value::String("y".repeat(MAX_ARGS_BYTES * 2)));
+        let e = entry(args);
+        assert_eq!(e.args["small"], "x");
+        assert!(
+            e.args["big"]
+                .as_str()
+                .unwrap()
+                .ends_with("bytes, not kept>")
+        );
+        assert!(e.args_truncated);
+    }
+
+    #[test]
+    fn the_journal_is_bounded_in_bytes_and_entries() {
+        let j = Journal::new(1000, 200_000);
+        let mut args = Map::new();
+        args.insert("v".into(), Value::String("z".repeat(20_000)));
+        for _ in 0..100 {
+            j.record(entry(args.clone()), Instant::now());
+        }
+        assert!(j.bytes() <= 200_000, "{}", j.bytes());
+        let (all, _) = j.page(&JournalFilter::new(), usize::MAX);
+        assert!(
+            all.len() < 10 && all.last().unwrap().id == 100,
+            "newest kept"
+        );
+
+        let j = Journal::new(3, usize::MAX);
+        for _ in 0..5 {
+            j.record(entry(Map::new()), Instant::now());
+        }
+        let ids: Vec<u64> = j.list(&JournalFilter::new()).iter().map(|e| e.id).collect();
+        assert_eq!(ids, [3, 4, 5]);
+        let (page, more) = j.page(&JournalFilter::new().after(3), 1);
+        assert_eq!((page[0].id, more), (4, true));
+        j.clear();
+        assert_eq!(j.bytes(), 0);
     }
 }

@@ -22,18 +22,18 @@
 
 #![deny(missing_docs)]
 
-pub mod api;
+mod api;
 mod clock;
 mod control;
-pub mod cursor;
+mod cursor;
 pub mod demo;
-pub mod faults;
-pub mod jobs;
-pub mod journal;
+mod faults;
+mod jobs;
+mod journal;
 mod net;
 mod ratelimit;
 pub mod seed;
-pub mod store;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,60 +41,96 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::any;
 use tokio::sync::oneshot;
 
-pub use faults::{Effect, FaultRule, Faults};
-pub use journal::{Journal, JournalEntry, JournalFilter};
-pub use ratelimit::{Limiter, RateLimits};
+pub use control::SignInError;
+pub use faults::{Effect, FaultError, FaultRule};
+pub use journal::{JournalEntry, JournalFilter};
+pub use ratelimit::RateLimits;
 pub use seed::{Seed, SeedError};
-pub use store::AuditEntry;
-use store::{Store, StoreError};
+pub use store::generate;
+pub use store::{AuditEntry, StoreError};
 
-/// Largest request body accepted.
+use faults::Faults;
+use journal::Journal;
+use ratelimit::Limiter;
+use store::Store;
+
+/// Largest API request body accepted (413 `request_too_large` past it).
 pub const MAX_BODY: usize = 1 << 20;
 
+/// Largest control-plane request body accepted: a `PUT /_emulator/state` of a million sessions
+/// is about 250 MiB of JSON.
+pub const MAX_CONTROL_BODY: usize = 512 << 20;
+
 /// Settings of a running emulator.
-#[derive(Clone, Debug)]
-pub struct Config {
+#[derive(Clone)]
+struct Config {
     /// How long a `resetBulk` job waits before it runs.
-    pub bulk_delay: Duration,
+    bulk_delay: Duration,
     /// Whether `/_emulator/` is served.
-    pub control: bool,
-    /// The bearer token `/_emulator/` demands, if any.
-    pub control_token: Option<String>,
+    control: bool,
+    /// The bearer token `/_emulator/` demands, if any (never empty).
+    control_token: Option<String>,
     /// How long a client may take to send a request's headers (then the connection closes).
-    pub header_timeout: Duration,
+    header_timeout: Duration,
     /// How long a client may take to send a request's body (then `request_timeout`, HTTP 408).
-    pub body_timeout: Duration,
+    body_timeout: Duration,
+    /// Answer a `list` of one user that finds no session with `no_active_sessions`.
+    no_active_sessions: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bulk_delay", &self.bulk_delay)
+            .field("control", &self.control)
+            .field(
+                "control_token",
+                &self.control_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("no_active_sessions", &self.no_active_sessions)
+            .finish()
+    }
 }
 
 /// Everything a request handler needs.
 #[derive(Debug)]
-pub struct App {
-    /// The state.
-    pub store: Arc<Store>,
-    /// Queued `resetBulk` jobs.
-    pub jobs: jobs::Scheduler,
-    /// Rate-limit buckets.
-    pub limits: Limiter,
-    /// Fault rules.
-    pub faults: Faults,
-    /// The request journal.
-    pub journal: Journal,
-    /// Settings.
-    pub config: Config,
+struct App {
+    store: Arc<Store>,
+    jobs: jobs::Scheduler,
+    limits: Limiter,
+    faults: Faults,
+    journal: Journal,
+    config: Config,
 }
 
 impl App {
     /// The HTTP routes: `/api/{method}` and, if enabled, `/_emulator/…`.
-    pub fn router(self: Arc<Self>) -> Router {
-        let mut router = Router::new().route("/api/{method}", post(api::route).get(api::route));
+    fn router(self: Arc<Self>) -> Router {
+        let mut router = Router::new()
+            .route("/api/{*method}", any(api::route))
+            // `/api/` with no name is an unknown method too; any other path is JSON 404.
+            .route("/api", any(api::route))
+            .route("/api/", any(api::route))
+            .fallback(not_found);
         if self.config.control {
             router = router.nest("/_emulator", control::router(&self));
         }
         router.with_state(self)
     }
+}
+
+async fn not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"ok": false, "error": "not_found"})),
+    )
+        .into_response()
 }
 
 /// Why the emulator did not start.
@@ -110,12 +146,15 @@ pub enum StartError {
          (give --control-token, or --no-control)"
     )]
     UnprotectedControl(SocketAddr),
+    /// The control token is empty or blank, which would let anyone in.
+    #[error("the control token is empty: give a non-blank one, or none on a loopback address")]
+    EmptyControlToken,
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address asked for.
         addr: SocketAddr,
-        /// The I/O error.
+        /// The I/O error (its text is not repeated in this error's message).
         source: std::io::Error,
     },
 }
@@ -163,6 +202,7 @@ impl Default for EmulatorBuilder {
                 control_token: None,
                 header_timeout: Duration::from_secs(10),
                 body_timeout: Duration::from_secs(10),
+                no_active_sessions: false,
             },
         }
     }
@@ -232,17 +272,36 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many requests the journal keeps (default 10,000; the oldest go first).
+    /// How many requests the journal keeps (default 10,000; the oldest go first). It also
+    /// keeps at most 16 MiB, and at most 32 KiB of arguments per request.
     pub fn journal_capacity(mut self, capacity: usize) -> Self {
         self.journal_capacity = capacity;
         self
     }
 
+    /// Answer a `list` of one user (`team_id` + `user_id`) that finds no session with
+    /// `no_active_sessions` instead of an empty page (default: an empty page). Slack documents
+    /// that error for `list` without saying when it is given; this lets tools be tested
+    /// against both readings.
+    pub fn no_active_sessions(mut self, enabled: bool) -> Self {
+        self.config.no_active_sessions = enabled;
+        self
+    }
+
     /// Opens the store, binds, and serves in the background on the current tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
+        if self
+            .config
+            .control_token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(StartError::EmptyControlToken);
+        }
+        // `::ffff:127.0.0.1` is loopback too.
         if self.config.control
             && self.config.control_token.is_none()
-            && !self.addr.ip().is_loopback()
+            && !self.addr.ip().to_canonical().is_loopback()
         {
             return Err(StartError::UnprotectedControl(self.addr));
         }
@@ -255,7 +314,7 @@ impl EmulatorBuilder {
             store,
             limits: Limiter::new(self.rate_limits),
             faults: Faults::new(self.fault_seed),
-            journal: Journal::new(self.journal_capacity),
+            journal: Journal::new(self.journal_capacity, journal::MAX_BYTES),
             config: self.config,
         });
         let listener = tokio::net::TcpListener::bind(self.addr)
@@ -318,9 +377,24 @@ impl Emulator {
         format!("http://{}/api/", self.addr)
     }
 
-    /// The shared state, for tests that look inside.
-    pub fn app(&self) -> &Arc<App> {
-        &self.app
+    /// The HTTP routes (`/api/…` and `/_emulator/…`), to serve them yourself or to drive them
+    /// in-process with tower's `oneshot`, as axum's testing example does. Without a real
+    /// connection the `reset_connection` fault cannot reset one, and answers an empty 200.
+    pub fn router(&self) -> Router {
+        Arc::clone(&self.app).router()
+    }
+
+    /// The ids of the orgs the emulator holds, in seed order.
+    pub fn org_ids(&self) -> Vec<String> {
+        self.app
+            .store
+            .read(|v| v.orgs().map(|o| o.id().to_owned()).collect())
+    }
+
+    /// Whether the database already held state at start-up, which was kept as it was (the seed
+    /// given is then only what a reset restores).
+    pub fn kept_existing_state(&self) -> bool {
+        self.app.store.kept_existing_state()
     }
 
     /// Restores the seed (`POST /_emulator/reset`).
@@ -345,13 +419,14 @@ impl Emulator {
         control::health_of(&self.app)
     }
 
-    /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org.
-    pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, String> {
+    /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org, with
+    /// a fresh id when its `session_id` is 0.
+    pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, SignInError> {
         control::add_session(&self.app, session)
     }
 
     /// Adds a fault rule after the existing ones (`POST /_emulator/faults`).
-    pub fn add_fault(&self, rule: FaultRule) -> Result<FaultRule, String> {
+    pub fn add_fault(&self, rule: FaultRule) -> Result<FaultRule, FaultError> {
         self.app.faults.add(rule)
     }
 
@@ -401,5 +476,18 @@ impl Drop for Emulator {
             let _ = stop.send(());
         }
         self.app.jobs.abort();
+    }
+}
+
+/// Entry points for the fuzz targets (`fuzz/`), which can only reach public items.
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::cursor::{decode_session, encode_session};
+    use crate::{Seed, StoreError, store::Store};
+
+    /// Loads `seed` into an in-memory store and exports it back.
+    pub fn store_round_trip(seed: &Seed) -> Result<Seed, StoreError> {
+        Ok(Store::open(None, Some(seed))?.export())
     }
 }

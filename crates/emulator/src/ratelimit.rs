@@ -1,4 +1,5 @@
-//! Slack's tier rate limits: a token bucket per method × workspace (or org) × token.
+//! Slack's tier rate limits: a token bucket per method × workspace (or org) × app, as Slack
+//! counts them ("per API method per workspace per app"): two tokens of one app share a budget.
 //!
 //! Each bucket holds one window's budget (tier 2: 20 calls, tier 4: 100), so a burst of a
 //! minute's budget passes and further calls wait for the refill, as Slack's "short bursts"
@@ -14,6 +15,7 @@ use crate::api::Failure;
 
 /// How the emulator applies rate limits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RateLimits {
     /// Slack's budgets per minute (the default).
     #[default]
@@ -80,8 +82,8 @@ impl Limiter {
         self.mode
     }
 
-    /// Takes one call from the bucket of (method, team, token), or says how long to wait.
-    pub fn check(&self, method: &MethodInfo, team: &str, token: &str) -> Result<(), Failure> {
+    /// Takes one call from the bucket of (method, team, app), or says how long to wait.
+    pub fn check(&self, method: &MethodInfo, team: &str, app: &str) -> Result<(), Failure> {
         let Some(window) = self.mode.window() else {
             return Ok(());
         };
@@ -90,7 +92,7 @@ impl Limiter {
         let now = Instant::now();
         let mut buckets = self.buckets.lock();
         let bucket = buckets
-            .entry((method.name, team.to_owned(), token.to_owned()))
+            .entry((method.name, team.to_owned(), app.to_owned()))
             .or_insert(Bucket {
                 tokens: capacity,
                 last: now,
@@ -143,7 +145,7 @@ mod tests {
             f.retry_after
         );
         limiter.check(&list, "E2", "t").unwrap();
-        limiter.check(&list, "E1", "other-token").unwrap();
+        limiter.check(&list, "E1", "another-app").unwrap();
         for _ in 0..100 {
             limiter.check(&get, "E1", "t").unwrap();
         }

@@ -7,7 +7,7 @@ method! {
     /// Who a token belongs to. Slack lists it under its "special" tier; budgeted here as tier 4.
     AuthTest = "auth.test" {
         scope: None, tier: Tier4, admin: false, writes: false,
-        args: AuthTestArgs, response: AuthTestResponse,
+        idempotent: true, args: AuthTestArgs, response: AuthTestResponse,
     }
 }
 
@@ -51,5 +51,11 @@ impl AuthTestResponse {
             user_id,
             ..Self::default()
         }
+    }
+}
+
+impl crate::Validate for AuthTestArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        Ok(())
     }
 }

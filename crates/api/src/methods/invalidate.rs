@@ -7,7 +7,7 @@ method! {
     /// Revoke a single session of a user; the user must sign in again on that device.
     Invalidate = "admin.users.session.invalidate" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
-        args: InvalidateArgs, response: Empty,
+        idempotent: true, args: InvalidateArgs, response: Empty,
     }
 }
 
@@ -51,5 +51,17 @@ impl InvalidateArgs {
     pub fn team_id(mut self, team_id: impl Into<TeamId>) -> Self {
         self.team_id = Some(team_id.into());
         self
+    }
+}
+
+impl crate::Validate for InvalidateArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        if self.user_id.is_none() && self.team_id.is_none() {
+            return Err(crate::InvalidArgs::arg(
+                "user_id",
+                "one of user_id or team_id is required",
+            ));
+        }
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@ method! {
     /// List the active sessions of the whole org, or of one user on one workspace.
     List = "admin.users.session.list" {
         scope: Some(Scope::AdminUsersRead), tier: Tier2, admin: true, writes: false,
-        args: ListArgs, response: ListResponse,
+        idempotent: true, args: ListArgs, response: ListResponse,
     }
 }
 
@@ -189,5 +189,27 @@ impl Platform {
         } else {
             Platform::Web
         }
+    }
+}
+
+impl crate::Validate for ListArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        use crate::{ErrorCode, InvalidArgs};
+        match (&self.team_id, &self.user_id) {
+            (Some(_), None) => {
+                return Err(InvalidArgs::code(
+                    ErrorCode::MissingUser,
+                    "a user_id must be given with a team_id",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(InvalidArgs::code(
+                    ErrorCode::MissingTeam,
+                    "a team_id must be given with a user_id",
+                ));
+            }
+            _ => {}
+        }
+        crate::validate::page_limit(self.limit, crate::validate::MAX_LIST_LIMIT)
     }
 }

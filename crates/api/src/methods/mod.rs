@@ -1,4 +1,4 @@
-//! The nine methods: argument and answer types, and their [`Method`](crate::Method) declarations.
+//! The methods: argument and answer types, and their [`Method`](crate::Method) declarations.
 //!
 //! Arguments are builders: required values in `new`, optional ones as setters. Decoding is
 //! tolerant (see [`crate::lenient`]); encoding is canonical.
@@ -9,17 +9,20 @@ mod list;
 mod lookup_by_email;
 mod reset;
 mod settings;
+mod users;
 
 pub use auth_test::{AuthTest, AuthTestArgs, AuthTestResponse};
 pub use invalidate::{Invalidate, InvalidateArgs};
 pub use list::{ActiveSession, DeviceRecord, List, ListArgs, ListResponse, Platform};
-pub use lookup_by_email::{
-    LookupByEmail, LookupByEmailArgs, LookupByEmailResponse, User, UserProfile,
-};
+pub use lookup_by_email::{LookupByEmail, LookupByEmailArgs, LookupByEmailResponse};
 pub use reset::{Reset, ResetArgs, ResetBulk, ResetBulkArgs};
 pub use settings::{
     ClearSettings, ClearSettingsArgs, GetSettings, GetSettingsArgs, GetSettingsResponse,
     SessionSetting, SetSettings, SetSettingsArgs,
+};
+pub use users::{
+    EnterpriseUser, User, UserProfile, UsersInfo, UsersInfoArgs, UsersInfoResponse, UsersList,
+    UsersListArgs, UsersListResponse,
 };
 
 use serde::{Deserialize, Serialize};
@@ -28,13 +31,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Empty {}
 
+impl crate::Validate for Empty {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        Ok(())
+    }
+}
+
 /// Declares a method marker type and its [`Method`](crate::Method) impl.
 macro_rules! method {
     (
         $(#[$doc:meta])*
         $ty:ident = $name:literal {
             scope: $scope:expr, tier: $tier:ident, admin: $admin:literal, writes: $writes:literal,
-            args: $args:ty, response: $resp:ty $(,)?
+            idempotent: $idempotent:literal, args: $args:ty, response: $resp:ty $(,)?
         }
     ) => {
         $(#[$doc])*
@@ -48,6 +57,7 @@ macro_rules! method {
             const TIER: $crate::Tier = $crate::Tier::$tier;
             const ADMIN: bool = $admin;
             const WRITES: bool = $writes;
+            const IDEMPOTENT: bool = $idempotent;
             type Args = $args;
             type Response = $resp;
         }

@@ -7,7 +7,7 @@ method! {
     /// Wipe all valid sessions of a user on all devices (or only mobile, or only web).
     Reset = "admin.users.session.reset" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
-        args: ResetArgs, response: Empty,
+        idempotent: true, args: ResetArgs, response: Empty,
     }
 }
 
@@ -15,7 +15,7 @@ method! {
     /// Enqueue a job that wipes the sessions of up to 1,000 users. `ok` means queued, not done.
     ResetBulk = "admin.users.session.resetBulk" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
-        args: ResetBulkArgs, response: Empty,
+        idempotent: true, args: ResetBulkArgs, response: Empty,
     }
 }
 
@@ -114,5 +114,17 @@ impl ResetBulkArgs {
     pub fn web_only(mut self, yes: bool) -> Self {
         self.web_only = Some(yes);
         self
+    }
+}
+
+impl crate::Validate for ResetArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        Ok(())
+    }
+}
+
+impl crate::Validate for ResetBulkArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        crate::validate::user_count(&self.user_ids, "user_ids")
     }
 }

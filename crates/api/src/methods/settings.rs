@@ -7,7 +7,7 @@ method! {
     /// Read the session settings (duration, quit on close) of up to 1,000 users.
     GetSettings = "admin.users.session.getSettings" {
         scope: Some(Scope::AdminUsersRead), tier: Tier4, admin: true, writes: false,
-        args: GetSettingsArgs, response: GetSettingsResponse,
+        idempotent: true, args: GetSettingsArgs, response: GetSettingsResponse,
     }
 }
 
@@ -15,7 +15,7 @@ method! {
     /// Set the session settings of up to 1,000 users.
     SetSettings = "admin.users.session.setSettings" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier4, admin: true, writes: true,
-        args: SetSettingsArgs, response: Empty,
+        idempotent: true, args: SetSettingsArgs, response: Empty,
     }
 }
 
@@ -23,7 +23,7 @@ method! {
     /// Clear the session settings of up to 1,000 users (back to the org's defaults).
     ClearSettings = "admin.users.session.clearSettings" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier4, admin: true, writes: true,
-        args: ClearSettingsArgs, response: Empty,
+        idempotent: true, args: ClearSettingsArgs, response: Empty,
     }
 }
 
@@ -158,5 +158,42 @@ impl ClearSettingsArgs {
         ClearSettingsArgs {
             user_ids: user_ids.into_iter().map(Into::into).collect(),
         }
+    }
+}
+
+impl crate::Validate for GetSettingsArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        crate::validate::user_count(&self.user_ids, "user_ids")
+    }
+}
+
+impl crate::Validate for SetSettingsArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        use crate::validate::{MAX_SESSION_DURATION, MIN_SESSION_DURATION};
+        use crate::{ErrorCode, InvalidArgs};
+        crate::validate::user_count(&self.user_ids, "user_ids")?;
+        if self.duration.is_none() && self.desktop_app_browser_quit.is_none() {
+            return Err(InvalidArgs::code(
+                ErrorCode::AtLeastOneSessionSettingRequired,
+                "give duration, desktop_app_browser_quit or both",
+            ));
+        }
+        if let Some(d) = self.duration
+            && !(MIN_SESSION_DURATION..=MAX_SESSION_DURATION).contains(&d)
+        {
+            return Err(InvalidArgs::arg(
+                "duration",
+                format!(
+                    "must be between {MIN_SESSION_DURATION} and {MAX_SESSION_DURATION} seconds"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl crate::Validate for ClearSettingsArgs {
+    fn validate(&self) -> Result<(), crate::InvalidArgs> {
+        crate::validate::user_count(&self.user_ids, "user_ids")
     }
 }

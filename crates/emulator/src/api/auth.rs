@@ -1,23 +1,69 @@
-//! Authentication (who is calling) and authorization (may they call this method).
+//! Authentication (who is calling) and authorization (may they call this method), once per
+//! request, against the view the method then runs on.
 
 use http::HeaderMap;
-use slack_sessions_api::{ErrorCode, MethodInfo};
+use slack_sessions_api::{ErrorCode, MethodInfo, Scope};
 
 use super::Failure;
-use crate::seed::{Role, TokenState, TokenType};
-use crate::store::State;
+use crate::seed::{Role, TokenSeed, TokenState, TokenType, UserSeed};
+use crate::store::{OrgView, View};
 
-/// The caller, once authenticated and authorized.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// Index of the caller's org.
-    pub org: usize,
+/// The caller, authenticated and authorized, borrowed from the view it was checked against:
+/// it cannot outlive that view, so a method never runs on another state than its caller's.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'s> {
+    /// The caller's org.
+    pub org: OrgView<'s>,
+    /// The token's user.
+    pub user: &'s UserSeed,
+    /// The token.
+    pub token: &'s TokenSeed,
+}
+
+impl Caller<'_> {
+    /// The user's role.
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// Whether the token was granted `scope`.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.token.scopes.iter().any(|s| s == scope.as_str())
+    }
+
+    /// The app the token belongs to (rate limits are counted per app).
+    pub fn app_id(&self) -> String {
+        self.token.app_id(self.org.id())
+    }
+}
+
+/// What the journal and the scope headers say of a known token, whatever the call's outcome.
+#[derive(Clone, Debug, Default)]
+pub struct Who {
+    /// The token's org.
+    pub org_id: String,
     /// The token's user.
     pub user_id: String,
-    /// The user's role.
-    pub role: Role,
-    /// The token's type.
-    pub kind: TokenType,
+    /// The token's scopes, comma-separated (`x-oauth-scopes`).
+    pub scopes: String,
+    /// The org's id and workspace ids (what a fault rule's `team` matches).
+    pub teams: Vec<String>,
+}
+
+impl Who {
+    /// What is known of `token` in `view`.
+    pub fn of(view: View<'_>, token: Option<&str>) -> Option<Who> {
+        let t = view.token(token?)?;
+        Some(Who {
+            org_id: t.org.id().to_owned(),
+            user_id: t.seed.user_id.clone(),
+            scopes: t.seed.scopes.join(","),
+            teams: std::iter::once(t.org.id())
+                .chain(t.org.teams().iter().map(|t| t.id.as_str()))
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
 }
 
 /// Picks the token: `Authorization: Bearer` first, then the `token` form or query field, then a
@@ -37,32 +83,25 @@ pub fn token<'a>(headers: &'a HeaderMap, form_token: Option<&'a str>) -> Option<
         .filter(|t| !t.is_empty())
 }
 
-/// The scopes of a known token, comma-separated, for `x-oauth-scopes`.
-pub fn scopes_of(state: &State, token: Option<&str>) -> Option<String> {
-    state.tokens.get(token?).map(|t| t.seed.scopes.join(","))
-}
-
 /// Checks the token against the method, in Slack's order: authentication, token type, scope,
 /// plan, role.
-pub fn authorize(
-    state: &State,
+pub fn authenticate<'s>(
+    view: View<'s>,
     token: Option<&str>,
     method: &MethodInfo,
-) -> Result<Caller, Failure> {
+) -> Result<Caller<'s>, Failure> {
     let token = token.ok_or_else(|| Failure::new(ErrorCode::NotAuthed))?;
-    let record = state
-        .tokens
-        .get(token)
+    let record = view
+        .token(token)
         .ok_or_else(|| Failure::new(ErrorCode::InvalidAuth))?;
     match record.seed.state {
         TokenState::Active => {}
         TokenState::Revoked => return Err(Failure::new(ErrorCode::TokenRevoked)),
         TokenState::Expired => return Err(Failure::new(ErrorCode::TokenExpired)),
     }
-    let org = &state.orgs[record.org];
+    let org = record.org;
     let user = org
-        .users
-        .get(&record.seed.user_id)
+        .user(&record.seed.user_id)
         .filter(|u| !u.deleted)
         .ok_or_else(|| Failure::new(ErrorCode::AccountInactive))?;
     let kind = record.seed.kind();
@@ -78,7 +117,7 @@ pub fn authorize(
         return Err(failure);
     }
     if method.admin {
-        if !org.grid {
+        if !org.grid() {
             return Err(Failure::new(ErrorCode::FeatureNotEnabled));
         }
         if !user.role.is_admin() {
@@ -86,9 +125,8 @@ pub fn authorize(
         }
     }
     Ok(Caller {
-        org: record.org,
-        user_id: user.id.clone(),
-        role: user.role,
-        kind,
+        org,
+        user,
+        token: record.seed,
     })
 }

@@ -1,7 +1,7 @@
 //! A Slack error answer under construction.
 
 use http::StatusCode;
-use slack_sessions_api::ErrorCode;
+use slack_sessions_api::{ErrorCode, InvalidArgs};
 
 use crate::store::StoreError;
 
@@ -41,12 +41,6 @@ impl Failure {
         self
     }
 
-    /// `invalid_arguments` about one argument, as Slack words it.
-    pub fn invalid_arg(name: &str, detail: &str) -> Self {
-        Failure::new(ErrorCode::InvalidArguments)
-            .message(format!("{detail} [json-pointer:/{name}]"))
-    }
-
     /// HTTP 429 `ratelimited` with `Retry-After`.
     pub fn rate_limited(retry_after: u64) -> Self {
         Failure {
@@ -65,17 +59,14 @@ impl From<StoreError> for Failure {
     }
 }
 
-/// Checks a user-id list: 1 to 1,000 entries.
-pub fn check_user_count(ids: &[impl Sized], name: &str) -> Result<(), Failure> {
-    match ids.len() {
-        0 => Err(Failure::invalid_arg(
-            name,
-            "must contain at least 1 user id",
-        )),
-        n if n > 1000 => Err(Failure::invalid_arg(
-            name,
-            &format!("must contain at most 1000 user ids, got {n}"),
-        )),
-        _ => Ok(()),
+impl From<InvalidArgs> for Failure {
+    fn from(e: InvalidArgs) -> Self {
+        match e.arg {
+            Some(arg) => {
+                Failure::new(e.code).message(format!("{} [json-pointer:/{arg}]", e.detail))
+            }
+            // Method-specific codes (`missing_team`, …) say it all, as Slack's answers do.
+            None => Failure::new(e.code),
+        }
     }
 }

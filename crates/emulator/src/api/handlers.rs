@@ -1,72 +1,93 @@
-//! What each method does, once the request is authenticated and its arguments decoded.
+//! What each method does, once its caller is authenticated and its arguments decoded and
+//! validated.
 //!
-//! Checks follow the contract's order (§3): arguments first, then the entities they name.
-//! Users and sessions are looked up in the caller's org only, so another org's user is
+//! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with a
+//! [`Plan`]: the encoded answer, and for a write the changes the store commits before the answer
+//! is sent. Users and sessions are looked up in the caller's org only, so another org's user is
 //! indistinguishable from one that does not exist.
 
 use std::collections::HashSet;
 
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use slack_sessions_api::methods::*;
-use slack_sessions_api::{ErrorCode, Method, SessionId, Status, TeamId, UserId, envelope};
+use slack_sessions_api::validate::{MAX_LIST_LIMIT, MAX_USERS_LIST_LIMIT};
+use slack_sessions_api::{
+    ErrorCode, Method, Scope, SessionId, Status, TeamId, UserId, WarningCode, envelope,
+};
 
 use super::auth::Caller;
-use super::failure::{Failure, check_user_count};
+use super::failure::Failure;
 use crate::App;
-use crate::cursor;
-use std::ops::Bound;
-
-use parking_lot::RwLockReadGuard;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
+use crate::cursor::{self, Kind};
 use crate::seed::{Role, SettingsSeed, UserSeed};
-use crate::store::{AuditEntry, Change, Job, Org, Plan, SessionView, State};
+use crate::store::{AuditEntry, Change, Job, OrgView, Plan, SessionFilter};
 
-/// A successful answer's body and, for `list`, the next cursor (`""` on the last page).
+/// Everything a handler sees: the caller, borrowed from the view it was authenticated against
+/// (every read goes through `caller.org`), and the request's warnings.
 #[derive(Debug)]
-pub struct Reply<T> {
-    /// The method's body.
-    pub body: T,
-    /// `response_metadata.next_cursor`.
-    pub next_cursor: Option<String>,
+pub struct Call<'s> {
+    /// The emulator (settings, job ids).
+    pub app: &'s App,
+    /// Who is calling.
+    pub caller: Caller<'s>,
+    /// Warnings the request earned (they go on the answer).
+    pub warnings: &'s [WarningCode],
 }
 
-impl<T> From<T> for Reply<T> {
-    fn from(body: T) -> Self {
-        Reply {
-            body,
-            next_cursor: None,
+/// A call's answer, and a `resetBulk` job to schedule once the answer's plan is committed.
+#[derive(Debug)]
+pub struct Done {
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// A job queued by the call.
+    pub job: Option<Job>,
+}
+
+impl Call<'_> {
+    fn status(&self) -> Status {
+        Status::success(self.warnings)
+    }
+
+    /// `ok:true` with `body`.
+    fn ok<T: Serialize>(&self, body: &T) -> Done {
+        Done {
+            body: envelope::encode(&self.status(), Some(body)),
+            job: None,
         }
     }
-}
 
-/// A method the emulator answers.
-pub trait Handler: Method {
-    /// What the answer's body is serialized from: the method's [`Method::Response`], or for
-    /// `list` a view of the store that serializes to exactly the same JSON.
-    type Body<'a>: Serialize;
-
-    /// Encodes a successful answer (the envelope and the body).
-    fn encode(status: &Status, body: &Self::Body<'_>) -> Vec<u8> {
-        envelope::encode(status, Some(body))
+    /// `ok:true` with `body` and `response_metadata.next_cursor` (`""` on the last page).
+    fn ok_page<T: Serialize>(&self, body: &T, next_cursor: String) -> Done {
+        let mut status = self.status();
+        status.metadata_mut().next_cursor = Some(next_cursor);
+        Done {
+            body: envelope::encode(&status, Some(body)),
+            job: None,
+        }
     }
 
-    /// Executes the call.
-    fn handle<'a>(
-        app: &'a App,
-        caller: &Caller,
-        args: Self::Args,
-    ) -> Result<Reply<Self::Body<'a>>, Failure>;
+    /// An audit entry for a change made by the caller.
+    fn audit(&self, method: &str, users: Vec<String>, sessions: Vec<u64>) -> AuditEntry {
+        AuditEntry::now(
+            self.caller.org.id(),
+            &self.caller.user.id,
+            method,
+            users,
+            sessions,
+        )
+    }
 }
 
-/// Shortest duration `setSettings` accepts: the schema's 180 s, not the prose's 28,800 s, so
-/// that no value a real client sends is refused (contract §4.3).
-pub const MIN_DURATION: u64 = 180;
-/// Longest duration: ten years.
-pub const MAX_DURATION: u64 = 315_569_520;
+/// A method the emulator answers. Every method of the catalogue must have one: the router is
+/// generated from `for_each_method!` and calls `handle` of each.
+pub trait Handler: Method {
+    /// Executes the call.
+    fn handle(call: &Call<'_>, args: Self::Args) -> Result<Plan<Done>, Failure>;
+}
 
-fn user<'a>(org: &'a Org, id: &UserId) -> Result<&'a UserSeed, Failure> {
-    org.users
-        .get(id.as_str())
+fn user<'s>(org: OrgView<'s>, id: &UserId) -> Result<&'s UserSeed, Failure> {
+    org.user(id.as_str())
         .ok_or_else(|| Failure::new(ErrorCode::UserNotFound))
 }
 
@@ -76,75 +97,57 @@ fn unique(ids: &[UserId]) -> Vec<&UserId> {
     ids.iter().filter(|id| seen.insert(id.as_str())).collect()
 }
 
-fn audit(
-    org: &Org,
-    caller: &Caller,
-    method: &str,
-    users: Vec<String>,
-    sessions: Vec<u64>,
-) -> AuditEntry {
-    AuditEntry::now(&org.id, &caller.user_id, method, users, sessions)
-}
-
 /// The primary owner's sessions may only be ended by the primary owner.
-fn protects_primary_owner(caller: &Caller, target: &UserSeed) -> bool {
-    target.role == Role::PrimaryOwner && caller.role != Role::PrimaryOwner
+fn protects_primary_owner(caller: &Caller<'_>, target: &UserSeed) -> bool {
+    target.role == Role::PrimaryOwner && caller.role() != Role::PrimaryOwner
 }
 
 impl Handler for Invalidate {
-    type Body<'a> = Empty;
-
-    fn handle(app: &App, caller: &Caller, args: InvalidateArgs) -> Result<Reply<Empty>, Failure> {
-        if args.user_id.is_none() && args.team_id.is_none() {
-            return Err(Failure::invalid_arg(
-                "user_id",
-                "one of user_id or team_id is required",
-            ));
-        }
+    /// `team_id` (the legacy form) must name the session's workspace or the org: the docs
+    /// describe it as "the workspace the session belongs to", so a session looked for in
+    /// another workspace is not found there.
+    fn handle(call: &Call<'_>, args: InvalidateArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
         let SessionId(id) = args.session_id;
-        app.store.write(|state| {
-            let org = &state.orgs[caller.org];
-            if let Some(user_id) = &args.user_id {
-                user(org, user_id)?;
-            }
-            let session = org
-                .sessions
-                .get(&id)
-                .filter(|s| {
-                    args.user_id
-                        .as_ref()
-                        .is_none_or(|u| u.as_str() == org.user_of(s))
-                })
-                .filter(|_| {
-                    args.team_id
-                        .as_ref()
-                        .is_none_or(|t| org.has_team(t.as_str()))
-                })
-                .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
-            let owner = &org.users[org.user_of(session)];
-            if protects_primary_owner(caller, owner) {
-                return Err(Failure::new(ErrorCode::CannotInvalidatePrimaryOwner));
-            }
-            Ok(Plan {
-                value: Empty {}.into(),
-                changes: vec![Change::RemoveSessions {
-                    org: caller.org,
-                    ids: vec![id],
-                }],
-                audit: Some(audit(
-                    org,
-                    caller,
-                    Self::NAME,
-                    vec![owner.id.clone()],
-                    vec![id],
-                )),
+        if let Some(user_id) = &args.user_id {
+            user(org, user_id)?;
+        }
+        let session = org
+            .session(id)
+            .filter(|s| {
+                args.user_id
+                    .as_ref()
+                    .is_none_or(|u| u.as_str() == s.user_id)
             })
+            .filter(|s| {
+                args.team_id
+                    .as_ref()
+                    .is_none_or(|t| t.as_str() == s.team_id || t.as_str() == org.id())
+            })
+            .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
+        let owner = org
+            .user(session.user_id)
+            .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
+        if protects_primary_owner(&call.caller, owner) {
+            return Err(Failure::new(ErrorCode::CannotInvalidatePrimaryOwner));
+        }
+        Ok(Plan {
+            value: call.ok(&Empty {}),
+            changes: vec![Change::RemoveSessions {
+                org: org.key(),
+                ids: vec![id],
+            }],
+            audit: Some(call.audit(Self::NAME, vec![owner.id.clone()], vec![id])),
         })
     }
 }
 
 /// Checks a user a reset may target.
-fn resettable<'a>(org: &'a Org, caller: &Caller, id: &UserId) -> Result<&'a UserSeed, Failure> {
+fn resettable<'s>(
+    org: OrgView<'s>,
+    caller: &Caller<'_>,
+    id: &UserId,
+) -> Result<&'s UserSeed, Failure> {
     let target = user(org, id)?;
     if target.is_bot {
         return Err(Failure::new(ErrorCode::CannotResetBot));
@@ -155,220 +158,108 @@ fn resettable<'a>(org: &'a Org, caller: &Caller, id: &UserId) -> Result<&'a User
     Ok(target)
 }
 
-/// The sessions of `users` that a reset with these flags ends.
-pub fn sessions_to_reset(
-    org: &Org,
-    users: &[String],
-    mobile_only: bool,
-    web_only: bool,
-) -> Vec<u64> {
-    users
-        .iter()
-        .flat_map(|u| org.sessions_of(u))
-        .filter(|id| org.sessions[id].client.matches(mobile_only, web_only))
-        .collect()
-}
-
 impl Handler for Reset {
-    type Body<'a> = Empty;
-
-    fn handle(app: &App, caller: &Caller, args: ResetArgs) -> Result<Reply<Empty>, Failure> {
-        let (mobile, web) = (
+    fn handle(call: &Call<'_>, args: ResetArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let target = resettable(org, &call.caller, &args.user_id)?;
+        let users = vec![target.id.clone()];
+        let ids = org.sessions_to_reset(
+            &users,
             args.mobile_only.unwrap_or(false),
             args.web_only.unwrap_or(false),
         );
-        app.store.write(|state| {
-            let org = &state.orgs[caller.org];
-            let target = resettable(org, caller, &args.user_id)?;
-            let users = vec![target.id.clone()];
-            let ids = sessions_to_reset(org, &users, mobile, web);
-            Ok(Plan {
-                value: Empty {}.into(),
-                changes: vec![Change::RemoveSessions {
-                    org: caller.org,
-                    ids: ids.clone(),
-                }],
-                audit: Some(audit(org, caller, Self::NAME, users, ids)),
-            })
+        Ok(Plan {
+            value: call.ok(&Empty {}),
+            changes: vec![Change::RemoveSessions {
+                org: org.key(),
+                ids: ids.clone(),
+            }],
+            audit: Some(call.audit(Self::NAME, users, ids)),
         })
     }
 }
 
 impl Handler for ResetBulk {
-    type Body<'a> = Empty;
-
-    fn handle(app: &App, caller: &Caller, args: ResetBulkArgs) -> Result<Reply<Empty>, Failure> {
-        check_user_count(&args.user_ids, "user_ids")?;
-        let job = app.store.write(|state| {
-            let org = &state.orgs[caller.org];
-            let mut users = Vec::new();
-            for id in unique(&args.user_ids) {
-                users.push(resettable(org, caller, id)?.id.clone());
-            }
-            let job = Job {
-                id: app.store.next_job_id(),
-                org_id: org.id.clone(),
-                user_ids: users.clone(),
-                mobile_only: args.mobile_only.unwrap_or(false),
-                web_only: args.web_only.unwrap_or(false),
-                due_ms: crate::clock::now_ms() + app.config.bulk_delay.as_millis() as u64,
-            };
-            Ok::<_, Failure>(Plan {
-                value: job.clone(),
-                changes: vec![Change::AddJob(job)],
-                audit: Some(audit(org, caller, Self::NAME, users, vec![])),
-            })
-        })?;
-        app.jobs.schedule(job);
-        Ok(Empty {}.into())
+    fn handle(call: &Call<'_>, args: ResetBulkArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let mut users = Vec::new();
+        for id in unique(&args.user_ids) {
+            users.push(resettable(org, &call.caller, id)?.id.clone());
+        }
+        let job = Job {
+            id: call.app.store.next_job_id(),
+            org_id: org.id().to_owned(),
+            user_ids: users.clone(),
+            mobile_only: args.mobile_only.unwrap_or(false),
+            web_only: args.web_only.unwrap_or(false),
+            due_ms: crate::clock::now_ms() + call.app.config.bulk_delay.as_millis() as u64,
+        };
+        let mut done = call.ok(&Empty {});
+        done.job = Some(job.clone());
+        Ok(Plan {
+            value: done,
+            changes: vec![Change::AddJob(job)],
+            audit: Some(call.audit(Self::NAME, users, vec![])),
+        })
     }
 }
-
-/// A page of `list`, serialized straight from the store under its read lock. It serializes to
-/// exactly the JSON of [`ListResponse`] (tested in `store::compact`), without building owned
-/// strings for every session.
-pub struct ListPage<'a> {
-    state: RwLockReadGuard<'a, State>,
-    org: usize,
-    ids: Vec<u64>,
-}
-
-impl std::fmt::Debug for ListPage<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ListPage")
-            .field("org", &self.org)
-            .field("ids", &self.ids)
-            .finish()
-    }
-}
-
-struct PageSessions<'a>(&'a Org, &'a [u64]);
-
-impl Serialize for PageSessions<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let org = self.0;
-        s.collect_seq(self.1.iter().map(|id| SessionView {
-            id: *id,
-            session: &org.sessions[id],
-            strings: &org.strings,
-        }))
-    }
-}
-
-impl Serialize for ListPage<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(1))?;
-        map.serialize_entry(
-            "active_sessions",
-            &PageSessions(&self.state.orgs[self.org], &self.ids),
-        )?;
-        map.end()
-    }
-}
-
-/// Slack's default and maximum page size.
-pub const MAX_LIMIT: u32 = 1000;
 
 impl Handler for List {
-    type Body<'a> = ListPage<'a>;
-
-    /// The hot path: the envelope through serde, then each session's pre-escaped JSON appended
-    /// into one buffer sized up front. The bytes are those of the serde path (tested).
-    fn encode(status: &Status, page: &ListPage<'_>) -> Vec<u8> {
-        let mut out = envelope::encode::<()>(status, None);
-        out.reserve(32 + page.ids.len() * 320);
-        out.pop(); // the envelope's closing brace
-        out.extend_from_slice(b",\"active_sessions\":[");
-        let org = &page.state.orgs[page.org];
-        for (i, id) in page.ids.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let view = SessionView {
-                id: *id,
-                session: &org.sessions[id],
-                strings: &org.strings,
-            };
-            view.write_json(&mut out);
-        }
-        out.extend_from_slice(b"]}");
-        out
-    }
-
-    fn handle<'a>(
-        app: &'a App,
-        caller: &Caller,
-        args: ListArgs,
-    ) -> Result<Reply<ListPage<'a>>, Failure> {
+    fn handle(call: &Call<'_>, args: ListArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
         let filter = match (&args.team_id, &args.user_id) {
-            (Some(_), None) => return Err(Failure::new(ErrorCode::MissingUser)),
-            (None, Some(_)) => return Err(Failure::new(ErrorCode::MissingTeam)),
-            (Some(team), Some(user)) => Some((team, user)),
-            (None, None) => None,
-        };
-        let limit = args.limit.unwrap_or(MAX_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Failure::invalid_arg(
-                "limit",
-                "must be between 1 - 1000 both inclusive",
-            ));
-        }
-        let after = match args.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => None,
-            Some(c) => {
-                Some(cursor::decode(c).ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?)
-            }
-        };
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let state = app.store.read();
-        let org = &state.orgs[caller.org];
-        let limit = limit as usize;
-        // One more than asked for tells whether another page follows.
-        let mut ids: Vec<u64> = match filter {
-            Some((team, user_id)) => {
+            (Some(team), Some(user_id)) => {
                 if !org.has_team(team.as_str()) {
                     return Err(Failure::new(ErrorCode::TeamNotFound));
                 }
                 if user(org, user_id)?.is_bot {
                     return Err(Failure::new(ErrorCode::BotsNotAllowed));
                 }
-                let whole_org = team.as_str() == org.id;
-                let team_sym = org.strings.lookup(team.as_str());
-                org.strings
-                    .lookup(user_id.as_str())
-                    .and_then(|u| org.by_user.get(&u))
-                    .into_iter()
-                    .flat_map(|set| set.range((start, Bound::Unbounded)))
-                    .filter(|id| whole_org || Some(org.sessions[id].team) == team_sym)
-                    .take(limit + 1)
-                    .copied()
-                    .collect()
+                SessionFilter::User {
+                    user: user_id.as_str(),
+                    team: team.as_str(),
+                }
             }
-            None => org
-                .sessions
-                .range((start, Bound::Unbounded))
-                .filter(|(_, s)| !org.bots.contains(&s.user))
-                .take(limit + 1)
-                .map(|(id, _)| *id)
-                .collect(),
+            _ => SessionFilter::All,
         };
-        let next_cursor = if ids.len() > limit {
-            ids.truncate(limit);
-            cursor::encode(*ids.last().expect("limit is at least 1"))
-        } else {
-            String::new()
+        // The cursor is bound to the org and the filter it was issued for.
+        let scope = match filter {
+            SessionFilter::All => format!("{}|", org.id()),
+            SessionFilter::User { user, team } => format!("{}|{team}|{user}", org.id()),
         };
-        let org = caller.org;
-        Ok(Reply {
-            body: ListPage { state, org, ids },
-            next_cursor: Some(next_cursor),
-        })
+        let after = match args.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                cursor::decode_session(c, &scope)
+                    .ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?,
+            ),
+        };
+        let limit = args.limit.unwrap_or(MAX_LIST_LIMIT) as usize;
+        let mut page = org.list_page(after, limit, filter);
+        let next_cursor = page
+            .truncate(limit)
+            .map(|last| cursor::encode_session(last, &scope))
+            .unwrap_or_default();
+        if page.is_empty()
+            && matches!(filter, SessionFilter::User { .. })
+            && call.app.config.no_active_sessions
+        {
+            return Err(Failure::new(ErrorCode::NoActiveSessions));
+        }
+        // The hot path: the envelope through serde, then the sessions' pre-escaped JSON.
+        let mut status = call.status();
+        status.metadata_mut().next_cursor = Some(next_cursor);
+        let mut body = envelope::encode::<()>(&status, None);
+        body.pop(); // the envelope's closing brace
+        body.extend_from_slice(b",\"active_sessions\":");
+        page.write_json_array(&mut body);
+        body.push(b'}');
+        Ok(Plan::nothing(Done { body, job: None }))
     }
 }
 
 /// The users of a settings call, each checked: known in the caller's org and not a bot.
-fn settings_users<'a>(org: &'a Org, ids: &[UserId]) -> Result<Vec<&'a UserSeed>, Failure> {
-    check_user_count(ids, "user_ids")?;
+fn settings_users<'s>(org: OrgView<'s>, ids: &[UserId]) -> Result<Vec<&'s UserSeed>, Failure> {
     let mut out = Vec::with_capacity(ids.len());
     for id in unique(ids) {
         let u = user(org, id)?;
@@ -381,19 +272,12 @@ fn settings_users<'a>(org: &'a Org, ids: &[UserId]) -> Result<Vec<&'a UserSeed>,
 }
 
 impl Handler for GetSettings {
-    type Body<'a> = GetSettingsResponse;
-
-    fn handle(
-        app: &App,
-        caller: &Caller,
-        args: GetSettingsArgs,
-    ) -> Result<Reply<GetSettingsResponse>, Failure> {
-        let state = app.store.read();
-        let org = &state.orgs[caller.org];
+    fn handle(call: &Call<'_>, args: GetSettingsArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
         let mut with = Vec::new();
         let mut without = Vec::new();
         for u in settings_users(org, &args.user_ids)? {
-            match org.settings.get(&u.id) {
+            match org.settings(&u.id) {
                 Some(s) => with.push(SessionSetting::new(
                     UserId::new(u.id.as_str()),
                     s.desktop_app_browser_quit,
@@ -402,77 +286,55 @@ impl Handler for GetSettings {
                 None => without.push(UserId::new(u.id.as_str())),
             }
         }
-        Ok(GetSettingsResponse::new(with, without).into())
+        Ok(Plan::nothing(
+            call.ok(&GetSettingsResponse::new(with, without)),
+        ))
     }
 }
 
 impl Handler for SetSettings {
-    type Body<'a> = Empty;
-
-    fn handle(app: &App, caller: &Caller, args: SetSettingsArgs) -> Result<Reply<Empty>, Failure> {
-        check_user_count(&args.user_ids, "user_ids")?;
-        if args.duration.is_none() && args.desktop_app_browser_quit.is_none() {
-            return Err(Failure::new(ErrorCode::AtLeastOneSessionSettingRequired));
-        }
-        if let Some(d) = args.duration
-            && !(MIN_DURATION..=MAX_DURATION).contains(&d)
-        {
-            return Err(Failure::invalid_arg(
-                "duration",
-                &format!("must be between {MIN_DURATION} and {MAX_DURATION} seconds"),
-            ));
-        }
-        app.store.write(|state| {
-            let org = &state.orgs[caller.org];
-            let users = settings_users(org, &args.user_ids)?;
-            let settings: Vec<SettingsSeed> = users
-                .iter()
-                .map(|u| {
-                    let old = org.settings.get(&u.id);
-                    SettingsSeed {
-                        user_id: u.id.clone(),
-                        duration: args.duration.or(old.and_then(|o| o.duration)),
-                        desktop_app_browser_quit: args
-                            .desktop_app_browser_quit
-                            .or(old.and_then(|o| o.desktop_app_browser_quit)),
-                    }
-                })
-                .collect();
-            let ids = users.iter().map(|u| u.id.clone()).collect();
-            Ok(Plan {
-                value: Empty {}.into(),
-                changes: vec![Change::PutSettings {
-                    org: caller.org,
-                    settings,
-                }],
-                audit: Some(audit(org, caller, Self::NAME, ids, vec![])),
+    fn handle(call: &Call<'_>, args: SetSettingsArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let users = settings_users(org, &args.user_ids)?;
+        let settings: Vec<SettingsSeed> = users
+            .iter()
+            .map(|u| {
+                let old = org.settings(&u.id);
+                SettingsSeed {
+                    user_id: u.id.clone(),
+                    duration: args.duration.or(old.and_then(|o| o.duration)),
+                    desktop_app_browser_quit: args
+                        .desktop_app_browser_quit
+                        .or(old.and_then(|o| o.desktop_app_browser_quit)),
+                }
             })
+            .collect();
+        let ids = users.iter().map(|u| u.id.clone()).collect();
+        Ok(Plan {
+            value: call.ok(&Empty {}),
+            changes: vec![Change::PutSettings {
+                org: org.key(),
+                settings,
+            }],
+            audit: Some(call.audit(Self::NAME, ids, vec![])),
         })
     }
 }
 
 impl Handler for ClearSettings {
-    type Body<'a> = Empty;
-
-    fn handle(
-        app: &App,
-        caller: &Caller,
-        args: ClearSettingsArgs,
-    ) -> Result<Reply<Empty>, Failure> {
-        app.store.write(|state| {
-            let org = &state.orgs[caller.org];
-            let users: Vec<String> = settings_users(org, &args.user_ids)?
-                .iter()
-                .map(|u| u.id.clone())
-                .collect();
-            Ok(Plan {
-                value: Empty {}.into(),
-                changes: vec![Change::DeleteSettings {
-                    org: caller.org,
-                    users: users.clone(),
-                }],
-                audit: Some(audit(org, caller, Self::NAME, users, vec![])),
-            })
+    fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let users: Vec<String> = settings_users(org, &args.user_ids)?
+            .iter()
+            .map(|u| u.id.clone())
+            .collect();
+        Ok(Plan {
+            value: call.ok(&Empty {}),
+            changes: vec![Change::DeleteSettings {
+                org: org.key(),
+                users: users.clone(),
+            }],
+            audit: Some(call.audit(Self::NAME, users, vec![])),
         })
     }
 }
@@ -487,64 +349,195 @@ fn slug(name: &str) -> String {
 }
 
 impl Handler for AuthTest {
-    type Body<'a> = AuthTestResponse;
-
-    fn handle(
-        app: &App,
-        caller: &Caller,
-        _: AuthTestArgs,
-    ) -> Result<Reply<AuthTestResponse>, Failure> {
-        let state = app.store.read();
-        let org = &state.orgs[caller.org];
-        let me = &org.users[&caller.user_id];
-        let mut who =
-            AuthTestResponse::new(TeamId::new(org.id.as_str()), UserId::new(me.id.as_str()));
-        who.url = if org.grid {
-            format!("https://{}.enterprise.slack.com/", slug(&org.name))
+    fn handle(call: &Call<'_>, _: AuthTestArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let me = call.caller.user;
+        let mut who = AuthTestResponse::new(TeamId::new(org.id()), UserId::new(me.id.as_str()));
+        who.url = if org.grid() {
+            format!("https://{}.enterprise.slack.com/", slug(org.name()))
         } else {
-            format!("https://{}.slack.com/", slug(&org.name))
+            format!("https://{}.slack.com/", slug(org.name()))
         };
-        who.team = org.name.clone();
+        who.team = org.name().to_owned();
         who.user = me.name.clone();
-        if org.grid {
-            who.enterprise_id = Some(TeamId::new(org.id.as_str()));
+        if org.grid() {
+            who.enterprise_id = Some(TeamId::new(org.id()));
             who.is_enterprise_install = true;
         }
         if me.is_bot {
             who.bot_id = Some(format!("B{}", me.id.trim_start_matches(['U', 'W'])));
         }
-        Ok(who.into())
+        Ok(Plan::nothing(call.ok(&who)))
     }
 }
 
 impl Handler for LookupByEmail {
-    type Body<'a> = LookupByEmailResponse;
-
-    fn handle(
-        app: &App,
-        caller: &Caller,
-        args: LookupByEmailArgs,
-    ) -> Result<Reply<LookupByEmailResponse>, Failure> {
-        if args.email.trim().is_empty() {
-            return Err(Failure::invalid_arg("email", "must not be empty"));
-        }
-        let state = app.store.read();
-        let org = &state.orgs[caller.org];
+    fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
         let u = org
-            .emails
-            .get(&args.email.trim().to_ascii_lowercase())
-            .and_then(|id| org.users.get(id))
+            .user_by_email(&args.email)
             .ok_or_else(|| Failure::new(ErrorCode::UsersNotFound))?;
-        let mut found = User::new(UserId::new(u.id.as_str()), u.name.as_str());
-        found.team_id = Some(TeamId::new(
-            u.teams.first().map_or(org.id.as_str(), String::as_str),
-        ));
-        found.deleted = u.deleted;
-        found.is_bot = u.is_bot;
-        found.is_primary_owner = u.role == Role::PrimaryOwner;
-        found.is_owner = matches!(u.role, Role::PrimaryOwner | Role::Owner);
-        found.is_admin = u.role.is_admin();
-        found.profile.email = u.email.clone();
-        Ok(LookupByEmailResponse::new(found).into())
+        let found = user_object(&call.caller, u, false);
+        Ok(Plan::nothing(call.ok(&LookupByEmailResponse::new(found))))
     }
+}
+
+impl Handler for UsersInfo {
+    fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Plan<Done>, Failure> {
+        let u = user(call.caller.org, &args.user)?;
+        let found = user_object(&call.caller, u, args.include_locale.unwrap_or(false));
+        Ok(Plan::nothing(call.ok(&UsersInfoResponse::new(found))))
+    }
+}
+
+impl Handler for UsersList {
+    /// Slack's docs require `team_id` with an org-wide token; the emulator also takes the org
+    /// id there (every user of the org), which no source rules out. Without `limit` Slack tries
+    /// to send every user, and answers `limit_required` for a large team: here, more than one
+    /// page's worth.
+    fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Plan<Done>, Failure> {
+        let org = call.caller.org;
+        let team = match args.team_id.as_ref().map(TeamId::as_str) {
+            Some(team) if org.has_team(team) => team,
+            Some(_) => {
+                return Err(Failure::new(ErrorCode::InvalidArguments)
+                    .message("team_id is not a workspace of this org [json-pointer:/team_id]"));
+            }
+            None if org.grid() => {
+                return Err(Failure::new(ErrorCode::MissingArgument)
+                    .message("team_id is required with an org-wide token"));
+            }
+            None => org.id(),
+        };
+        let scope = format!("{}|{team}", org.id());
+        let after = match args.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                cursor::decode(c, Kind::User, &scope)
+                    .ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?,
+            ),
+        };
+        let limit = match args.limit.filter(|l| *l > 0) {
+            Some(l) => l.min(MAX_USERS_LIST_LIMIT) as usize,
+            None => {
+                let whole = org.users_after(None, team, MAX_USERS_LIST_LIMIT as usize);
+                if whole.len() > MAX_USERS_LIST_LIMIT as usize {
+                    return Err(Failure::new(ErrorCode::LimitRequired));
+                }
+                MAX_USERS_LIST_LIMIT as usize
+            }
+        };
+        let mut users = org.users_after(after.as_deref(), team, limit);
+        let next_cursor = if users.len() > limit {
+            users.truncate(limit);
+            let last = users.last().map_or("", |u| u.id.as_str());
+            cursor::encode(Kind::User, last, &scope)
+        } else {
+            String::new()
+        };
+        let locale = args.include_locale.unwrap_or(false);
+        let members = users
+            .into_iter()
+            .map(|u| user_object(&call.caller, u, locale))
+            .collect();
+        let body = UsersListResponse::new(members, crate::clock::now_ms() / 1000);
+        Ok(Plan::nothing(call.ok_page(&body, next_cursor)))
+    }
+}
+
+/// When every emulated user object was last "updated": fixed, so answers are stable.
+const UPDATED: u64 = 1_700_000_000;
+
+/// A time zone's label and offset, for the few zones seeds use; others get their name and 0.
+fn tz_label(tz: &str) -> (&str, i64) {
+    match tz {
+        "America/Los_Angeles" => ("Pacific Standard Time", -28_800),
+        "America/Denver" => ("Mountain Standard Time", -25_200),
+        "America/Chicago" => ("Central Standard Time", -21_600),
+        "America/New_York" => ("Eastern Standard Time", -18_000),
+        "Europe/London" => ("Greenwich Mean Time", 0),
+        "Europe/Berlin" | "Europe/Paris" => ("Central European Time", 3_600),
+        "Asia/Tokyo" => ("Japan Standard Time", 32_400),
+        "UTC" => ("Coordinated Universal Time", 0),
+        other => (other, 0),
+    }
+}
+
+/// The full user object of Slack's docs (and the Java SDK's recorded sample): seed fields
+/// where the seed has them, stable defaults otherwise. The email address only for a token
+/// with `users:read.email`, as on Slack.
+fn user_object(caller: &Caller<'_>, u: &UserSeed, include_locale: bool) -> User {
+    let org = caller.org;
+    let home = u.teams.first().map_or(org.id(), String::as_str);
+    let hash: String = Sha256::digest(u.id.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let real = u.real_name.clone().unwrap_or_else(|| u.name.clone());
+    let display = u.display_name.clone().unwrap_or_else(|| u.name.clone());
+    let (first, last) = real.split_once(' ').unwrap_or((real.as_str(), ""));
+    let tz = u.tz.as_deref().unwrap_or("America/Los_Angeles");
+    let (label, offset) = tz_label(tz);
+    let image = |size: u32| {
+        Some(format!(
+            "https://avatars.slack-edge.com/emulator/{hash}_{size}.png"
+        ))
+    };
+
+    let mut profile = UserProfile::default();
+    profile.title = Some(u.title.clone().unwrap_or_default());
+    profile.phone = Some(String::new());
+    profile.real_name = Some(real.clone());
+    profile.real_name_normalized = Some(real.clone());
+    profile.display_name = Some(display.clone());
+    profile.display_name_normalized = Some(display);
+    profile.first_name = Some(first.to_owned());
+    profile.last_name = Some(last.to_owned());
+    profile.status_text = Some(String::new());
+    profile.status_emoji = Some(String::new());
+    profile.status_expiration = Some(0);
+    profile.avatar_hash = Some(hash.clone());
+    profile.email = u
+        .email
+        .clone()
+        .filter(|_| caller.has_scope(Scope::UsersReadEmail));
+    profile.image_24 = image(24);
+    profile.image_32 = image(32);
+    profile.image_48 = image(48);
+    profile.image_72 = image(72);
+    profile.image_192 = image(192);
+    profile.image_512 = image(512);
+    profile.team = Some(TeamId::new(home));
+
+    let is_owner = matches!(u.role, Role::PrimaryOwner | Role::Owner);
+    let is_primary_owner = u.role == Role::PrimaryOwner;
+    let mut user = User::new(UserId::new(u.id.as_str()), u.name.as_str());
+    user.team_id = Some(TeamId::new(home));
+    user.deleted = u.deleted;
+    user.color = Some(hash[..6].to_owned());
+    user.real_name = Some(real);
+    user.tz = Some(tz.to_owned());
+    user.tz_label = Some(label.to_owned());
+    user.tz_offset = Some(offset);
+    user.profile = profile;
+    user.is_admin = u.role.is_admin();
+    user.is_owner = is_owner;
+    user.is_primary_owner = is_primary_owner;
+    user.is_bot = u.is_bot;
+    user.updated = UPDATED;
+    user.is_email_confirmed = Some(u.email.is_some());
+    user.who_can_share_contact_card = Some("EVERYONE".into());
+    user.locale = include_locale.then(|| "en-US".to_owned());
+    if org.grid() {
+        let mut e = EnterpriseUser::default();
+        e.id = UserId::new(u.id.as_str());
+        e.enterprise_id = TeamId::new(org.id());
+        e.enterprise_name = org.name().to_owned();
+        e.is_admin = user.is_admin;
+        e.is_owner = is_owner;
+        e.is_primary_owner = is_primary_owner;
+        e.teams = u.teams.iter().map(|t| TeamId::new(t.as_str())).collect();
+        user.enterprise_user = Some(e);
+    }
+    user
 }

@@ -1,227 +1,89 @@
-//! `/api/<method>`: the request path, one straight line that no method skips:
-//! decode → authenticate and authorize → rate limit → decode arguments → execute → encode.
+//! `/api/<method>`: the request path, one straight line that no method skips.
+//!
+//! 1. [`route`]: the verb, the method's name, the body (bounded in size and time);
+//! 2. [`Request::decode`]: content type, charset, arguments, the token;
+//! 3. faults: a matching rule may delay the call, or answer in its place;
+//! 4. [`respond`], on one view of the state (the write lock for a write, so nothing comes
+//!    between what it read and what it changes): authenticate → rate limit → validate the
+//!    arguments → execute (a [`handlers::Handler`]) → encode;
+//! 5. commit (a write's plan reaches SQLite before its answer is sent), schedule any job;
+//! 6. journal.
 
 mod auth;
 mod failure;
-pub mod handlers;
+mod handlers;
 
 use std::sync::Arc;
-
-use axum::body::{Body, Bytes};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, Uri, header};
 use serde_json::{Map, Value};
-use slack_sessions_api::methods::*;
-use slack_sessions_api::{ErrorCode, Method, MethodInfo, Status, WarningCode, envelope, wire};
+use slack_sessions_api::{
+    ErrorCode, Method, MethodInfo, Status, Validate, WarningCode, envelope, for_each_method, wire,
+};
 
-pub use auth::Caller;
+pub use auth::Who;
 pub use failure::Failure;
-use handlers::Handler;
+use handlers::{Call, Done, Handler};
 
 use crate::App;
-use crate::faults::{Call, Effect, FaultRule};
+use crate::faults::{Effect, FaultRule};
 use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
+use crate::store::{Plan, View};
 
 /// An answer: HTTP status and JSON body, plus the scope headers.
 #[derive(Debug)]
-pub struct Answer {
-    /// The HTTP status.
-    pub http: StatusCode,
-    /// The JSON body.
-    pub body: Vec<u8>,
+struct Answer {
+    http: StatusCode,
+    body: Vec<u8>,
     /// `x-oauth-scopes`, when the token is known.
-    pub scopes: Option<String>,
+    scopes: Option<String>,
     /// `x-accepted-oauth-scopes`, when the method is known.
-    pub accepted: Option<&'static str>,
-    /// `retry-after` seconds.
-    pub retry_after: Option<u64>,
+    accepted: Option<&'static str>,
+    retry_after: Option<u64>,
     /// The Slack error code, for the journal.
-    pub error: Option<ErrorCode>,
+    error: Option<ErrorCode>,
 }
 
-fn failure_answer(f: Failure, warnings: &[WarningCode]) -> Answer {
-    let mut status = Status::failure(f.code.clone());
-    status.needed = f.needed;
-    status.provided = f.provided;
-    status.add_warnings(warnings);
-    for m in f.messages {
-        status.add_message(m);
-    }
-    Answer {
-        http: f.http,
-        body: envelope::encode::<()>(&status, None),
-        scopes: None,
-        accepted: None,
-        retry_after: f.retry_after,
-        error: Some(f.code),
-    }
-}
-
-fn run<M: Handler>(
-    app: &App,
-    caller: &Caller,
-    args: Map<String, Value>,
-    warnings: &[WarningCode],
-) -> Result<Vec<u8>, Failure> {
-    let args: M::Args = wire::args_from_map(args)
-        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
-    let reply = M::handle(app, caller, args)?;
-    let mut status = Status::success(warnings);
-    if let Some(cursor) = reply.next_cursor {
-        status.metadata_mut().next_cursor = Some(cursor);
-    }
-    Ok(M::encode(&status, &reply.body))
-}
-
-fn dispatch(
-    app: &App,
-    method: &MethodInfo,
-    caller: &Caller,
-    args: Map<String, Value>,
-    warnings: &[WarningCode],
-) -> Result<Vec<u8>, Failure> {
-    macro_rules! route {
-        ($($m:ty),* $(,)?) => {
-            $(if method.name == <$m>::NAME {
-                return run::<$m>(app, caller, args, warnings);
-            })*
-        };
-    }
-    route!(
-        Invalidate,
-        Reset,
-        ResetBulk,
-        List,
-        GetSettings,
-        SetSettings,
-        ClearSettings,
-        AuthTest,
-        LookupByEmail,
-    );
-    Err(Failure::new(ErrorCode::UnknownMethod))
-}
-
-/// A request, decoded but not yet answered.
-#[derive(Debug)]
-pub struct Request {
-    /// The method, if known.
-    pub method: Option<&'static MethodInfo>,
-    /// The decoded arguments, or the error the body earned.
-    pub raw: Result<wire::RawArgs, wire::WireError>,
-    /// The token, from wherever it came.
-    pub token: Option<String>,
-}
-
-impl Request {
-    /// Decodes a request (never fails: errors are kept for the answer).
-    pub fn decode(
-        http_method: &HttpMethod,
-        name: &str,
-        headers: &HeaderMap,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Self {
-        let method = MethodInfo::find(name);
-        let raw = if http_method == HttpMethod::GET {
-            wire::decode_body(None, query, b"")
-        } else {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok());
-            wire::decode_body(content_type, query, body)
-        };
-        // A JSON body's token must come in the Authorization header (contract §1.1).
-        let form_token = raw
-            .as_ref()
-            .ok()
-            .filter(|r| !r.json)
-            .and_then(|r| r.token.as_deref());
-        let token = auth::token(headers, form_token).map(str::to_owned);
-        Request { method, raw, token }
-    }
-}
-
-/// Answers one API call (everything but the transport).
-pub fn answer(
-    app: &App,
-    http_method: &HttpMethod,
-    name: &str,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    body: &[u8],
-) -> Answer {
-    respond(
-        app,
-        name,
-        Request::decode(http_method, name, headers, query, body),
-    )
-}
-
-/// Answers a decoded request: authenticate, authorize, rate-limit, execute, encode.
-pub fn respond(app: &App, name: &str, request: Request) -> Answer {
-    let Some(method) = request.method else {
-        return failure_answer(
-            Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
-            &[],
-        );
-    };
-    let accepted = method.scope.map(|s| s.as_str());
-    let raw = match request.raw {
-        Ok(raw) => raw,
-        Err(e) => {
-            let mut a = failure_answer(Failure::new(e.code).message(e.detail), &[]);
-            a.accepted = accepted;
-            return a;
-        }
-    };
-    let token = request.token.as_deref();
-    let (caller, scopes) = {
-        let state = app.store.read();
-        (
-            auth::authorize(&state, token, method),
-            auth::scopes_of(&state, token),
-        )
-    };
-    let result = caller.and_then(|caller| {
-        if let Some(token) = token
-            && app.limits.mode() != crate::RateLimits::Off
-        {
-            let state = app.store.read();
-            app.limits
-                .check(method, &state.orgs[caller.org].id, token)?;
-        }
-        dispatch(app, method, &caller, raw.args, &raw.warnings)
-    });
-    let mut answer = match result {
-        Ok(body) => Answer {
+impl Answer {
+    fn ok(body: Vec<u8>) -> Self {
+        Answer {
             http: StatusCode::OK,
             body,
             scopes: None,
             accepted: None,
             retry_after: None,
             error: None,
-        },
-        Err(f) => failure_answer(f, &raw.warnings),
-    };
-    answer.scopes = scopes;
-    answer.accepted = accepted;
-    answer
-}
+        }
+    }
 
-/// An answer for a fault that replaces the call's own.
-fn fault_answer(effect: &Effect, accepted: Option<&'static str>) -> Option<Answer> {
-    let failure = match effect {
-        Effect::Error(code) => Failure::new(ErrorCode::parse(code)),
-        Effect::RateLimited(secs) => Failure::rate_limited(*secs),
-        _ => return None,
-    };
-    let mut answer = failure_answer(failure, &[]);
-    answer.accepted = accepted;
-    Some(answer)
+    fn failure(f: Failure, warnings: &[WarningCode]) -> Self {
+        let mut status = Status::failure(f.code.clone());
+        status.needed = f.needed;
+        status.provided = f.provided;
+        status.add_warnings(warnings);
+        for m in f.messages {
+            status.add_message(m);
+        }
+        Answer {
+            http: f.http,
+            body: envelope::encode::<()>(&status, None),
+            scopes: None,
+            accepted: None,
+            retry_after: f.retry_after,
+            error: Some(f.code),
+        }
+    }
+
+    fn with_status(mut self, http: StatusCode) -> Self {
+        self.http = http;
+        self
+    }
 }
 
 impl IntoResponse for Answer {
@@ -247,22 +109,151 @@ impl IntoResponse for Answer {
         }
         h.insert(
             "x-slack-req-id",
-            HeaderValue::from_str(&request_id()).expect("hex is a valid header"),
+            HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
+                .expect("hex is a valid header"),
         );
         response
     }
 }
 
-fn request_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+/// Decodes, validates and executes `M` (steps 4's last three).
+fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Plan<Done>, Failure> {
+    let args: M::Args = wire::args_from_map(args)
+        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
+    args.validate()?;
+    M::handle(call, args)
 }
 
-/// The axum handler of `/api/{method}`: faults first, then the answer, then the journal.
+macro_rules! dispatch_table {
+    ($($m:path),* $(,)?) => {
+        /// Runs the handler of the method `name` (generated from the catalogue: a method without
+        /// a handler does not compile).
+        fn dispatch(
+            call: &Call<'_>,
+            name: &str,
+            args: Map<String, Value>,
+        ) -> Result<Plan<Done>, Failure> {
+            $(if name == <$m as Method>::NAME {
+                return run::<$m>(call, args);
+            })*
+            Err(Failure::new(ErrorCode::UnknownMethod))
+        }
+    };
+}
+for_each_method!(dispatch_table);
+
+/// A request, decoded but not yet answered.
+#[derive(Debug)]
+struct Request {
+    method: &'static MethodInfo,
+    /// The decoded arguments, or the error the body earned.
+    raw: Result<wire::RawArgs, wire::WireError>,
+    token: Option<String>,
+}
+
+impl Request {
+    /// Decodes a request to a known method (never fails: errors are kept for the answer).
+    fn decode(
+        method: &'static MethodInfo,
+        http_method: &HttpMethod,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Self {
+        let raw = if http_method == HttpMethod::GET {
+            wire::decode_body(None, query, b"")
+        } else {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            wire::decode_body(content_type, query, body)
+        };
+        // A JSON body's token must come in the Authorization header (contract §1.1).
+        let form_token = raw
+            .as_ref()
+            .ok()
+            .filter(|r| !r.json)
+            .and_then(|r| r.token.as_deref());
+        let token = auth::token(headers, form_token).map(str::to_owned);
+        Request { method, raw, token }
+    }
+}
+
+/// Step 4 on one view: authenticate, rate limit, validate, execute. `who` is filled in as soon
+/// as the token is known, whatever the outcome.
+fn execute(
+    app: &App,
+    view: View<'_>,
+    method: &'static MethodInfo,
+    token: Option<&str>,
+    raw: wire::RawArgs,
+    who: &mut Option<Who>,
+) -> Result<Plan<Done>, Failure> {
+    *who = Who::of(view, token);
+    let caller = auth::authenticate(view, token, method)?;
+    app.limits
+        .check(method, caller.org.id(), &caller.app_id())?;
+    let call = Call {
+        app,
+        caller,
+        warnings: &raw.warnings,
+    };
+    dispatch(&call, method.name, raw.args)
+}
+
+/// Steps 4 and 5: answers a decoded request on one consistent state.
+fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
+    let method = request.method;
+    let raw = match request.raw {
+        Ok(raw) => raw,
+        Err(e) => {
+            return (
+                Answer::failure(Failure::new(e.code).message(e.detail), &[]),
+                None,
+            );
+        }
+    };
+    let warnings = raw.warnings.clone();
+    let token = request.token.as_deref();
+    let mut who = None;
+    let result = if method.writes {
+        app.store
+            .write(|view| execute(app, view, method, token, raw, &mut who))
+    } else {
+        app.store.read(|view| {
+            execute(app, view, method, token, raw, &mut who).map(|plan| {
+                debug_assert!(plan.changes.is_empty(), "a read changed the state");
+                plan.value
+            })
+        })
+    };
+    let mut answer = match result {
+        Ok(done) => {
+            if let Some(job) = done.job {
+                app.jobs.schedule(job);
+            }
+            Answer::ok(done.body)
+        }
+        Err(f) => Answer::failure(f, &warnings),
+    };
+    answer.scopes = who.as_ref().map(|w| w.scopes.clone());
+    (answer, who)
+}
+
+/// The method name of a `/api/…` path, percent-decoded (an undecodable name is simply unknown).
+fn method_name(uri: &Uri) -> String {
+    let raw = uri.path().strip_prefix("/api/").unwrap_or("");
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The axum handler of `/api/{method}`: steps 1–6.
 #[allow(clippy::too_many_arguments)]
 pub async fn route(
     State(app): State<Arc<App>>,
-    ConnectInfo(conn): ConnectInfo<ConnHandle>,
-    Path(name): Path<String>,
+    conn: Option<Extension<ConnectInfo<ConnHandle>>>,
+    uri: Uri,
     http_method: HttpMethod,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -270,22 +261,51 @@ pub async fn route(
 ) -> Response {
     let started = Instant::now();
     let at_ms = crate::clock::now_ms();
+    let name = method_name(&uri);
+    let mut journal = JournalEntry::new(at_ms, &name);
+    // Slack answers GET and POST; anything else (HEAD included) changes nothing.
+    if http_method != HttpMethod::GET && http_method != HttpMethod::POST {
+        let answer = Answer::failure(
+            Failure::new(ErrorCode::Other("method_not_allowed".into()))
+                .message(format!("{http_method} is not accepted: use POST or GET")),
+            &[],
+        )
+        .with_status(StatusCode::METHOD_NOT_ALLOWED);
+        journal.status = 405;
+        journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+        app.journal.record(journal, started);
+        let mut response = answer.into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
+    }
     let body = match read_body(&app, &headers, body).await {
         Ok(body) => body,
-        Err(answer) => return answer.into_response(),
+        Err(answer) => {
+            journal.status = answer.http.as_u16();
+            journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+            app.journal.record(journal, started);
+            return answer.into_response();
+        }
     };
-    let request = Request::decode(&http_method, &name, &headers, query.as_deref(), &body);
-    let (org_id, user_id) = identify(&app, request.token.as_deref());
-    let fault = if app.faults.is_empty() {
-        None
-    } else {
-        let teams = teams_of(&app, request.token.as_deref());
-        app.faults.pick(&Call {
-            method: &name,
-            token: request.token.as_deref(),
-            teams: teams.iter().map(String::as_str).collect(),
-        })
+    // An unknown method's body is never decoded: junk costs nothing to refuse.
+    let Some(method) = MethodInfo::find(&name) else {
+        let answer = Answer::failure(
+            Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
+            &[],
+        );
+        journal.status = 200;
+        journal.error = Some(ErrorCode::UnknownMethod.as_str().to_owned());
+        app.journal.record(journal, started);
+        return answer.into_response();
     };
+    let request = Request::decode(method, &http_method, &headers, query.as_deref(), &body);
+    drop(body);
+    if let Ok(raw) = &request.raw {
+        journal.set_args(&raw.args);
+    }
+    let fault = pick_fault(&app, &name, request.token.as_deref(), &mut journal);
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
@@ -293,55 +313,66 @@ pub async fn route(
     // A write waits for the store's write lock and its SQLite commit, so it runs on the
     // blocking pool (no async worker is parked behind another call's commit), where it also
     // runs to the end and is journaled when its client hangs up: hyper drops this future then.
-    let writes = request.method.is_some_and(|m| m.writes);
+    let conn = conn.map(|Extension(ConnectInfo(c))| c);
     let handled = Handled {
-        name,
         request,
         fault,
-        org_id,
-        user_id,
+        journal,
         started,
-        at_ms,
     };
-    if !writes {
-        return handled.answer(&app, &conn);
+    if !method.writes {
+        return handled.answer(&app, conn.as_ref());
     }
-    tokio::task::spawn_blocking(move || handled.answer(&app, &conn))
+    tokio::task::spawn_blocking(move || handled.answer(&app, conn.as_ref()))
         .await
         .unwrap_or_else(|err| {
             tracing::error!(%err, "a write panicked");
-            failure_answer(Failure::new(ErrorCode::InternalError), &[]).into_response()
+            Answer::failure(Failure::new(ErrorCode::InternalError), &[]).into_response()
         })
+}
+
+/// Step 3: the first fault rule that matches the call, if any. Matching a rule's `team` needs the
+/// token's org, read here for that alone (the call itself authenticates on its own view).
+fn pick_fault(
+    app: &App,
+    name: &str,
+    token: Option<&str>,
+    journal: &mut JournalEntry,
+) -> Option<FaultRule> {
+    if app.faults.is_empty() {
+        return None;
+    }
+    let who = app.store.read(|view| Who::of(view, token));
+    let teams: Vec<&str> = who
+        .as_ref()
+        .map(|w| w.teams.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let fault = app.faults.pick(&crate::faults::Call {
+        method: name,
+        token,
+        teams,
+    });
+    if fault.is_some() {
+        journal.set_who(who.as_ref());
+    }
+    fault
 }
 
 /// A call past its faults' latency: everything needed to answer it and journal it.
 struct Handled {
-    name: String,
     request: Request,
     fault: Option<FaultRule>,
-    org_id: Option<String>,
-    user_id: Option<String>,
+    journal: JournalEntry,
     started: Instant,
-    at_ms: u64,
 }
 
 impl Handled {
-    fn answer(self, app: &App, conn: &ConnHandle) -> Response {
-        let args = self
-            .request
-            .raw
-            .as_ref()
-            .map(|r| r.args.clone())
-            .unwrap_or_default();
-        let accepted = self
-            .request
-            .method
-            .and_then(|m| m.scope)
-            .map(|s| s.as_str());
-        let effect = self.fault.as_ref().map(|f| &f.effect);
+    fn answer(mut self, app: &App, conn: Option<&ConnHandle>) -> Response {
+        let accepted = self.request.method.scope.map(|s| s.as_str());
+        let effect = self.fault.as_ref().map(|f| f.effect.clone());
         let (response, status, error) = match effect {
             Some(Effect::HttpStatus(code)) => {
-                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
                 let text = status.canonical_reason().unwrap_or("Server Error");
                 (
                     (status, [(header::CONTENT_TYPE, "text/plain")], text).into_response(),
@@ -369,60 +400,68 @@ impl Handled {
                 None,
             ),
             Some(Effect::ResetConnection) => {
-                conn.reset();
+                // Without a connection (the router driven in-process) there is nothing to reset.
+                if let Some(conn) = conn {
+                    conn.reset();
+                }
                 (StatusCode::OK.into_response(), 0, None)
             }
-            Some(e @ (Effect::Error(_) | Effect::RateLimited(_))) => {
-                let answer = fault_answer(e, accepted).expect("error effects have answers");
+            Some(Effect::Error(code)) => {
+                let mut answer = Answer::failure(Failure::new(ErrorCode::parse(&code)), &[]);
+                answer.accepted = accepted;
+                let error = answer.error.clone();
+                (answer.into_response(), 200, error)
+            }
+            Some(Effect::RateLimited(secs)) => {
+                let mut answer = Answer::failure(Failure::rate_limited(secs), &[]);
+                answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
             Some(Effect::TruncatedJson) => {
-                let mut answer = respond(app, &self.name, self.request);
+                let (mut answer, who) = respond(app, self.request);
+                self.journal.set_who(who.as_ref());
+                answer.accepted = accepted;
                 let keep = answer.body.len() / 2;
                 answer.body.truncate(keep);
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
             None | Some(Effect::LatencyMs(_)) => {
-                let answer = respond(app, &self.name, self.request);
+                let (mut answer, who) = respond(app, self.request);
+                self.journal.set_who(who.as_ref());
+                answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
         };
-        tracing::debug!(method = %self.name, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
-        app.journal.record(JournalEntry {
-            id: 0,
-            at_ms: self.at_ms,
-            method: self.name,
-            org_id: self.org_id,
-            user_id: self.user_id,
-            args,
-            status,
-            error: error.map(|e| e.as_str().to_owned()),
-            fault: self.fault.map(|f| {
-                serde_json::to_value(&f.effect)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            }),
-            duration_us: self.started.elapsed().as_micros() as u64,
+        tracing::debug!(method = %self.journal.method, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
+        self.journal.status = status;
+        self.journal.error = error.map(|e| e.as_str().to_owned());
+        self.journal.fault = self.fault.map(|f| {
+            serde_json::to_value(&f.effect)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
         });
+        app.journal.record(self.journal, self.started);
         response
     }
 }
 
-/// Reads the body, at most [`MAX_BODY`](crate::MAX_BODY) bytes within the body timeout.
+/// Reads the body, at most [`MAX_BODY`](crate::MAX_BODY) bytes within the body timeout. A body
+/// over the limit is 413 `request_too_large`; one that breaks off or is malformed on the wire
+/// (bad chunking, shorter than its `Content-Length`) is 400 `request_timeout`, Slack's code for
+/// "POST data missing or truncated".
 async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Answer> {
     let too_large = || {
-        let mut a = failure_answer(
+        Answer::failure(
             Failure::new(ErrorCode::Other("request_too_large".into())).message(format!(
                 "the request body exceeds {} bytes",
                 crate::MAX_BODY
             )),
             &[],
-        );
-        a.http = StatusCode::PAYLOAD_TOO_LARGE;
-        a
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -438,39 +477,34 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
     .await
     {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(too_large()),
-        Err(_) => {
-            let mut a = failure_answer(
+        Ok(Err(err)) => {
+            if is_length_limit(&err) {
+                return Err(too_large());
+            }
+            Err(Answer::failure(
                 Failure::new(ErrorCode::RequestTimeout)
-                    .message("the request body did not arrive in time"),
+                    .message(format!("the request body could not be read: {err}")),
                 &[],
-            );
-            a.http = StatusCode::REQUEST_TIMEOUT;
-            Err(a)
+            )
+            .with_status(StatusCode::BAD_REQUEST))
         }
+        Err(_) => Err(Answer::failure(
+            Failure::new(ErrorCode::RequestTimeout)
+                .message("the request body did not arrive in time"),
+            &[],
+        )
+        .with_status(StatusCode::REQUEST_TIMEOUT)),
     }
 }
 
-/// The org and user ids of a token, for the journal.
-fn identify(app: &App, token: Option<&str>) -> (Option<String>, Option<String>) {
-    let state = app.store.read();
-    match token.and_then(|t| state.tokens.get(t)) {
-        Some(t) => (
-            Some(state.orgs[t.org].id.clone()),
-            Some(t.seed.user_id.clone()),
-        ),
-        None => (None, None),
+/// Whether a body error is the size limit (and not a broken body).
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
     }
-}
-
-/// The org id and team ids of a token's org, for fault rules that name a team.
-fn teams_of(app: &App, token: Option<&str>) -> Vec<String> {
-    let state = app.store.read();
-    let Some(t) = token.and_then(|t| state.tokens.get(t)) else {
-        return Vec::new();
-    };
-    let org = &state.orgs[t.org];
-    std::iter::once(org.id.clone())
-        .chain(org.teams.iter().map(|t| t.id.clone()))
-        .collect()
+    false
 }

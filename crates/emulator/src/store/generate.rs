@@ -14,7 +14,8 @@ use crate::seed::{
 pub const ORG_ID: &str = "E0SCALE001";
 /// Its one workspace.
 pub const TEAM_ID: &str = "T0SCALE001";
-/// An owner's token with `admin.users:read`, `admin.users:write` and `users:read.email`.
+/// An owner's token with `admin.users:read`, `admin.users:write`, `users:read` and
+/// `users:read.email`.
 pub const ADMIN_TOKEN: &str = "xoxp-scale-admin";
 
 /// The id of generated user `i` (user 0 is the owner behind [`ADMIN_TOKEN`]).
@@ -39,10 +40,16 @@ pub fn fill(tx: &Transaction, users: usize, sessions: usize) -> rusqlite::Result
             token: ADMIN_TOKEN.into(),
             user_id: user_id(0),
             kind: None,
-            scopes: ["admin.users:read", "admin.users:write", "users:read.email"]
-                .map(String::from)
-                .to_vec(),
+            scopes: [
+                "admin.users:read",
+                "admin.users:write",
+                "users:read",
+                "users:read.email",
+            ]
+            .map(String::from)
+            .to_vec(),
             state: TokenState::Active,
+            ..Default::default()
         }],
         sessions: vec![],
         session_settings: vec![],
@@ -59,6 +66,7 @@ pub fn fill(tx: &Transaction, users: usize, sessions: usize) -> rusqlite::Result
             is_bot: false,
             deleted: false,
             teams: vec![TEAM_ID.into()],
+            ..Default::default()
         };
         user_stmt.execute(params![
             u.id,

@@ -10,18 +10,20 @@ mod compact;
 pub mod generate;
 mod sqlite;
 mod state;
+mod view;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{Mutex, RwLock};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
-pub use compact::{Device, Interner, Session, SessionView, Sym};
-pub use state::{Change, Job, Org, State, Token, TokenIndex};
+pub use state::{Change, Job};
+pub use view::{OrgView, SessionFilter, View};
 
 use crate::seed::{Seed, SeedError};
+use state::State;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,14 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The database file cannot be served: damaged, not ours, or empty where data was expected.
+    #[error("{path}: {problem}")]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        problem: String,
+    },
     /// A seed was refused.
     #[error(transparent)]
     Seed(#[from] SeedError),
@@ -63,6 +73,11 @@ pub struct Store {
     state: RwLock<State>,
     db: Mutex<Connection>,
     next_job: AtomicU64,
+    kept: bool,
+}
+
+fn json(seed: &Seed) -> String {
+    serde_json::to_string(seed).expect("seed serializes")
 }
 
 const SEED_KEY: &str = "seed";
@@ -95,68 +110,76 @@ impl Store {
     }
 
     fn open_with(path: Option<&Path>, initial: Initial<'_>) -> Result<Store, StoreError> {
+        let sqlite::Opened { mut conn, new } = sqlite::open(path)?;
         let seed = match initial {
             Initial::Seed(seed) => seed,
             Initial::Generated(..) => None,
         };
-        let mut conn = sqlite::open(path)?;
-        if let Initial::Generated(users, sessions) = initial
-            && sqlite::meta(&conn, "initialized")?.is_none()
-        {
+        if new {
+            // Tables, contents and the `initialized` mark commit together: a file is either
+            // empty or complete.
             let tx = conn.transaction()?;
-            generate::fill(&tx, users, sessions)?;
-            sqlite::set_meta(&tx, GENERATED_KEY, &format!("{users}:{sessions}"))?;
-            tx.commit()?;
-        }
-        let state = match sqlite::load(&conn)? {
-            Some(state) => {
-                if seed.is_some() {
-                    tracing::info!(
-                        "database already holds state: keeping it (POST /_emulator/reset restores the seed)"
-                    );
+            sqlite::create(&tx)?;
+            match initial {
+                Initial::Generated(users, sessions) => {
+                    generate::fill(&tx, users, sessions)?;
+                    sqlite::set_meta(&tx, GENERATED_KEY, &format!("{users}:{sessions}"))?;
                 }
-                state
+                Initial::Seed(seed) => {
+                    let seed = seed.cloned().unwrap_or_default();
+                    sqlite::replace_all(&tx, &seed)?;
+                    sqlite::set_meta(&tx, SEED_KEY, &json(&seed))?;
+                }
             }
-            None => {
-                let seed = seed.cloned().unwrap_or_default();
-                let tx = conn.transaction()?;
-                sqlite::replace_all(&tx, &seed)?;
-                sqlite::set_meta(
-                    &tx,
-                    SEED_KEY,
-                    &serde_json::to_string(&seed).expect("seed serializes"),
-                )?;
-                tx.commit()?;
-                State::from_seed(&seed)
-            }
-        };
+            tx.commit()?;
+        } else if seed.is_some() {
+            tracing::info!(
+                "database already holds state: keeping it (POST /_emulator/reset restores the seed)"
+            );
+        }
+        let state = sqlite::load(&conn)
+            .map_err(|e| match (path, e.sqlite_error_code()) {
+                (Some(p), Some(rusqlite::ErrorCode::DatabaseCorrupt)) => StoreError::Unusable {
+                    path: p.to_owned(),
+                    problem: format!(
+                        "the database is damaged ({e}): restore it from a backup, or delete it \
+                         to start again from the seed"
+                    ),
+                },
+                _ => StoreError::Db(e),
+            })?
+            .unwrap_or_default();
         if let Some(seed) = seed {
-            sqlite::set_meta(
-                &conn,
-                SEED_KEY,
-                &serde_json::to_string(seed).expect("seed serializes"),
-            )?;
+            sqlite::set_meta(&conn, SEED_KEY, &json(seed))?;
         }
         let next_job = state.jobs.keys().next_back().map_or(1, |id| id + 1);
         Ok(Store {
             state: RwLock::new(state),
             db: Mutex::new(conn),
             next_job: AtomicU64::new(next_job),
+            kept: !new,
         })
     }
 
-    /// A read view of the state. Do not hold it across an `.await`.
-    pub fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read()
+    /// Whether the database already held state at start-up (which was kept, whatever the seed).
+    pub fn kept_existing_state(&self) -> bool {
+        self.kept
+    }
+
+    /// Runs `f` on one consistent view of the state (under the read lock: keep it short, and
+    /// never await inside).
+    pub fn read<T>(&self, f: impl FnOnce(View<'_>) -> T) -> T {
+        f(View::new(&self.state.read()))
     }
 
     /// Runs `plan` under the write lock, commits its changes, applies them, returns its value.
+    /// Nothing another call does can come between what `plan` read and what it changes.
     pub fn write<T, E: From<StoreError>>(
         &self,
-        plan: impl FnOnce(&State) -> Result<Plan<T>, E>,
+        plan: impl FnOnce(View<'_>) -> Result<Plan<T>, E>,
     ) -> Result<T, E> {
         let mut state = self.state.write();
-        let plan = plan(&state)?;
+        let plan = plan(View::new(&state))?;
         if plan.changes.is_empty() && plan.audit.is_none() {
             return Ok(plan.value);
         }
@@ -222,7 +245,7 @@ impl Store {
 
     /// The whole state in the seed's shape.
     pub fn export(&self) -> Seed {
-        self.state.read().to_seed()
+        self.read(|v| v.to_seed())
     }
 
     /// Audit entries after id `after`, oldest first, at most `limit`.

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::StoreError;
 use super::audit::AuditEntry;
 use super::compact::{Device, Session};
 use super::state::{Change, Job, State};
@@ -32,28 +33,124 @@ CREATE TABLE IF NOT EXISTS audit (
     actor TEXT NOT NULL, method TEXT NOT NULL, users TEXT NOT NULL, sessions TEXT NOT NULL);
 ";
 
-/// Opens (creating if needed) the database at `path`, or an in-memory one for `None`.
+/// Marks a database file as the emulator's (`PRAGMA application_id`, "SLSS").
+const APPLICATION_ID: i32 = 0x534C_5353;
+
+/// An opened database: new (nothing in it yet) or the emulator's, checked.
+#[derive(Debug)]
+pub struct Opened {
+    /// The connection, with the emulator's settings.
+    pub conn: Connection,
+    /// Nothing is in it yet: [`create`] and fill it in one transaction.
+    pub new: bool,
+}
+
+/// Why a file cannot be served (the message names no path: the caller adds it).
+fn unusable(path: &Path, problem: impl Into<String>) -> StoreError {
+    StoreError::Unusable {
+        path: path.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Opens the database at `path` (an in-memory one for `None`) and checks that it is the
+/// emulator's and undamaged: a file that is empty (0 bytes), not SQLite, another application's
+/// database, or fails SQLite's `quick_check` is refused with what to do about it. Only a path
+/// that does not exist yet, or an SQLite file without tables, becomes a new database.
 ///
 /// WAL with `synchronous=NORMAL`: a commit is in the WAL file before `ok` is answered, which
 /// survives the process being killed (`kill -9`); only an OS crash or power loss could lose the
 /// last commits.
-pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
+pub fn open(path: Option<&Path>) -> Result<Opened, StoreError> {
     let conn = match path {
-        Some(p) => Connection::open(p)?,
+        Some(p) => {
+            if std::fs::metadata(p).is_ok_and(|m| m.len() == 0) {
+                return Err(unusable(
+                    p,
+                    "the file is empty (0 bytes), so it is no database, and a truncated one would \
+                     look the same: delete it, or give a path that does not exist yet, to start \
+                     from the seed",
+                ));
+            }
+            Connection::open(p)?
+        }
         None => Connection::open_in_memory()?,
+    };
+    let not_sqlite = |e: rusqlite::Error| match (path, e.sqlite_error_code()) {
+        (Some(p), Some(rusqlite::ErrorCode::NotADatabase)) => unusable(
+            p,
+            "this is not an SQLite database: give the path of an emulator database, or one that \
+             does not exist yet",
+        ),
+        (Some(p), Some(rusqlite::ErrorCode::DatabaseCorrupt)) => damaged(p, &e.to_string()),
+        _ => StoreError::Db(e),
     };
     // One process owns the file: exclusive locking spares a file lock and a shared-memory
     // index update per transaction, and makes a second emulator on the same file fail fast.
-    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .map_err(not_sqlite)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(not_sqlite)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // A checkpoint syncs the files; every 10,000 pages (~40 MB of WAL) instead of SQLite's
     // default 1,000 keeps that cost off nine in ten of the writes that would have paid it.
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute_batch(SCHEMA)?;
-    Ok(conn)
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(not_sqlite)?;
+    if tables.is_empty() {
+        return Ok(Opened { conn, new: true });
+    }
+    let Some(path) = path else {
+        return Ok(Opened { conn, new: false });
+    };
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    // Files written before the application id was set are known by their meta row.
+    let ours = app_id == APPLICATION_ID
+        || (app_id == 0
+            && tables.iter().any(|t| t == "meta")
+            && meta(&conn, "initialized")?.is_some());
+    if !ours {
+        return Err(unusable(
+            path,
+            format!(
+                "this is not a slack-sessions database (it holds the tables {}): give the path of \
+                 an emulator database, or one that does not exist yet",
+                tables.join(", ")
+            ),
+        ));
+    }
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(3)")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(not_sqlite)?;
+    if problems != ["ok"] {
+        return Err(damaged(path, &problems.join("; ")));
+    }
+    if meta(&conn, "initialized").map_err(not_sqlite)?.is_none() {
+        return Err(damaged(path, "the emulator's meta row is missing"));
+    }
+    Ok(Opened { conn, new: false })
+}
+
+fn damaged(path: &Path, found: &str) -> StoreError {
+    unusable(
+        path,
+        format!(
+            "the database is damaged ({found}): restore it from a backup, or delete it to start \
+             again from the seed"
+        ),
+    )
+}
+
+/// Creates the emulator's tables in a new database (inside the transaction that fills them, so
+/// a file is either empty or complete).
+pub fn create(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(SCHEMA)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {
@@ -168,10 +265,10 @@ pub fn persist(tx: &Transaction, state: &State, change: &Change) -> rusqlite::Re
                 stmt.execute([*id as i64])?;
             }
         }
-        Change::AddSession { org, session } => insert_session(tx, &state.orgs[*org].id, session)?,
+        Change::AddSession { org, session } => insert_session(tx, &state.orgs[org.0].id, session)?,
         Change::PutSettings { org, settings } => {
             for s in settings {
-                put_settings(tx, &state.orgs[*org].id, s)?;
+                put_settings(tx, &state.orgs[org.0].id, s)?;
             }
         }
         Change::DeleteSettings { users, .. } => {
@@ -225,7 +322,9 @@ pub fn read_audit(conn: &Connection, after: u64, limit: u32) -> rusqlite::Result
         "SELECT id, at_ms, org_id, actor, method, users, sessions FROM audit
          WHERE id > ?1 ORDER BY id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![after as i64, limit], |r| {
+    // Ids are positive i64s: past i64::MAX nothing follows (a cast would wrap to "everything").
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |r| {
         Ok(AuditEntry {
             id: r.get::<_, i64>(0)? as u64,
             at_ms: r.get::<_, i64>(1)? as u64,
@@ -254,7 +353,7 @@ fn load_sessions(conn: &Connection, state: &mut State) -> rusqlite::Result<()> {
         let org_id = r.get_ref(0)?.as_str()?;
         let idx = match &last {
             Some((id, idx)) if id == org_id => *idx,
-            _ => match state.org_index(org_id) {
+            _ => match state.org_key(org_id).map(|k| k.0) {
                 Some(idx) => {
                     last = Some((org_id.to_owned(), idx));
                     idx

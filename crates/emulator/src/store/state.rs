@@ -40,8 +40,8 @@ pub struct Org {
     pub grid: bool,
     /// Workspaces, in seed order.
     pub teams: Vec<TeamSeed>,
-    /// Users by id.
-    pub users: HashMap<String, UserSeed>,
+    /// Users by id, in id order (the keyset order of `users.list`).
+    pub users: BTreeMap<String, UserSeed>,
     /// Lower-cased email → user id.
     pub emails: HashMap<String, String>,
     /// The org's interned strings (ids, device fields).
@@ -70,16 +70,6 @@ impl Org {
             .into_iter()
             .flatten()
             .copied()
-    }
-
-    /// The user id of a session.
-    pub fn user_of(&self, session: &Session) -> &str {
-        self.strings.get(session.user)
-    }
-
-    /// A session in the seed's shape.
-    pub fn session(&self, id: u64) -> Option<SessionSeed> {
-        self.sessions.get(&id).map(|s| s.seed(id, &self.strings))
     }
 
     /// Adds a user (at load time).
@@ -140,16 +130,6 @@ impl TokenIndex {
     pub fn values(&self) -> impl Iterator<Item = &Token> {
         self.0.values()
     }
-
-    /// How many tokens there are.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl std::fmt::Debug for TokenIndex {
@@ -158,11 +138,17 @@ impl std::fmt::Debug for TokenIndex {
     }
 }
 
+/// An org's place in one state. It is only meaningful under the lock it was read under: a
+/// state replacement can put another org at the same place, so it never leaves the store's
+/// `read`/`write` closures (see [`super::View`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrgKey(pub(super) usize);
+
 /// A token and the org that issued it.
 #[derive(Debug, Clone)]
 pub struct Token {
-    /// Index into [`State::orgs`].
-    pub org: usize,
+    /// The issuing org.
+    pub org: OrgKey,
     /// The token's record.
     pub seed: TokenSeed,
 }
@@ -183,29 +169,29 @@ pub struct State {
 pub enum Change {
     /// Sessions end.
     RemoveSessions {
-        /// Org index.
-        org: usize,
+        /// The org.
+        org: OrgKey,
         /// Session ids.
         ids: Vec<u64>,
     },
     /// A session begins.
     AddSession {
-        /// Org index.
-        org: usize,
+        /// The org.
+        org: OrgKey,
         /// The session.
         session: Box<SessionSeed>,
     },
     /// Settings are written (whole records).
     PutSettings {
-        /// Org index.
-        org: usize,
+        /// The org.
+        org: OrgKey,
         /// New records.
         settings: Vec<SettingsSeed>,
     },
     /// Settings are cleared.
     DeleteSettings {
-        /// Org index.
-        org: usize,
+        /// The org.
+        org: OrgKey,
         /// User ids.
         users: Vec<String>,
     },
@@ -239,7 +225,7 @@ impl State {
             }
             for t in &o.tokens {
                 state.tokens.insert(Token {
-                    org: idx,
+                    org: OrgKey(idx),
                     seed: t.clone(),
                 });
             }
@@ -260,7 +246,7 @@ impl State {
                 let mut tokens: Vec<_> = self
                     .tokens
                     .values()
-                    .filter(|t| t.org == idx)
+                    .filter(|t| t.org == OrgKey(idx))
                     .map(|t| t.seed.clone())
                     .collect();
                 tokens.sort_by(|a, b| a.token.cmp(&b.token));
@@ -286,8 +272,8 @@ impl State {
     }
 
     /// The org with id `id`.
-    pub fn org_index(&self, id: &str) -> Option<usize> {
-        self.orgs.iter().position(|o| o.id == id)
+    pub fn org_key(&self, id: &str) -> Option<OrgKey> {
+        self.orgs.iter().position(|o| o.id == id).map(OrgKey)
     }
 
     /// The highest session id anywhere.
@@ -309,24 +295,24 @@ impl State {
     pub fn apply(&mut self, change: Change) {
         match change {
             Change::RemoveSessions { org, ids } => {
-                let org = &mut self.orgs[org];
+                let org = &mut self.orgs[org.0];
                 for id in ids {
                     org.remove_session(id);
                 }
             }
             Change::AddSession { org, session } => {
-                let org = &mut self.orgs[org];
+                let org = &mut self.orgs[org.0];
                 let compact = Session::intern(&mut org.strings, &session);
                 org.insert_session(session.session_id, compact);
             }
             Change::PutSettings { org, settings } => {
                 for s in settings {
-                    self.orgs[org].settings.insert(s.user_id.clone(), s);
+                    self.orgs[org.0].settings.insert(s.user_id.clone(), s);
                 }
             }
             Change::DeleteSettings { org, users } => {
                 for u in users {
-                    self.orgs[org].settings.remove(&u);
+                    self.orgs[org.0].settings.remove(&u);
                 }
             }
             Change::AddJob(job) => {

@@ -137,12 +137,43 @@ impl Bench {
 
     /// The session ids of one user, from the emulator's state.
     pub fn sessions_of(&self, user: &str) -> Vec<u64> {
-        let state = self.emu.app().store.read();
-        state
-            .orgs
+        self.sessions_where(|s| s.user_id == user)
             .iter()
-            .flat_map(|o| o.sessions_of(user).collect::<Vec<_>>())
+            .map(|s| s.session_id)
             .collect()
+    }
+
+    /// The sessions (in id order) that match `keep`, from the emulator's state.
+    pub fn sessions_where(
+        &self,
+        keep: impl Fn(&slack_sessions_emulator::seed::SessionSeed) -> bool,
+    ) -> Vec<slack_sessions_emulator::seed::SessionSeed> {
+        self.emu
+            .export()
+            .orgs
+            .into_iter()
+            .flat_map(|o| o.sessions)
+            .filter(|s| keep(s))
+            .collect()
+    }
+
+    /// Sends a request through the router in-process (axum's `oneshot`), no socket.
+    pub async fn oneshot(
+        &self,
+        request: http::Request<axum::body::Body>,
+    ) -> (http::StatusCode, Vec<u8>) {
+        use tower::ServiceExt;
+        let response = self
+            .emu
+            .router()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        (status, body.to_vec())
     }
 
     /// Polls until `cond` holds (at most 5 s).

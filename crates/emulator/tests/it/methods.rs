@@ -105,10 +105,9 @@ async fn invalidate_errors() {
 }
 
 fn clients_of(b: &Bench, user: &str) -> Vec<&'static str> {
-    let state = b.emu.app().store.read();
-    let org = &state.orgs[0];
-    org.sessions_of(user)
-        .map(|id| org.sessions[&id].client.as_str())
+    b.sessions_where(|s| s.user_id == user)
+        .iter()
+        .map(|s| s.client.as_str())
         .collect()
 }
 

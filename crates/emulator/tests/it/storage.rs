@@ -80,6 +80,6 @@ async fn queued_bulk_reset_finishes_after_restart() {
         b.sessions_of("W0DEMO0012").is_empty() && b.sessions_of("W0DEMO0013").is_empty()
     })
     .await;
-    assert!(b.emu.app().store.read().jobs.is_empty());
+    assert_eq!(b.emu.health().pending_jobs, 0);
     b.emu.shutdown().await;
 }
