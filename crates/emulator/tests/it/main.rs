@@ -1,10 +1,14 @@
 //! Integration tests: a real emulator on 127.0.0.1:0, spoken to over HTTP.
 
 mod bench;
+mod churn;
 mod decoding;
+mod edges;
 mod hardening;
+mod integrity;
 mod methods;
 mod pagination;
 mod security;
 mod storage;
 mod testbench;
+mod users;

@@ -474,3 +474,31 @@ async fn control_plane_login_and_reset() {
         .await;
     assert_eq!(r.error(), "team_not_found");
 }
+
+/// `invalidate`'s legacy `team_id` names the session's workspace: the org id works too, any
+/// other workspace does not have the session.
+#[tokio::test]
+async fn invalidate_with_a_team_finds_the_session_only_there() {
+    let b = Bench::demo().await;
+    let session = b
+        .sessions_where(|s| s.user_id == "W0DEMO0005" && s.team_id != ORG_ID)
+        .into_iter()
+        .next()
+        .expect("a session on a workspace");
+    let id = session.session_id.to_string();
+    let elsewhere = TEAMS.iter().find(|t| **t != session.team_id).unwrap();
+    b.form(
+        "admin.users.session.invalidate",
+        ADMIN_TOKEN,
+        &[("session_id", &id), ("team_id", elsewhere)],
+    )
+    .await
+    .assert_error("session_not_found");
+    b.form(
+        "admin.users.session.invalidate",
+        ADMIN_TOKEN,
+        &[("session_id", &id), ("team_id", ORG_ID)],
+    )
+    .await
+    .assert_ok();
+}

@@ -224,3 +224,90 @@ async fn fast_page_encoding_matches_the_api_types() {
         String::from_utf8(expected).unwrap()
     );
 }
+
+/// A cursor is bound to the org and the filter it was issued for: anywhere else it is
+/// `invalid_cursor`, never a page of something else.
+#[tokio::test]
+async fn a_cursor_of_another_org_or_filter_is_invalid() {
+    let b = Bench::demo().await;
+    let first = b
+        .form("admin.users.session.list", ADMIN_TOKEN, &[("limit", "3")])
+        .await;
+    let cursor = first.json["response_metadata"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!cursor.is_empty());
+    // Same org, same filter: the next page.
+    b.form(
+        "admin.users.session.list",
+        ADMIN_TOKEN,
+        &[("limit", "3"), ("cursor", &cursor)],
+    )
+    .await
+    .assert_ok();
+    // Another org's token.
+    b.form(
+        "admin.users.session.list",
+        OTHER_ORG_ADMIN_TOKEN,
+        &[("limit", "3"), ("cursor", &cursor)],
+    )
+    .await
+    .assert_error("invalid_cursor");
+    // Another filter.
+    b.form(
+        "admin.users.session.list",
+        ADMIN_TOKEN,
+        &[
+            ("user_id", "W0DEMO0005"),
+            ("team_id", ORG_ID),
+            ("cursor", &cursor),
+        ],
+    )
+    .await
+    .assert_error("invalid_cursor");
+}
+
+#[tokio::test]
+async fn an_empty_user_list_can_answer_no_active_sessions() {
+    let with = |enabled: bool| async move {
+        let emu = slack_sessions_emulator::Emulator::builder()
+            .seed(slack_sessions_emulator::Seed::demo())
+            .rate_limits(slack_sessions_emulator::RateLimits::Off)
+            .no_active_sessions(enabled)
+            .start()
+            .await
+            .unwrap();
+        Bench {
+            emu,
+            http: reqwest::Client::new(),
+        }
+    };
+    for enabled in [false, true] {
+        let b = with(enabled).await;
+        b.form(
+            "admin.users.session.reset",
+            ADMIN_TOKEN,
+            &[("user_id", "W0DEMO0005")],
+        )
+        .await
+        .assert_ok();
+        let r = b
+            .form(
+                "admin.users.session.list",
+                ADMIN_TOKEN,
+                &[("user_id", "W0DEMO0005"), ("team_id", ORG_ID)],
+            )
+            .await;
+        if enabled {
+            r.assert_error("no_active_sessions");
+        } else {
+            r.assert_ok();
+            assert_eq!(r.json["active_sessions"], serde_json::json!([]));
+        }
+        // The whole org's list is never an error.
+        b.form("admin.users.session.list", ADMIN_TOKEN, &[("limit", "1")])
+            .await
+            .assert_ok();
+    }
+}
