@@ -63,6 +63,9 @@ struct Tally {
     swaps: AtomicUsize,
 }
 
+/// A call: method, arguments, and whether it names the caller's own org (else the other's).
+type Probe = (&'static str, Vec<(&'static str, String)>, bool);
+
 /// One caller: every method, against its own org and the other one.
 async fn caller(url: String, me: Tenant, other: Tenant, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
     let http = reqwest::Client::new();
@@ -72,14 +75,14 @@ async fn caller(url: String, me: Tenant, other: Tenant, tally: Arc<Tally>, stop:
             .form(&args)
             .send()
     };
-    let mut wrong = |what: &str, body: &Value| {
+    let wrong = |what: &str, body: &Value| {
         tally.cross_org.fetch_add(1, Ordering::Relaxed);
         eprintln!("cross-org answer to {}'s {what}: {body}", me.org_id);
     };
     let mut round = 0u64;
     while !stop.load(Ordering::Relaxed) {
         round += 1;
-        let calls: Vec<(&str, Vec<(&str, String)>, bool)> = vec![
+        let calls: Vec<Probe> = vec![
             (
                 "admin.users.session.list",
                 vec![("limit", "1000".into())],
@@ -185,11 +188,11 @@ async fn caller(url: String, me: Tenant, other: Tenant, tally: Arc<Tally>, stop:
                         }
                     }
                 }
-                "auth.test" => {
-                    if body["team_id"] != me.org_id.as_str() || body["user_id"] != me.admin.as_str()
-                    {
-                        wrong(method, &body);
-                    }
+                "auth.test"
+                    if body["team_id"] != me.org_id.as_str()
+                        || body["user_id"] != me.admin.as_str() =>
+                {
+                    wrong(method, &body);
                 }
                 _ => {}
             }
