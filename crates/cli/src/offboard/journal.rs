@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use slack_sessions_client::api::UserId;
 
-use crate::exit::{Failure, Result};
+use crate::exit::{Failure, Result, USAGE};
 
 /// The journal format's version.
 pub const VERSION: u32 = 1;
@@ -316,6 +316,98 @@ fn sync_dir(path: &Path) {
     }
 }
 
+/// Compares a journal's fingerprint with this run's.
+pub fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()> {
+    let (
+        Record::Start {
+            version: v0,
+            input_sha256: sha0,
+            options: o0,
+            org_id: org0,
+            input: in0,
+            ..
+        },
+        Record::Start {
+            input_sha256: sha1,
+            options: o1,
+            org_id: org1,
+            input: in1,
+            ..
+        },
+    ) = (first, now)
+    else {
+        return Err(Failure::other(format!(
+            "the journal {} does not start with a run record",
+            journal.display()
+        )));
+    };
+    let mut diffs = Vec::new();
+    if *v0 != VERSION {
+        diffs.push(format!(
+            "it was written by another version (format {v0}, this is {VERSION})"
+        ));
+    }
+    if sha0 != sha1 {
+        diffs.push(format!(
+            "the input file differs (journal: {in0}, sha256 {}…; now: {in1}, sha256 {}…)",
+            &sha0[..12.min(sha0.len())],
+            &sha1[..12.min(sha1.len())]
+        ));
+    }
+    if o0.method != o1.method {
+        diffs.push(format!(
+            "--one-by-one differs (journal: {}, now: {})",
+            super::report::short(&o0.method),
+            super::report::short(&o1.method)
+        ));
+    }
+    if o0.batch_size != o1.batch_size {
+        diffs.push(format!(
+            "--batch-size differs (journal: {}, now: {})",
+            o0.batch_size, o1.batch_size
+        ));
+    }
+    if o0.scope != o1.scope {
+        diffs.push(format!(
+            "--mobile-only/--web-only differ (journal: {} sessions, now: {})",
+            o0.scope, o1.scope
+        ));
+    }
+    if o0.team != o1.team {
+        diffs.push(format!(
+            "--team differs (journal: {}, now: {})",
+            o0.team.as_deref().unwrap_or("none"),
+            o1.team.as_deref().unwrap_or("none")
+        ));
+    }
+    if o0.api_url != o1.api_url {
+        diffs.push(format!(
+            "--api-url differs (journal: {}, now: {})",
+            o0.api_url, o1.api_url
+        ));
+    }
+    if org0 != org1 {
+        diffs.push(format!(
+            "the token belongs to another org (journal: {org0}, now: {org1})"
+        ));
+    }
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        USAGE,
+        format!(
+            "the journal {} belongs to another run: {}",
+            journal.display(),
+            diffs.join("; ")
+        ),
+    )
+    .hint(
+        "resume that run with its own input file and options, or give another --report path \
+         to start a new run (a new run resets again users the old one already reset)",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +490,47 @@ mod tests {
         let err = Journal::open(&path).unwrap_err();
         assert_eq!(err.code, crate::exit::USAGE);
         assert!(err.message.contains("another run"), "{}", err.message);
+    }
+
+    fn start_of(sha: &str, scope: &str, org: &str) -> Record {
+        let Record::Start { options, .. } = start() else {
+            unreachable!()
+        };
+        Record::Start {
+            version: VERSION,
+            tool: "t".into(),
+            input: "in.txt".into(),
+            input_sha256: sha.into(),
+            options: Options {
+                scope: scope.into(),
+                ..options
+            },
+            org_id: org.into(),
+            admin_user_id: "W1".into(),
+            at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn another_run_is_refused_with_the_differences() {
+        let p = Path::new("r.csv.journal");
+        assert!(
+            check_same_run(
+                p,
+                &start_of("aa", "all", "E1"),
+                &start_of("aa", "all", "E1")
+            )
+            .is_ok()
+        );
+        let err = check_same_run(
+            p,
+            &start_of("aa", "all", "E1"),
+            &start_of("bb", "mobile", "E2"),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, crate::exit::USAGE);
+        for part in ["input file differs", "--mobile-only", "another org"] {
+            assert!(err.message.contains(part), "{part}: {}", err.message);
+        }
     }
 }

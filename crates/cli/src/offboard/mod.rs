@@ -45,13 +45,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use serde_json::Value;
 use slack_sessions_client::api::{Method, TeamId, UserId};
 use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
 
 use self::input::Input;
-use self::journal::{Journal, Options, Record, VERSION, now_ms};
-use self::report::{Document, Line, Plan, ReportFormat, Setup, Status};
+use self::journal::{Journal, Options, Record, VERSION, check_same_run, now_ms};
+use self::report::{Line, Plan, ReportFormat, RunInfo, Setup};
 use self::run::Runner;
 use self::state::{RunState, UserState};
 use self::verify::Verifier;
@@ -59,7 +58,7 @@ use crate::cli::{Global, OffboardArgs};
 use crate::commands::{org_of, who};
 use crate::duration::{format_elapsed, format_secs};
 use crate::exit::{Failure, OK, PARTIAL, Result, USAGE};
-use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
+use crate::output::{Format, thousands};
 use crate::{connect, ui};
 
 /// The journal of a report: `REPORT.journal`.
@@ -67,98 +66,6 @@ pub fn journal_path(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".journal");
     PathBuf::from(name)
-}
-
-/// Compares a journal's fingerprint with this run's.
-fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()> {
-    let (
-        Record::Start {
-            version: v0,
-            input_sha256: sha0,
-            options: o0,
-            org_id: org0,
-            input: in0,
-            ..
-        },
-        Record::Start {
-            input_sha256: sha1,
-            options: o1,
-            org_id: org1,
-            input: in1,
-            ..
-        },
-    ) = (first, now)
-    else {
-        return Err(Failure::other(format!(
-            "the journal {} does not start with a run record",
-            journal.display()
-        )));
-    };
-    let mut diffs = Vec::new();
-    if *v0 != VERSION {
-        diffs.push(format!(
-            "it was written by another version (format {v0}, this is {VERSION})"
-        ));
-    }
-    if sha0 != sha1 {
-        diffs.push(format!(
-            "the input file differs (journal: {in0}, sha256 {}…; now: {in1}, sha256 {}…)",
-            &sha0[..12.min(sha0.len())],
-            &sha1[..12.min(sha1.len())]
-        ));
-    }
-    if o0.method != o1.method {
-        diffs.push(format!(
-            "--one-by-one differs (journal: {}, now: {})",
-            report::short(&o0.method),
-            report::short(&o1.method)
-        ));
-    }
-    if o0.batch_size != o1.batch_size {
-        diffs.push(format!(
-            "--batch-size differs (journal: {}, now: {})",
-            o0.batch_size, o1.batch_size
-        ));
-    }
-    if o0.scope != o1.scope {
-        diffs.push(format!(
-            "--mobile-only/--web-only differ (journal: {} sessions, now: {})",
-            o0.scope, o1.scope
-        ));
-    }
-    if o0.team != o1.team {
-        diffs.push(format!(
-            "--team differs (journal: {}, now: {})",
-            o0.team.as_deref().unwrap_or("none"),
-            o1.team.as_deref().unwrap_or("none")
-        ));
-    }
-    if o0.api_url != o1.api_url {
-        diffs.push(format!(
-            "--api-url differs (journal: {}, now: {})",
-            o0.api_url, o1.api_url
-        ));
-    }
-    if org0 != org1 {
-        diffs.push(format!(
-            "the token belongs to another org (journal: {org0}, now: {org1})"
-        ));
-    }
-    if diffs.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::new(
-        USAGE,
-        format!(
-            "the journal {} belongs to another run: {}",
-            journal.display(),
-            diffs.join("; ")
-        ),
-    )
-    .hint(
-        "resume that run with its own input file and options, or give another --report path \
-         to start a new run (a new run resets again users the old one already reset)",
-    ))
 }
 
 /// Everything a run needs to know, worked out before it starts.
@@ -529,42 +436,19 @@ async fn dry_run(
     Ok(OK)
 }
 
-fn document<'a>(prep: &Prepared, lines: &'a [Line], args: &OffboardArgs) -> Document<'a> {
-    let counts = report::tally(lines);
-    Document {
-        input: args.file.display().to_string(),
+fn info<'a>(prep: &'a Prepared, runner: &'a Runner, args: &'a OffboardArgs) -> RunInfo<'a> {
+    RunInfo {
+        input: &args.file,
+        org_name: &prep.me.team,
         org_id: org_of(&prep.me).to_string(),
-        method: report::short(prep.method),
-        scope: args.scope.name().to_owned(),
-        complete: !counts.contains_key(&Status::Pending) && !counts.contains_key(&Status::Planned),
-        summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-        lines,
+        method: prep.method,
+        scope: args.scope.name(),
+        dry_run: args.dry_run,
+        calls: &runner.state.calls,
+        report_path: &prep.report_path,
+        journal_path: &prep.journal_path,
     }
 }
-
-fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
-    let lines = report::build(
-        &runner.entries,
-        &runner.state,
-        &setup(args, prep.method, None),
-    );
-    let bytes = report::render(prep.report_format, &document(prep, &lines, args))?;
-    report::write(&prep.report_path, &bytes)?;
-    Ok(lines)
-}
-
-const LINE_COLUMNS: [Column; 7] = [
-    col("LINE", "line"),
-    col("INPUT", "input"),
-    col("USER", "user_id"),
-    col("ACTION", "action"),
-    col("RESULT", "result"),
-    col("LEFT", "sessions_left"),
-    col("DETAIL", "detail"),
-];
-
-/// The most problem lines a table shows (the report has them all).
-const TABLE_PROBLEMS: usize = 50;
 
 fn print_outcome(
     prep: &Prepared,
@@ -573,129 +457,26 @@ fn print_outcome(
     format: Format,
     args: &OffboardArgs,
 ) -> Result<()> {
-    let doc = document(prep, lines, args);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        match format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-                writeln!(out)?;
-            }
-            Format::Ndjson | Format::Csv => {
-                let mut printer = ListPrinter::new(format, &LINE_COLUMNS, &mut out);
-                for l in lines {
-                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
-                    printer.push(&json, report::csv_cells(l))?;
-                }
-                printer.finish(None, "")?;
-            }
-            Format::Table => {
-                let summary = doc
-                    .summary
-                    .iter()
-                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let calls: Vec<String> = runner
-                    .state
-                    .calls
-                    .iter()
-                    .map(|(m, n)| {
-                        format!("{} {} call(s)", thousands(*n as usize), report::short(m))
-                    })
-                    .collect();
-                let mut fields = vec![
-                    (
-                        "input",
-                        format!("{} ({} lines)", args.file.display(), thousands(lines.len())),
-                    ),
-                    ("org", format!("{} ({})", prep.me.team, org_of(&prep.me))),
-                    (
-                        "method",
-                        format!("{}, {} sessions", report::short(prep.method), doc.scope),
-                    ),
-                    ("results", summary),
-                ];
-                if !args.dry_run {
-                    fields.push((
-                        "calls",
-                        if calls.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            calls.join(", ")
-                        },
-                    ));
-                    fields.push(("report", prep.report_path.display().to_string()));
-                    fields.push(("journal", prep.journal_path.display().to_string()));
-                }
-                write_record(&mut out, Format::Table, &Value::Null, &fields)?;
-                let shown: Vec<&Line> = if args.dry_run {
-                    lines.iter().collect()
-                } else {
-                    lines
-                        .iter()
-                        .filter(|l| l.result.is_failure() || l.result == Status::Pending)
-                        .collect()
-                };
-                if !shown.is_empty() {
-                    writeln!(out)?;
-                    let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
-                    let limit = if args.dry_run {
-                        usize::MAX
-                    } else {
-                        TABLE_PROBLEMS
-                    };
-                    for l in shown.iter().take(limit) {
-                        printer.push(&Value::Null, report::csv_cells(l))?;
-                    }
-                    let more = shown.len().saturating_sub(limit);
-                    let tail =
-                        (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
-                    printer.finish(tail.as_deref(), "")?;
-                }
-            }
-        }
-        out.flush()
-    })();
-    result.map_err(write_failed)
+    report::print(&info(prep, runner, args), lines, format)
+}
+
+fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
+    let lines = report::build(
+        &runner.entries,
+        &runner.state,
+        &setup(args, prep.method, None),
+    );
+    let bytes = report::render(
+        prep.report_format,
+        &report::document(&info(prep, runner, args), &lines),
+    )?;
+    report::write(&prep.report_path, &bytes)?;
+    Ok(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn start(sha: &str, scope: &str, org: &str) -> Record {
-        Record::Start {
-            version: VERSION,
-            tool: "t".into(),
-            input: "in.txt".into(),
-            input_sha256: sha.into(),
-            options: Options {
-                method: ResetBulk::NAME.into(),
-                batch_size: 1000,
-                scope: scope.into(),
-                team: None,
-                api_url: "http://127.0.0.1/api/".into(),
-            },
-            org_id: org.into(),
-            admin_user_id: "W1".into(),
-            at_ms: 1,
-        }
-    }
-
-    #[test]
-    fn another_run_is_refused_with_the_differences() {
-        let p = Path::new("r.csv.journal");
-        assert!(check_same_run(p, &start("aa", "all", "E1"), &start("aa", "all", "E1")).is_ok());
-        let err =
-            check_same_run(p, &start("aa", "all", "E1"), &start("bb", "mobile", "E2")).unwrap_err();
-        assert_eq!(err.code, USAGE);
-        for part in ["input file differs", "--mobile-only", "another org"] {
-            assert!(err.message.contains(part), "{part}: {}", err.message);
-        }
-    }
 
     #[test]
     fn the_journal_sits_next_to_the_report() {

@@ -1,11 +1,14 @@
 //! The `slack-sessions` binary against an embedded emulator: every command's output in each
 //! format (insta snapshots), the exit codes, the token's handling, and offboarding runs that
-//! are interrupted and resumed.
+//! are interrupted and resumed; and `serve` as a process (durability across `kill -9`, a mixed
+//! load with rate limits on).
 
 mod commands;
 mod exit_codes;
 mod harness;
 mod kills;
 mod offboard;
+mod reliability;
 mod resume;
+mod serve;
 mod token;
