@@ -331,9 +331,13 @@ pub enum VerifyBy {
   slack-sessions offboard leavers.csv --report out/leavers.json --yes
   slack-sessions offboard lost-phones.txt --mobile-only --one-by-one
 
-FILE holds one user a line, an email address or an ID (W…, U…); a CSV file may have a header
-row and other columns (the column named email, user or id is used). Empty lines and lines
-starting with # are skipped.
+FILE holds one user a line, an email address or an ID (W…, U…): UTF-8 or UTF-16 text, or
+CSV separated by commas, semicolons or tabs. When several columns hold emails or IDs (a
+manager's and the user's), the run is refused unless one is named exactly email, user_id,
+user or id, or --column picks it. Empty lines and lines starting with # are skipped.
+
+The token's own user is left out unless --include-self; the primary owner and bots are
+reported failed (Slack refuses to sign them out).
 
 The run keeps a journal next to the report (REPORT.journal). Stopped for any reason (Ctrl-C,
 kill, network loss, rate limit), it resumes when started again with the same arguments: no user
@@ -366,7 +370,15 @@ pub struct OffboardArgs {
     /// The team (or org) id used to list a user's sessions [default: the org of the token].
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
-    /// Show what would be done; change nothing, write no journal.
+    /// The column of a CSV file that names the users: its header (any case) or its number
+    /// (1 is the first). Needed when several columns hold email addresses or IDs.
+    #[arg(long, value_name = "NAME|N")]
+    pub column: Option<String>,
+    /// Sign out the token's own user too, if the file names them (left out otherwise).
+    #[arg(long)]
+    pub include_self: bool,
+    /// Show what each line would get, reading only: nothing is changed. The lookups are kept
+    /// in the journal for the run of the same input.
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation.

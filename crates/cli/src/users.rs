@@ -42,10 +42,12 @@ pub fn looks_like_email(text: &str) -> bool {
 /// Reads a user as written, or says why it is neither an ID nor an email.
 pub fn parse(text: &str) -> std::result::Result<UserRef, String> {
     let text = text.trim();
-    let unquoted = text
-        .strip_prefix('<')
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(text);
+    // `Ada Lovelace <ada@example.com>` and `"Lovelace, Ada" <ada@…>`: the part in brackets.
+    let bracketed = match (text.rfind('<'), text.strip_suffix('>')) {
+        (Some(open), Some(inner)) => inner[open + 1..].trim(),
+        _ => text,
+    };
+    let unquoted = strip_prefix_ignore_case(bracketed, "mailto:").unwrap_or(bracketed);
     if looks_like_id(unquoted) {
         Ok(UserRef::Id(UserId::new(unquoted)))
     } else if looks_like_email(unquoted) {
@@ -57,6 +59,12 @@ pub fn parse(text: &str) -> std::result::Result<UserRef, String> {
             "{unquoted:?} is neither a user ID (W…, U…) nor an email address"
         ))
     }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    text.get(..prefix.len())
+        .filter(|p| p.eq_ignore_ascii_case(prefix))
+        .map(|_| &text[prefix.len()..])
 }
 
 /// Looks an email up: `Ok(None)` when Slack knows no such user (`users_not_found`).
@@ -136,6 +144,18 @@ mod tests {
             parse("<Ada.Lovelace@Example.com>"),
             Ok(UserRef::Email("Ada.Lovelace@Example.com".into()))
         );
+        for (written, address) in [
+            ("Ada Lovelace <ada@example.com>", "ada@example.com"),
+            ("\"Lovelace, Ada\" <ada@example.com>", "ada@example.com"),
+            ("mailto:ada@example.com", "ada@example.com"),
+            ("<MAILTO:ada@example.com>", "ada@example.com"),
+        ] {
+            assert_eq!(
+                parse(written),
+                Ok(UserRef::Email(address.into())),
+                "{written}"
+            );
+        }
         for bad in [
             "",
             "ada",

@@ -48,6 +48,23 @@ pub struct Options {
     pub team: Option<String>,
     /// The API's base URL.
     pub api_url: String,
+    /// The input's column (`--column`, or the one found), for a file of several columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// `--include-self`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_self: bool,
+}
+
+/// What a lookup tells of a user, known before any reset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// A bot user (`cannot_reset_bot`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
+    /// The org's primary owner (`cannot_reset_primary_owner`, unless the token is theirs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub primary_owner: bool,
 }
 
 /// What came of a state-changing call.
@@ -101,6 +118,9 @@ pub enum Record {
         email: String,
         /// The user, or `None` if no user has it.
         user_id: Option<UserId>,
+        /// What the lookup said of the user that decides whether Slack signs them out.
+        #[serde(default, flatten)]
+        facts: Facts,
     },
     /// A state-changing call is about to be sent.
     Intent {
@@ -380,6 +400,19 @@ pub fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()
             o1.team.as_deref().unwrap_or("none")
         ));
     }
+    if o0.column != o1.column {
+        diffs.push(format!(
+            "--column differs (journal: {}, now: {})",
+            o0.column.as_deref().unwrap_or("none"),
+            o1.column.as_deref().unwrap_or("none")
+        ));
+    }
+    if o0.include_self != o1.include_self {
+        diffs.push(format!(
+            "--include-self differs (journal: {}, now: {})",
+            o0.include_self, o1.include_self
+        ));
+    }
     if o0.api_url != o1.api_url {
         diffs.push(format!(
             "--api-url differs (journal: {}, now: {})",
@@ -424,6 +457,8 @@ mod tests {
                 scope: "all".into(),
                 team: None,
                 api_url: "http://127.0.0.1/api/".into(),
+                column: None,
+                include_self: false,
             },
             org_id: "E1".into(),
             admin_user_id: "W1".into(),

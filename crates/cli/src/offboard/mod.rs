@@ -45,19 +45,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use slack_sessions_client::api::{Method, TeamId, UserId};
-use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
+use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
+use slack_sessions_client::methods::{AuthTestResponse, ListArgs, Reset, ResetBulk};
 
 use self::input::Input;
 use self::journal::{Journal, Options, Record, VERSION, check_same_run, now_ms};
 use self::report::{Line, Plan, ReportFormat, RunInfo, Setup};
 use self::run::Runner;
-use self::state::{RunState, UserState};
+use self::state::{Hold, RunState, UserState};
 use self::verify::Verifier;
 use crate::cli::{Global, OffboardArgs};
 use crate::commands::{org_of, who};
 use crate::duration::{format_elapsed, format_secs};
-use crate::exit::{Failure, OK, PARTIAL, Result, USAGE};
+use crate::exit::{Failure, LINES_UNUSED, OK, PARTIAL, Result, USAGE};
 use crate::output::{Format, thousands};
 use crate::{connect, ui};
 
@@ -82,7 +82,7 @@ struct Prepared {
 /// Runs `offboard`.
 pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result<u8> {
     let started = Instant::now();
-    let input = input::read(&args.file)?;
+    let input = input::read(&args.file, args.column.as_deref())?;
     let report_path = args
         .report
         .clone()
@@ -92,6 +92,9 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     let client = connect::client(global)?;
     let me = who(&client).await?;
     let org = org_of(&me);
+    if let Some(team) = &args.team {
+        check_team(&client, &me, team).await?;
+    }
     let method = if args.one_by_one {
         Reset::NAME
     } else {
@@ -108,6 +111,8 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
             scope: args.scope.name().to_owned(),
             team: args.team.clone(),
             api_url: client.base_url().to_owned(),
+            column: input.column.as_ref().map(input::UserColumn::key),
+            include_self: args.include_self,
         },
         org_id: org.to_string(),
         admin_user_id: me.user_id.to_string(),
@@ -135,11 +140,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         method,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
+    let (journal, records, fresh) = open_journal(&prep)?;
     let mut runner = Runner {
         client,
         writer,
-        journal: None,
-        state: RunState::replay(&[]),
+        journal: Some(journal),
+        state: RunState::replay(&records),
         entries: prep.input.entries.clone(),
         method,
         batch_size: args.batch_size as usize,
@@ -148,31 +154,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         verifier,
         interrupted: Arc::clone(&interrupted),
     };
+    if records.is_empty() {
+        runner.record_start(&prep.start)?;
+    }
     if args.dry_run {
         return dry_run(&mut runner, &prep, args, format).await;
     }
-
-    let (mut journal, mut records) = Journal::open(&prep.journal_path)?;
-    if let Some(first) = records.first()
-        && let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start)
-    {
-        if !RunState::replay(&records).calls.is_empty() {
-            return Err(refusal);
-        }
-        // That run stopped before it changed anything (while looking users up, say): nothing
-        // can be reset twice by starting over.
-        ui::note(format!(
-            "the journal {} is of another run that changed nothing; starting over",
-            prep.journal_path.display()
-        ));
-        journal.clear()?;
-        records.clear();
-    }
-    let resuming = !records.is_empty();
-    if resuming {
-        runner.state = RunState::replay(&records);
-    }
-    runner.journal = Some(journal);
     if let Some(code) = runner.state.finished {
         ui::note(format!(
             "this offboarding finished already (journal {}); writing its report again",
@@ -182,14 +169,20 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         print_outcome(&prep, &runner, &lines, format, args)?;
         return Ok(code);
     }
-    if resuming {
-        ui::note(format!(
-            "resuming the run kept in {}",
-            prep.journal_path.display()
-        ));
+    if !records.is_empty() {
+        if runner.state.calls.is_empty() {
+            ui::note(format!(
+                "using the {} lookup(s) kept in {}",
+                thousands(runner.state.resolved.len()),
+                prep.journal_path.display()
+            ));
+        } else {
+            ui::note(format!(
+                "resuming the run kept in {}",
+                prep.journal_path.display()
+            ));
+        }
         runner.record_resume()?;
-    } else {
-        runner.record_start(&prep.start)?;
     }
 
     let catch = tokio::spawn(catch_ctrl_c(Arc::clone(&interrupted)));
@@ -200,17 +193,16 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         && failure.code == USAGE
         && runner.state.calls.is_empty()
     {
-        // Declined before anything changed: leave no journal behind to hold the next run to
-        // this one's arguments.
-        if let Some(journal) = runner.journal.take() {
+        // Declined before anything changed: a journal this run created goes (one kept from
+        // a dry run stays, with its lookups).
+        if fresh && let Some(journal) = runner.journal.take() {
             journal.discard();
         }
         return outcome.map(|()| OK);
     }
     let lines = report::build(&runner.entries, &runner.state, &setup(args, method, None));
     let code = match &outcome {
-        Ok(()) if lines.iter().any(|l| l.result.is_failure()) => PARTIAL,
-        Ok(()) => OK,
+        Ok(()) => exit_code(&lines),
         Err(f) => f.code,
     };
     if outcome.is_ok() {
@@ -242,11 +234,106 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     }
 }
 
+/// The exit code of a finished run: 7 if a user was not signed out, 8 if every user was but
+/// some lines named nobody (or the token's own user, left out), 0 otherwise.
+pub fn exit_code(lines: &[Line]) -> u8 {
+    if lines.iter().any(|l| l.result.is_failure()) {
+        PARTIAL
+    } else if lines.iter().any(|l| l.result.is_unused()) {
+        LINES_UNUSED
+    } else {
+        OK
+    }
+}
+
+/// Checks `--team`: a workspace (or org) of the token's org. Slack's list answers
+/// `team_not_found` for one it does not know, where a walk of the org would just find nothing.
+pub async fn check_team(
+    client: &slack_sessions_client::Client,
+    me: &AuthTestResponse,
+    team: &str,
+) -> Result<()> {
+    use futures::TryStreamExt;
+    let args = ListArgs::for_user(TeamId::new(team), me.user_id.clone()).limit(1);
+    match client.list_pages(args).try_next().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&ErrorCode::TeamNotFound) => Err(Failure::new(
+            crate::exit::API,
+            format!(
+                "--team {team}: no workspace or org with this id in {} ({}) (team_not_found)",
+                me.team,
+                org_of(me)
+            ),
+        )
+        .hint(
+            "give a workspace id (T…) of this org, or its org id (E…); `sessions list` shows them",
+        )),
+        Err(e) => Err(Failure::api(format!("cannot check --team {team}"), &e)),
+    }
+}
+
+/// Opens (and locks) the journal. One of another run is refused if that run changed
+/// something; if it changed nothing it gives way, keeping its lookups when it read the same
+/// input in the same org. Returns the records to go on from, and whether the file is new.
+fn open_journal(prep: &Prepared) -> Result<(Journal, Vec<Record>, bool)> {
+    let fresh = !prep.journal_path.exists();
+    let (mut journal, records) = Journal::open(&prep.journal_path)?;
+    let Some(first) = records.first() else {
+        return Ok((journal, records, fresh));
+    };
+    let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start) else {
+        return Ok((journal, records, fresh));
+    };
+    if !RunState::replay(&records).calls.is_empty() {
+        return Err(refusal);
+    }
+    ui::note(format!(
+        "the journal {} is of another run that changed nothing; starting over",
+        prep.journal_path.display()
+    ));
+    let same_lookups = match (first, &prep.start) {
+        (
+            Record::Start {
+                input_sha256: a,
+                org_id: org_a,
+                options: o_a,
+                ..
+            },
+            Record::Start {
+                input_sha256: b,
+                org_id: org_b,
+                options: o_b,
+                ..
+            },
+        ) => a == b && org_a == org_b && o_a.api_url == o_b.api_url,
+        _ => false,
+    };
+    let kept: Vec<Record> = if same_lookups {
+        records
+            .into_iter()
+            .filter(|r| matches!(r, Record::Resolved { .. }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    journal.clear()?;
+    let mut records = Vec::with_capacity(kept.len() + 1);
+    records.push(prep.start.clone());
+    journal.append(&prep.start)?;
+    for r in kept {
+        journal.append(&r)?;
+        records.push(r);
+    }
+    journal.sync()?;
+    Ok((journal, records, fresh))
+}
+
 impl Runner {
     fn record_start(&mut self, start: &Record) -> Result<()> {
         if let Some(j) = &mut self.journal {
             j.append(start)?;
         }
+        self.state.apply(start);
         Ok(())
     }
 
@@ -285,6 +372,43 @@ fn setup(args: &OffboardArgs, method: &str, plan: Option<Plan>) -> Setup {
     }
 }
 
+/// Lines that name no user to sign out: invalid, or an email no user has.
+fn unusable(runner: &Runner) -> usize {
+    runner
+        .entries
+        .iter()
+        .filter(|e| match &e.kind {
+            input::Kind::Invalid(_) => true,
+            input::Kind::Email(email) => matches!(
+                runner.state.resolved.get(&email.to_ascii_lowercase()),
+                Some(None)
+            ),
+            input::Kind::Id(_) => false,
+        })
+        .count()
+}
+
+/// Users the input names who are held back, each once.
+fn held(runner: &Runner) -> Vec<(UserId, Hold)> {
+    let mut seen = std::collections::HashSet::new();
+    runner
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            input::Kind::Id(id) => Some(id.clone()),
+            input::Kind::Email(email) => runner
+                .state
+                .resolved
+                .get(&email.to_ascii_lowercase())
+                .cloned()
+                .flatten(),
+            input::Kind::Invalid(_) => None,
+        })
+        .filter_map(|u| runner.state.hold(&u).map(|h| (u, h)))
+        .filter(|(u, _)| seen.insert(u.clone()))
+        .collect()
+}
+
 /// Resolve, confirm, settle, reset, verify.
 async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) -> Result<()> {
     runner.resolve().await?;
@@ -296,36 +420,24 @@ async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) ->
         })
         .len();
     if to_do > 0 && !args.yes {
-        let unusable = runner
-            .entries
-            .iter()
-            .filter(|e| match &e.kind {
-                input::Kind::Invalid(_) => true,
-                input::Kind::Email(email) => matches!(
-                    runner.state.resolved.get(&email.to_ascii_lowercase()),
-                    Some(None)
-                ),
-                input::Kind::Id(_) => false,
-            })
-            .count();
-        let question = confirmation(prep, &order, to_do, unusable, args);
+        let question = confirmation(prep, runner, &order, to_do, args);
         if !ui::confirm(&question)? {
             return Err(Failure::usage("not confirmed; nothing was changed"));
         }
     }
     runner.settle_in_flight(&order).await?;
     runner.reset(&order).await?;
-    if !args.no_verify {
-        runner.verify(&order).await?;
-    }
+    // Users of a call Slack answered `failed_for_some_users` are verified one by one even
+    // with --no-verify: the answer does not say which of them were signed out.
+    runner.verify(&order, args.no_verify).await?;
     Ok(())
 }
 
 fn confirmation(
     prep: &Prepared,
+    runner: &Runner,
     order: &[UserId],
     to_do: usize,
-    unusable: usize,
     args: &OffboardArgs,
 ) -> String {
     let scope = match args.scope.name() {
@@ -351,15 +463,33 @@ fn confirmation(
     } else {
         String::new()
     };
-    let skipped = match unusable {
+    let column = match &prep.input.column {
+        Some(c) => format!(" Users from column {}.", c.describe()),
+        None => String::new(),
+    };
+    let skipped = match unusable(runner) {
         0 => String::new(),
         n => format!(
             " {} line(s) name no user: they are only reported.",
             thousands(n)
         ),
     };
+    let held = held(runner);
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = held
+            .iter()
+            .map(|(u, h)| match h {
+                Hold::Myself => format!("{u} (you; --include-self to sign yourself out)"),
+                Hold::PrimaryOwner => format!("{u} (the primary owner)"),
+                Hold::Bot => format!("{u} (a bot)"),
+            })
+            .collect();
+        format!(" Left out: {}.", names.join(", "))
+    };
     format!(
-        "{resumed}About to sign out {} user(s) of {} ({}) from {scope}, with {calls}.{skipped} \
+        "{resumed}About to sign out {} user(s) of {} ({}) from {scope}, with {calls}.{column}{skipped}{held} \
          Go ahead?",
         thousands(to_do),
         prep.me.team,
@@ -373,23 +503,14 @@ async fn dry_run(
     args: &OffboardArgs,
     format: Format,
 ) -> Result<u8> {
-    if let Some(records) = journal::read(&prep.journal_path)?
-        && let Some(first) = records.first()
-    {
-        let state = RunState::replay(&records);
-        if let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start) {
-            if !state.calls.is_empty() {
-                return Err(refusal);
-            }
-        } else {
-            runner.state = state;
-            ui::note(format!(
-                "a run is kept in {}: showing what resuming it would do",
-                prep.journal_path.display()
-            ));
-        }
+    if !runner.state.calls.is_empty() {
+        ui::note(format!(
+            "a run is kept in {}: showing what resuming it would do",
+            prep.journal_path.display()
+        ));
     }
     runner.resolve().await?;
+    runner.sync()?;
     let order = runner.users();
     let to_do: Vec<UserId> = runner
         .state
@@ -399,32 +520,59 @@ async fn dry_run(
         .into_iter()
         .cloned()
         .collect();
-    let size = if args.one_by_one {
-        1
-    } else {
-        args.batch_size as usize
-    };
-    let calls = to_do.len().div_ceil(size);
     let mut plan = Plan::default();
-    for (i, chunk) in to_do.chunks(size).enumerate() {
-        for u in chunk {
-            plan.call_of.insert(u.clone(), (i + 1, calls));
-        }
-    }
-    // Users in flight are shown as planned: a resumed run checks them before sending.
-    for u in &to_do {
-        runner.state.users.insert(u.clone(), UserState::Pending);
-    }
     if !to_do.is_empty() {
         ui::note(format!(
             "counting the current sessions of {} user(s)",
             thousands(to_do.len())
         ));
-        plan.sessions_now = runner
+        // Users given by ID are not known from a lookup: a list call of their own tells
+        // whether Slack would refuse them (a bot, another org's user) and counts them.
+        let (by_id, looked_up): (Vec<UserId>, Vec<UserId>) = to_do
+            .iter()
+            .cloned()
+            .partition(|u| !runner.state.facts.contains_key(u));
+        for u in &by_id {
+            match runner.verifier.count_one(u).await {
+                Ok(n) => {
+                    plan.sessions_now.insert(u.clone(), n);
+                }
+                Err(e) => match e.code() {
+                    Some(ErrorCode::BotsNotAllowed | ErrorCode::CannotResetBot) => {
+                        plan.refused.insert(u.clone(), "cannot_reset_bot");
+                    }
+                    Some(ErrorCode::UserNotFound) => {
+                        plan.refused.insert(u.clone(), "user_not_found");
+                    }
+                    _ => return Err(Failure::api(format!("cannot list the sessions of {u}"), &e)),
+                },
+            }
+        }
+        let counted = runner
             .verifier
-            .count(&to_do)
+            .count(&looked_up)
             .await
             .map_err(|e| Failure::api("cannot list sessions", &e))?;
+        plan.sessions_now.extend(counted);
+    }
+    let planned: Vec<&UserId> = to_do
+        .iter()
+        .filter(|u| !plan.refused.contains_key(*u))
+        .collect();
+    let size = if args.one_by_one {
+        1
+    } else {
+        args.batch_size as usize
+    };
+    let calls = planned.len().div_ceil(size);
+    for (i, chunk) in planned.chunks(size).enumerate() {
+        for u in chunk {
+            plan.call_of.insert((*u).clone(), (i + 1, calls));
+        }
+    }
+    // Users in flight are shown as planned: a resumed run checks them before sending.
+    for u in &to_do {
+        runner.state.users.insert(u.clone(), UserState::Pending);
     }
     let lines = report::build(
         &runner.entries,
@@ -432,7 +580,10 @@ async fn dry_run(
         &setup(args, prep.method, Some(plan)),
     );
     print_outcome(prep, runner, &lines, format, args)?;
-    ui::note("dry run: nothing was changed, no journal or report was written");
+    ui::note(format!(
+        "dry run: nothing was changed and no report was written; the lookups are kept in {} for the run",
+        prep.journal_path.display()
+    ));
     Ok(OK)
 }
 
@@ -447,6 +598,7 @@ fn info<'a>(prep: &'a Prepared, runner: &'a Runner, args: &'a OffboardArgs) -> R
         calls: &runner.state.calls,
         report_path: &prep.report_path,
         journal_path: &prep.journal_path,
+        column: prep.input.column.as_ref(),
     }
 }
 

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use slack_sessions_client::api::{ErrorCode, UserId};
 
-use super::input::{Entry, Kind};
-use super::state::{RunState, UserState};
+use super::input::{Entry, Kind, UserColumn};
+use super::state::{Hold, RunState, UserState};
 use crate::exit::{Failure, Result};
 use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
 use serde_json::Value;
@@ -69,6 +69,8 @@ pub enum Status {
     NotFound,
     /// The line is neither an email address nor a user ID.
     Invalid,
+    /// Left out on purpose: the token's own user, without `--include-self`.
+    Skipped,
     /// Not reached yet: the run stopped before it.
     Pending,
 }
@@ -83,13 +85,20 @@ impl Status {
             Status::Failed => "failed",
             Status::NotFound => "not_found",
             Status::Invalid => "invalid",
+            Status::Skipped => "skipped",
             Status::Pending => "pending",
         }
     }
 
-    /// A problem for the exit code (7).
+    /// A user Slack did not sign out (exit code 7).
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::Failed | Status::NotFound | Status::Invalid)
+        self == Status::Failed
+    }
+
+    /// A line that named no user to sign out, or one left out (exit code 8 when nothing
+    /// failed).
+    pub fn is_unused(self) -> bool {
+        matches!(self, Status::NotFound | Status::Invalid | Status::Skipped)
     }
 }
 
@@ -146,6 +155,8 @@ pub struct Plan {
     pub call_of: HashMap<UserId, (usize, usize)>,
     /// Sessions each user has now.
     pub sessions_now: HashMap<UserId, u64>,
+    /// Users the dry run's list calls found Slack would refuse, with the code a reset gets.
+    pub refused: HashMap<UserId, &'static str>,
 }
 
 /// Builds the report's rows.
@@ -248,7 +259,30 @@ fn user_line(e: &Entry, user: &UserId, state: &RunState, setup: &Setup) -> Line 
             "reset sent, answer not received; the next run checks it before sending again"
                 .to_owned(),
         ),
+        UserState::Pending if state.hold(user).is_some() => {
+            let hold = state.hold(user).unwrap_or(Hold::Myself);
+            match hold.code() {
+                Some(code) => (
+                    Status::Failed,
+                    None,
+                    format!("{}; known from the lookup, so not sent", code_detail(code)),
+                ),
+                None => (
+                    Status::Skipped,
+                    None,
+                    "the token's own user: not signed out without --include-self".to_owned(),
+                ),
+            }
+        }
         UserState::Pending => match &setup.plan {
+            Some(plan) if plan.refused.contains_key(user) => (
+                Status::Failed,
+                None,
+                format!(
+                    "{}; the dry run's list call said so",
+                    code_detail(plan.refused[user])
+                ),
+            ),
             Some(plan) => {
                 let (call, calls) = plan.call_of.get(user).copied().unwrap_or((0, 0));
                 let now = plan.sessions_now.get(user).copied();
@@ -303,6 +337,9 @@ pub struct Document<'a> {
     pub method: String,
     /// `all`, `mobile` or `web`.
     pub scope: String,
+    /// The input's column, for a file of several columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<UserColumn>,
     /// Whether the run is over (nothing pending).
     pub complete: bool,
     /// Lines by result.
@@ -398,6 +435,8 @@ pub struct RunInfo<'a> {
     pub report_path: &'a Path,
     /// The journal's path.
     pub journal_path: &'a Path,
+    /// The input's column, for a file of several columns.
+    pub column: Option<&'a UserColumn>,
 }
 
 /// The report as a JSON document.
@@ -408,6 +447,7 @@ pub fn document<'a>(info: &RunInfo<'_>, lines: &'a [Line]) -> Document<'a> {
         org_id: info.org_id.clone(),
         method: short(info.method),
         scope: info.scope.to_owned(),
+        column: info.column.cloned(),
         complete: !counts.contains_key(&Status::Pending) && !counts.contains_key(&Status::Planned),
         summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         lines,
@@ -476,6 +516,9 @@ pub fn print(info: &RunInfo<'_>, lines: &[Line], format: Format) -> Result<()> {
                     ),
                     ("results", summary),
                 ];
+                if let Some(column) = info.column {
+                    fields.insert(2, ("column", column.describe()));
+                }
                 if !info.dry_run {
                     fields.push((
                         "calls",
@@ -494,7 +537,11 @@ pub fn print(info: &RunInfo<'_>, lines: &[Line], format: Format) -> Result<()> {
                 } else {
                     lines
                         .iter()
-                        .filter(|l| l.result.is_failure() || l.result == Status::Pending)
+                        .filter(|l| {
+                            l.result.is_failure()
+                                || l.result.is_unused()
+                                || l.result == Status::Pending
+                        })
                         .collect()
                 };
                 if !shown.is_empty() {
@@ -549,10 +596,12 @@ mod tests {
             Record::Resolved {
                 email: "Ada@x.org".into(),
                 user_id: Some(w("W2")),
+                facts: Default::default(),
             },
             Record::Resolved {
                 email: "ghost@x.org".into(),
                 user_id: None,
+                facts: Default::default(),
             },
             Record::Intent {
                 step: 1,
@@ -605,6 +654,7 @@ mod tests {
             org_id: "E1".into(),
             method: "resetBulk".into(),
             scope: "all".into(),
+            column: None,
             complete: false,
             summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
             lines: &lines,

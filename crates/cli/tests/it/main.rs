@@ -6,8 +6,10 @@
 mod commands;
 mod exit_codes;
 mod harness;
+mod input;
 mod kills;
 mod offboard;
+mod plan;
 mod reliability;
 mod resume;
 mod serve;
