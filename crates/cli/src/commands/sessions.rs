@@ -90,15 +90,20 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
     let mut team_filter: Option<TeamId> = None;
     if let Some(user) = &args.user {
         let user_id = one_user(client, user).await?;
+        let me = who(client).await?;
         let team = match &args.team {
-            Some(t) => TeamId::new(t.as_str()),
-            None => org_of(&who(client).await?),
+            Some(t) => {
+                super::check_team(client, &me, t).await?;
+                TeamId::new(t.as_str())
+            }
+            None => org_of(&me),
         };
         list_args.team_id = Some(team);
         list_args.user_id = Some(user_id);
     } else if let Some(team) = &args.team {
         // Slack lists one workspace only together with a user: walk the org and keep the
-        // workspace's sessions.
+        // workspace's sessions, once the workspace is known to be one of the org's.
+        super::check_team(client, &who(client).await?, team).await?;
         team_filter = Some(TeamId::new(team.as_str()));
     }
     let mut printer = ListPrinter::stdout(format, &SESSION_COLUMNS);

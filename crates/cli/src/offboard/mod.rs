@@ -46,7 +46,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
-use slack_sessions_client::methods::{AuthTestResponse, ListArgs, Reset, ResetBulk};
+use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
 
 use self::input::Input;
 use self::journal::{Journal, Options, Record, VERSION, check_same_run, now_ms};
@@ -93,7 +93,7 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     let me = who(&client).await?;
     let org = org_of(&me);
     if let Some(team) = &args.team {
-        check_team(&client, &me, team).await?;
+        crate::commands::check_team(&client, &me, team).await?;
     }
     let method = if args.one_by_one {
         Reset::NAME
@@ -243,32 +243,6 @@ pub fn exit_code(lines: &[Line]) -> u8 {
         LINES_UNUSED
     } else {
         OK
-    }
-}
-
-/// Checks `--team`: a workspace (or org) of the token's org. Slack's list answers
-/// `team_not_found` for one it does not know, where a walk of the org would just find nothing.
-pub async fn check_team(
-    client: &slack_sessions_client::Client,
-    me: &AuthTestResponse,
-    team: &str,
-) -> Result<()> {
-    use futures::TryStreamExt;
-    let args = ListArgs::for_user(TeamId::new(team), me.user_id.clone()).limit(1);
-    match client.list_pages(args).try_next().await {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == Some(&ErrorCode::TeamNotFound) => Err(Failure::new(
-            crate::exit::API,
-            format!(
-                "--team {team}: no workspace or org with this id in {} ({}) (team_not_found)",
-                me.team,
-                org_of(me)
-            ),
-        )
-        .hint(
-            "give a workspace id (T…) of this org, or its org id (E…); `sessions list` shows them",
-        )),
-        Err(e) => Err(Failure::api(format!("cannot check --team {team}"), &e)),
     }
 }
 

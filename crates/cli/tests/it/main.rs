@@ -13,4 +13,5 @@ mod plan;
 mod reliability;
 mod resume;
 mod serve;
+mod slack_answers;
 mod token;
