@@ -47,8 +47,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under their own heading in each command's help).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The token, a user token (xoxp-…) of an Org Owner or Admin. Prefer --token-file or
     /// SLACK_TOKEN: a flag shows in the process list.
@@ -60,7 +61,8 @@ pub struct Global {
     )]
     pub token: Option<Token>,
 
-    /// Read the token from FILE, which must not be readable by the group or others (chmod 600).
+    /// Read the token from FILE (or SLACK_TOKEN_FILE), which must not be readable by the group
+    /// or others (chmod 600).
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
@@ -77,7 +79,8 @@ pub struct Global {
     #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
 
-    /// Say more on standard error (-v calls and retries, -vv requests, -vvv everything).
+    /// Say more on standard error (-v each call and retry, -vv the HTTP layer too, -vvv
+    /// everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
@@ -99,7 +102,7 @@ pub struct Global {
     pub retry_budget: Duration,
 
     /// The longest wait for one answer (e.g. 30s).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_arg)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_positive)]
     pub timeout: Duration,
 }
 
@@ -183,8 +186,10 @@ pub enum SessionsCommand {
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
   slack-sessions sessions reset W012A3CDE
-  slack-sessions sessions reset ada@example.com bob@example.com
-  slack-sessions sessions reset ada@example.com --mobile-only   # a lost phone")]
+  slack-sessions sessions reset ada@example.com bob@example.com --yes
+  slack-sessions sessions reset ada@example.com --mobile-only   # a lost phone
+
+Several users: asks for confirmation first (--yes to skip it).")]
     Reset(ResetArgs),
 }
 
@@ -264,6 +269,9 @@ pub struct ResetArgs {
     /// Which sessions.
     #[command(flatten)]
     pub scope: Scope,
+    /// Do not ask for confirmation (asked when several users are named).
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// `settings …`.

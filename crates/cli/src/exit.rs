@@ -97,8 +97,22 @@ impl fmt::Display for Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Self {
-        Failure::other(format!("{err:#}"))
+        Failure::other(chain(&err))
     }
+}
+
+/// An error and its causes on one line, each cause once: a cause whose text its error already
+/// shows (`cannot bind 127.0.0.1:8787: Address in use (os error 98)`) is not repeated.
+pub fn chain(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Codes that say the token cannot do this: authentication, scopes, role, plan.
@@ -208,6 +222,12 @@ fn hint_for(err: &Error) -> Option<String> {
                 "the token must belong to an Org Owner or Org Admin"
             }
             ErrorCode::FeatureNotEnabled => "the session methods need an Enterprise Grid org",
+            ErrorCode::SessionNotFound => {
+                "`sessions list --user USER` shows the user's sessions and their ids"
+            }
+            ErrorCode::UserNotFound => {
+                "check the ID (W…, U…): it must be a user of the token's org (`whoami` shows the org)"
+            }
             _ => return None,
         },
         _ => return None,

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod completions;
 pub mod connect;
 pub mod duration;
 pub mod exit;
@@ -21,7 +22,7 @@ pub mod users;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -73,16 +74,21 @@ fn init_logging(cli: &Cli) {
     let g = &cli.global;
     let serving = matches!(cli.command, Command::Serve(_));
     ui::init(g.quiet);
+    // -v: each call of the client (and the emulator's requests); -vv: every library's debug
+    // events too (HTTP connections); -vvv: everything.
     let level = match (g.quiet, g.verbose, serving) {
         (true, _, _) => "error",
         (false, 0, true) => "info",
         (false, 0, false) => "warn",
-        (false, 1, _) => "info",
+        (false, 1, true) => "info,slack_sessions_emulator=debug,slack_sessions=debug",
+        (false, 1, false) => "warn,slack_sessions_client=debug,slack_sessions=debug",
         (false, 2, _) => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(ui::colour());
     let fmt = if serving {
         fmt.boxed()
     } else {
@@ -107,12 +113,10 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
         Command::Serve(args) => serve::run(args)
             .await
             .map(|()| exit::OK)
-            .map_err(|e| Failure::other(format!("{e:#}"))),
-        Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "slack-sessions", &mut std::io::stdout());
-            Ok(exit::OK)
-        }
+            .map_err(|e| Failure::other(exit::chain(&e))),
+        Command::Completions { shell } => completions::print(shell)
+            .map(|()| exit::OK)
+            .map_err(output::write_failed),
         Command::Whoami => commands::whoami::run(&client(&global)?, format()).await,
         Command::Sessions(sub) => {
             let client = client(&global)?;

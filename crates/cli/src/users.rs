@@ -86,8 +86,13 @@ pub struct Resolved {
 }
 
 /// Resolves every user named on the command line. Nothing is done unless every one resolves:
-/// a typo in one email must not leave a half-done command.
-pub async fn resolve_all(client: &Client, inputs: &[String]) -> Result<Vec<Resolved>> {
+/// a typo in one email must not leave a half-done command. `changes`: the command would have
+/// changed something (the error then says that nothing was).
+pub async fn resolve_all(
+    client: &Client,
+    inputs: &[String],
+    changes: bool,
+) -> Result<Vec<Resolved>> {
     let mut refs = Vec::with_capacity(inputs.len());
     for input in inputs {
         match parse(input) {
@@ -114,8 +119,9 @@ pub async fn resolve_all(client: &Client, inputs: &[String]) -> Result<Vec<Resol
         return Err(Failure::new(
             API,
             format!(
-                "no Slack user has the email address {} (users_not_found); nothing was changed",
-                unknown.join(", ")
+                "no Slack user has the email address {} (users_not_found){}",
+                unknown.join(", "),
+                if changes { "; nothing was changed" } else { "" }
             ),
         ));
     }

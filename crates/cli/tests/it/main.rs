@@ -8,6 +8,7 @@ mod exit_codes;
 mod harness;
 mod input;
 mod kills;
+mod manners;
 mod offboard;
 mod plan;
 mod reliability;

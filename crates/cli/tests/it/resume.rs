@@ -230,6 +230,7 @@ fn killed_after_the_call_was_applied_nothing_is_sent_again() {
         "W0DEMO0005",
         "W0DEMO0006",
         "W0DEMO0007",
+        "--yes",
     ])
     .expect(0);
     env.run(&args).expect(0);
