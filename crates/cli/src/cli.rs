@@ -17,15 +17,17 @@ const MAIN_EXAMPLES: &str = "\
 Examples:
   export SLACK_TOKEN=xoxp-…                       # an Org Owner's or Admin's user token
   slack-sessions whoami
-  slack-sessions sessions list --user ada@example.com
-  slack-sessions sessions reset ada@example.com --mobile-only
+  slack-sessions sessions list --user dennis.ritchie@acme.example
+  slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only
   slack-sessions offboard leavers.csv --report leavers-report.csv
   slack-sessions serve --demo                      # a local emulator to try it all
 
-Token: --token-file FILE (mode 600), SLACK_TOKEN, or --token (visible in the process list).
+Token: --token-file FILE (mode 600), SLACK_TOKEN_FILE, SLACK_TOKEN, or --token (visible in
+the process list).
 Output: a table on a terminal, JSON when piped; --output json|ndjson|csv|table.
 Exit codes: 0 ok, 2 usage, 3 auth or permission, 4 Slack API error, 5 rate limit or retry
-budget exhausted, 6 network, 7 bulk run finished with some users failed, 130 interrupted.";
+budget exhausted, 6 network, 7 bulk run: some users not signed out, 8 bulk run: every user
+signed out but some lines named nobody, 130 interrupted.";
 
 /// `slack-sessions`.
 #[derive(Debug, Parser)]
@@ -172,22 +174,22 @@ pub enum SessionsCommand {
     /// List active sessions: the whole org, one user, or one workspace; every page followed.
     #[command(after_help = "Examples:
   slack-sessions sessions list
-  slack-sessions sessions list --user ada@example.com
-  slack-sessions sessions list --user W012A3CDE --team T012AB3CD --client mobile
-  slack-sessions sessions list --team T012AB3CD --limit 100 -o csv > sessions.csv")]
+  slack-sessions sessions list --user dennis.ritchie@acme.example
+  slack-sessions sessions list --user W0DEMO0005 --team T0DEMOENG1 --client mobile
+  slack-sessions sessions list --team T0DEMOENG1 --limit 100 -o csv > sessions.csv")]
     List(ListArgs),
 
     /// End one session.
     #[command(after_help = "Examples:
-  slack-sessions sessions invalidate 1112275520242 --user W012A3CDE
-  slack-sessions sessions invalidate 1112275520242 --team T012AB3CD")]
+  slack-sessions sessions invalidate 1112275551244 --user W0DEMO0005
+  slack-sessions sessions invalidate 1112275551244 --team T0DEMOENG1")]
     Invalidate(InvalidateArgs),
 
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
-  slack-sessions sessions reset W012A3CDE
-  slack-sessions sessions reset ada@example.com bob@example.com --yes
-  slack-sessions sessions reset ada@example.com --mobile-only   # a lost phone
+  slack-sessions sessions reset W0DEMO0005
+  slack-sessions sessions reset dennis.ritchie@acme.example hedy.lamarr8@acme.example --yes
+  slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only   # a lost phone
 
 Several users: asks for confirmation first (--yes to skip it).")]
     Reset(ResetArgs),
@@ -279,21 +281,21 @@ pub struct ResetArgs {
 pub enum SettingsCommand {
     /// Show users' session settings.
     #[command(after_help = "Examples:
-  slack-sessions settings get W012A3CDE ada@example.com")]
+  slack-sessions settings get W0DEMO0005 dennis.ritchie@acme.example")]
     Get(UsersArgs),
 
     /// Set how long sessions last and/or whether closing the desktop app signs out.
     #[command(after_help = "Examples:
-  slack-sessions settings set W012A3CDE --duration 8h
-  slack-sessions settings set ada@example.com bob@example.com --duration 30d --quit-on-close true
-  slack-sessions settings set W012A3CDE --quit-on-close false
+  slack-sessions settings set W0DEMO0005 --duration 8h
+  slack-sessions settings set dennis.ritchie@acme.example hedy.lamarr8@acme.example --duration 30d --quit-on-close true
+  slack-sessions settings set W0DEMO0005 --quit-on-close false
 
 Durations: 8h, 30d, 90m, 1h30m, 2w, or plain seconds (28800).")]
     Set(SetArgs),
 
     /// Remove users' session settings (back to the org's defaults).
     #[command(after_help = "Examples:
-  slack-sessions settings clear W012A3CDE ada@example.com")]
+  slack-sessions settings clear W0DEMO0005 dennis.ritchie@acme.example")]
     Clear(UsersArgs),
 }
 
