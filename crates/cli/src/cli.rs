@@ -17,15 +17,17 @@ const MAIN_EXAMPLES: &str = "\
 Examples:
   export SLACK_TOKEN=xoxp-…                       # an Org Owner's or Admin's user token
   slack-sessions whoami
-  slack-sessions sessions list --user ada@example.com
-  slack-sessions sessions reset ada@example.com --mobile-only
+  slack-sessions sessions list --user dennis.ritchie@acme.example
+  slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only
   slack-sessions offboard leavers.csv --report leavers-report.csv
   slack-sessions serve --demo                      # a local emulator to try it all
 
-Token: --token-file FILE (mode 600), SLACK_TOKEN, or --token (visible in the process list).
+Token: --token-file FILE (mode 600), SLACK_TOKEN_FILE, SLACK_TOKEN, or --token (visible in
+the process list).
 Output: a table on a terminal, JSON when piped; --output json|ndjson|csv|table.
 Exit codes: 0 ok, 2 usage, 3 auth or permission, 4 Slack API error, 5 rate limit or retry
-budget exhausted, 6 network, 7 bulk run finished with some users failed, 130 interrupted.";
+budget exhausted, 6 network, 7 bulk run: some users not signed out, 8 bulk run: every user
+signed out but some lines named nobody, 130 interrupted.";
 
 /// `slack-sessions`.
 #[derive(Debug, Parser)]
@@ -47,8 +49,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under their own heading in each command's help).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The token, a user token (xoxp-…) of an Org Owner or Admin. Prefer --token-file or
     /// SLACK_TOKEN: a flag shows in the process list.
@@ -60,7 +63,8 @@ pub struct Global {
     )]
     pub token: Option<Token>,
 
-    /// Read the token from FILE, which must not be readable by the group or others (chmod 600).
+    /// Read the token from FILE (or SLACK_TOKEN_FILE), which must not be readable by the group
+    /// or others (chmod 600).
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
 
@@ -77,7 +81,8 @@ pub struct Global {
     #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
 
-    /// Say more on standard error (-v calls and retries, -vv requests, -vvv everything).
+    /// Say more on standard error (-v each call and retry, -vv the HTTP layer too, -vvv
+    /// everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
@@ -99,7 +104,7 @@ pub struct Global {
     pub retry_budget: Duration,
 
     /// The longest wait for one answer (e.g. 30s).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_arg)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_positive)]
     pub timeout: Duration,
 }
 
@@ -169,22 +174,24 @@ pub enum SessionsCommand {
     /// List active sessions: the whole org, one user, or one workspace; every page followed.
     #[command(after_help = "Examples:
   slack-sessions sessions list
-  slack-sessions sessions list --user ada@example.com
-  slack-sessions sessions list --user W012A3CDE --team T012AB3CD --client mobile
-  slack-sessions sessions list --team T012AB3CD --limit 100 -o csv > sessions.csv")]
+  slack-sessions sessions list --user dennis.ritchie@acme.example
+  slack-sessions sessions list --user W0DEMO0005 --team T0DEMOENG1 --client mobile
+  slack-sessions sessions list --team T0DEMOENG1 --limit 100 -o csv > sessions.csv")]
     List(ListArgs),
 
     /// End one session.
     #[command(after_help = "Examples:
-  slack-sessions sessions invalidate 1112275520242 --user W012A3CDE
-  slack-sessions sessions invalidate 1112275520242 --team T012AB3CD")]
+  slack-sessions sessions invalidate 1112275551244 --user W0DEMO0005
+  slack-sessions sessions invalidate 1112275551244 --team T0DEMOENG1")]
     Invalidate(InvalidateArgs),
 
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
-  slack-sessions sessions reset W012A3CDE
-  slack-sessions sessions reset ada@example.com bob@example.com
-  slack-sessions sessions reset ada@example.com --mobile-only   # a lost phone")]
+  slack-sessions sessions reset W0DEMO0005
+  slack-sessions sessions reset dennis.ritchie@acme.example hedy.lamarr8@acme.example --yes
+  slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only   # a lost phone
+
+Several users: asks for confirmation first (--yes to skip it).")]
     Reset(ResetArgs),
 }
 
@@ -264,6 +271,9 @@ pub struct ResetArgs {
     /// Which sessions.
     #[command(flatten)]
     pub scope: Scope,
+    /// Do not ask for confirmation (asked when several users are named).
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// `settings …`.
@@ -271,21 +281,21 @@ pub struct ResetArgs {
 pub enum SettingsCommand {
     /// Show users' session settings.
     #[command(after_help = "Examples:
-  slack-sessions settings get W012A3CDE ada@example.com")]
+  slack-sessions settings get W0DEMO0005 dennis.ritchie@acme.example")]
     Get(UsersArgs),
 
     /// Set how long sessions last and/or whether closing the desktop app signs out.
     #[command(after_help = "Examples:
-  slack-sessions settings set W012A3CDE --duration 8h
-  slack-sessions settings set ada@example.com bob@example.com --duration 30d --quit-on-close true
-  slack-sessions settings set W012A3CDE --quit-on-close false
+  slack-sessions settings set W0DEMO0005 --duration 8h
+  slack-sessions settings set dennis.ritchie@acme.example hedy.lamarr8@acme.example --duration 30d --quit-on-close true
+  slack-sessions settings set W0DEMO0005 --quit-on-close false
 
 Durations: 8h, 30d, 90m, 1h30m, 2w, or plain seconds (28800).")]
     Set(SetArgs),
 
     /// Remove users' session settings (back to the org's defaults).
     #[command(after_help = "Examples:
-  slack-sessions settings clear W012A3CDE ada@example.com")]
+  slack-sessions settings clear W0DEMO0005 dennis.ritchie@acme.example")]
     Clear(UsersArgs),
 }
 
@@ -331,9 +341,13 @@ pub enum VerifyBy {
   slack-sessions offboard leavers.csv --report out/leavers.json --yes
   slack-sessions offboard lost-phones.txt --mobile-only --one-by-one
 
-FILE holds one user a line, an email address or an ID (W…, U…); a CSV file may have a header
-row and other columns (the column named email, user or id is used). Empty lines and lines
-starting with # are skipped.
+FILE holds one user a line, an email address or an ID (W…, U…): UTF-8 or UTF-16 text, or
+CSV separated by commas, semicolons or tabs. When several columns hold emails or IDs (a
+manager's and the user's), the run is refused unless one is named exactly email, user_id,
+user or id, or --column picks it. Empty lines and lines starting with # are skipped.
+
+The token's own user is left out unless --include-self; the primary owner and bots are
+reported failed (Slack refuses to sign them out).
 
 The run keeps a journal next to the report (REPORT.journal). Stopped for any reason (Ctrl-C,
 kill, network loss, rate limit), it resumes when started again with the same arguments: no user
@@ -366,7 +380,15 @@ pub struct OffboardArgs {
     /// The team (or org) id used to list a user's sessions [default: the org of the token].
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
-    /// Show what would be done; change nothing, write no journal.
+    /// The column of a CSV file that names the users: its header (any case) or its number
+    /// (1 is the first). Needed when several columns hold email addresses or IDs.
+    #[arg(long, value_name = "NAME|N")]
+    pub column: Option<String>,
+    /// Sign out the token's own user too, if the file names them (left out otherwise).
+    #[arg(long)]
+    pub include_self: bool,
+    /// Show what each line would get, reading only: nothing is changed. The lookups are kept
+    /// in the journal for the run of the same input.
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation.

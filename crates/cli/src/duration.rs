@@ -70,6 +70,15 @@ pub fn parse_arg(text: &str) -> Result<Duration, String> {
     parse(text)
 }
 
+/// A clap value parser for durations that must be longer than zero (a timeout of 0 would
+/// make every call time out).
+pub fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse(text)? {
+        d if d.is_zero() => Err("must be longer than 0 (e.g. 30s)".to_owned()),
+        d => Ok(d),
+    }
+}
+
 /// Formats whole seconds the short way: `8h`, `30d`, `1h30m`, `0s`.
 pub fn format_secs(mut secs: u64) -> String {
     if secs == 0 {

@@ -10,7 +10,8 @@
 //! | 4 | Slack answered with an API error (`user_not_found`, `session_not_found`, …) |
 //! | 5 | rate limited, or the retry budget ran out on a transient server error |
 //! | 6 | network: no connection, or no usable answer |
-//! | 7 | a bulk run finished, but some users failed |
+//! | 7 | a bulk run finished, but some users were not signed out (Slack refused, or sessions outlasted the verification) |
+//! | 8 | a bulk run finished and signed out every user it found, but some lines named nobody (an unknown email, not a user) or the token's own user (left out without `--include-self`) |
 //! | 130 | interrupted by Ctrl-C (a bulk run resumes when started again) |
 
 use std::fmt;
@@ -32,8 +33,11 @@ pub const API: u8 = 4;
 pub const RATE_LIMIT: u8 = 5;
 /// Network failure.
 pub const NETWORK: u8 = 6;
-/// A bulk run finished with some users failed.
+/// A bulk run finished with some users not signed out.
 pub const PARTIAL: u8 = 7;
+/// A bulk run signed out every user it found, but some lines named nobody (or the token's own
+/// user, left out).
+pub const LINES_UNUSED: u8 = 8;
 /// Interrupted by Ctrl-C.
 pub const INTERRUPTED: u8 = 130;
 
@@ -93,8 +97,22 @@ impl fmt::Display for Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Self {
-        Failure::other(format!("{err:#}"))
+        Failure::other(chain(&err))
     }
+}
+
+/// An error and its causes on one line, each cause once: a cause whose text its error already
+/// shows (`cannot bind 127.0.0.1:8787: Address in use (os error 98)`) is not repeated.
+pub fn chain(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Codes that say the token cannot do this: authentication, scopes, role, plan.
@@ -204,6 +222,12 @@ fn hint_for(err: &Error) -> Option<String> {
                 "the token must belong to an Org Owner or Org Admin"
             }
             ErrorCode::FeatureNotEnabled => "the session methods need an Enterprise Grid org",
+            ErrorCode::SessionNotFound => {
+                "`sessions list --user USER` shows the user's sessions and their ids"
+            }
+            ErrorCode::UserNotFound => {
+                "check the ID (W…, U…): it must be a user of the token's org (`whoami` shows the org)"
+            }
             _ => return None,
         },
         _ => return None,
@@ -227,9 +251,10 @@ mod tests {
                 RATE_LIMIT,
                 NETWORK,
                 PARTIAL,
+                LINES_UNUSED,
                 INTERRUPTED
             ],
-            [0, 1, 2, 3, 4, 5, 6, 7, 130]
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]
         );
     }
 

@@ -1,4 +1,5 @@
-//! Where the token comes from: `--token`, `--token-file` or `SLACK_TOKEN`, in that order.
+//! Where the token comes from: `--token`, `--token-file`, `SLACK_TOKEN_FILE` or `SLACK_TOKEN`,
+//! in that order.
 //!
 //! A token file must not be readable by the group or by others (mode `0600` or stricter): a
 //! token readable by every account on the machine is as good as published. The token itself is
@@ -13,7 +14,10 @@ use crate::exit::{AUTH, Failure, Result, USAGE};
 /// The environment variable read when neither `--token` nor `--token-file` is given.
 pub const TOKEN_ENV: &str = "SLACK_TOKEN";
 
-/// Picks the token: `--token`, then `--token-file`, then `SLACK_TOKEN`.
+/// The environment variable naming a token file, read like `--token-file`.
+pub const TOKEN_FILE_ENV: &str = "SLACK_TOKEN_FILE";
+
+/// Picks the token: `--token`, then `--token-file`, then `SLACK_TOKEN_FILE`, then `SLACK_TOKEN`.
 pub fn resolve(flag: Option<&Token>, file: Option<&Path>) -> Result<Token> {
     if let Some(token) = flag.filter(|t| !t.is_empty()) {
         return Ok(token.clone());
@@ -21,10 +25,13 @@ pub fn resolve(flag: Option<&Token>, file: Option<&Path>) -> Result<Token> {
     if let Some(path) = file {
         return read_file(path);
     }
+    if let Some(path) = std::env::var_os(TOKEN_FILE_ENV).filter(|p| !p.is_empty()) {
+        return read_file(Path::new(&path));
+    }
     match std::env::var(TOKEN_ENV) {
         Ok(value) if !value.trim().is_empty() => Ok(Token::new(value)),
         _ => Err(Failure::usage("no Slack token given").hint(format!(
-            "pass --token-file FILE (mode 600), set {TOKEN_ENV}, or pass --token"
+            "pass --token-file FILE (mode 600), set {TOKEN_FILE_ENV} or {TOKEN_ENV}, or pass --token"
         ))),
     }
 }

@@ -57,6 +57,14 @@ pub fn quiet() -> bool {
     ui().quiet
 }
 
+/// Whether to colour what goes to standard error: only on a terminal, never with `NO_COLOR`
+/// set (to anything but empty) or `TERM=dumb`.
+pub fn colour() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    io::stderr().is_terminal() && !no_color && !dumb
+}
+
 /// True when standard error is a terminal (progress bars are drawn).
 pub fn interactive() -> bool {
     ui().stderr_tty && !ui().quiet

@@ -42,10 +42,12 @@ pub fn looks_like_email(text: &str) -> bool {
 /// Reads a user as written, or says why it is neither an ID nor an email.
 pub fn parse(text: &str) -> std::result::Result<UserRef, String> {
     let text = text.trim();
-    let unquoted = text
-        .strip_prefix('<')
-        .and_then(|t| t.strip_suffix('>'))
-        .unwrap_or(text);
+    // `Ada Lovelace <ada@example.com>` and `"Lovelace, Ada" <ada@…>`: the part in brackets.
+    let bracketed = match (text.rfind('<'), text.strip_suffix('>')) {
+        (Some(open), Some(inner)) => inner[open + 1..].trim(),
+        _ => text,
+    };
+    let unquoted = strip_prefix_ignore_case(bracketed, "mailto:").unwrap_or(bracketed);
     if looks_like_id(unquoted) {
         Ok(UserRef::Id(UserId::new(unquoted)))
     } else if looks_like_email(unquoted) {
@@ -57,6 +59,12 @@ pub fn parse(text: &str) -> std::result::Result<UserRef, String> {
             "{unquoted:?} is neither a user ID (W…, U…) nor an email address"
         ))
     }
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    text.get(..prefix.len())
+        .filter(|p| p.eq_ignore_ascii_case(prefix))
+        .map(|_| &text[prefix.len()..])
 }
 
 /// Looks an email up: `Ok(None)` when Slack knows no such user (`users_not_found`).
@@ -78,8 +86,13 @@ pub struct Resolved {
 }
 
 /// Resolves every user named on the command line. Nothing is done unless every one resolves:
-/// a typo in one email must not leave a half-done command.
-pub async fn resolve_all(client: &Client, inputs: &[String]) -> Result<Vec<Resolved>> {
+/// a typo in one email must not leave a half-done command. `changes`: the command would have
+/// changed something (the error then says that nothing was).
+pub async fn resolve_all(
+    client: &Client,
+    inputs: &[String],
+    changes: bool,
+) -> Result<Vec<Resolved>> {
     let mut refs = Vec::with_capacity(inputs.len());
     for input in inputs {
         match parse(input) {
@@ -106,8 +119,9 @@ pub async fn resolve_all(client: &Client, inputs: &[String]) -> Result<Vec<Resol
         return Err(Failure::new(
             API,
             format!(
-                "no Slack user has the email address {} (users_not_found); nothing was changed",
-                unknown.join(", ")
+                "no Slack user has the email address {} (users_not_found){}",
+                unknown.join(", "),
+                if changes { "; nothing was changed" } else { "" }
             ),
         ));
     }
@@ -136,6 +150,18 @@ mod tests {
             parse("<Ada.Lovelace@Example.com>"),
             Ok(UserRef::Email("Ada.Lovelace@Example.com".into()))
         );
+        for (written, address) in [
+            ("Ada Lovelace <ada@example.com>", "ada@example.com"),
+            ("\"Lovelace, Ada\" <ada@example.com>", "ada@example.com"),
+            ("mailto:ada@example.com", "ada@example.com"),
+            ("<MAILTO:ada@example.com>", "ada@example.com"),
+        ] {
+            assert_eq!(
+                parse(written),
+                Ok(UserRef::Email(address.into())),
+                "{written}"
+            );
+        }
         for bad in [
             "",
             "ada",

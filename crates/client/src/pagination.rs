@@ -5,6 +5,9 @@
 //!   returns every session once.
 //! - The walk ends when `next_cursor` is empty, null or absent, never because a page is empty
 //!   or short (Slack may return fewer than `limit` sessions, even none, with more to come).
+//! - `no_active_sessions`, which Slack documents as an error of `list` without saying when
+//!   (presumably a filtered list of a user who has none), ends the walk without an error: it
+//!   means there are no (more) sessions, not that the walk failed.
 //! - A cursor seen before (including the one the walk started from) ends the walk with
 //!   [`Error::RepeatedCursor`] instead of looping; the page that carried it is not returned.
 //! - After an error the stream ends. [`Pages::cursor`] is the cursor of the page that failed,
@@ -21,8 +24,8 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
-use slack_sessions_api::Method;
 use slack_sessions_api::methods::{ActiveSession, List, ListArgs, ListResponse};
+use slack_sessions_api::{ErrorCode, Method};
 use tokio::task::JoinHandle;
 
 use crate::client::decode_body;
@@ -146,6 +149,12 @@ impl Stream for Pages {
         this.in_flight = None;
         let raw = match result {
             Ok(raw) => raw,
+            Err(err) if err.code() == Some(&ErrorCode::NoActiveSessions) => {
+                // Documented as an error of `list`, unexplained: read as "no (more) sessions".
+                this.done = true;
+                this.args.cursor = None;
+                return Poll::Ready(None);
+            }
             Err(err) => return this.fail(err),
         };
         let next = raw.next_cursor().map(str::to_owned);
@@ -304,6 +313,23 @@ mod tests {
             *asked.lock().unwrap(),
             [None, Some("a".to_owned()), Some("b".to_owned())]
         );
+    }
+
+    #[tokio::test]
+    async fn no_active_sessions_ends_the_walk_without_an_error() {
+        let none = || {
+            let Err(Error::Slack(mut e)) = failure() else {
+                unreachable!()
+            };
+            e.code = ErrorCode::NoActiveSessions;
+            Err(Error::Slack(e))
+        };
+        let (pages, _) = scripted(ListArgs::new(), vec![none()]);
+        let sessions: Vec<_> = Sessions::new(pages).try_collect().await.unwrap();
+        assert!(sessions.is_empty());
+        let (pages, _) = scripted(ListArgs::new(), vec![page(&[1], Some("a")), none()]);
+        let sessions: Vec<_> = Sessions::new(pages).try_collect().await.unwrap();
+        assert_eq!(sessions.len(), 1);
     }
 
     #[tokio::test]

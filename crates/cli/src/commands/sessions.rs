@@ -75,9 +75,10 @@ fn wanted(filter: Option<ClientFilter>, s: &ActiveSession) -> bool {
     }
 }
 
-/// Resolves one user argument (ID or email).
-async fn one_user(client: &Client, user: &str) -> Result<UserId> {
-    let resolved = resolve_all(client, &[user.to_owned()]).await?;
+/// Resolves one user argument (ID or email); `changes`: for a command that would change
+/// something.
+async fn one_user(client: &Client, user: &str, changes: bool) -> Result<UserId> {
+    let resolved = resolve_all(client, &[user.to_owned()], changes).await?;
     Ok(resolved[0].user_id.clone())
 }
 
@@ -89,16 +90,21 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
     let mut list_args = ListArgs::new().limit(page);
     let mut team_filter: Option<TeamId> = None;
     if let Some(user) = &args.user {
-        let user_id = one_user(client, user).await?;
+        let user_id = one_user(client, user, false).await?;
+        let me = who(client).await?;
         let team = match &args.team {
-            Some(t) => TeamId::new(t.as_str()),
-            None => org_of(&who(client).await?),
+            Some(t) => {
+                super::check_team(client, &me, t).await?;
+                TeamId::new(t.as_str())
+            }
+            None => org_of(&me),
         };
         list_args.team_id = Some(team);
         list_args.user_id = Some(user_id);
     } else if let Some(team) = &args.team {
         // Slack lists one workspace only together with a user: walk the org and keep the
-        // workspace's sessions.
+        // workspace's sessions, once the workspace is known to be one of the org's.
+        super::check_team(client, &who(client).await?, team).await?;
         team_filter = Some(TeamId::new(team.as_str()));
     }
     let mut printer = ListPrinter::stdout(format, &SESSION_COLUMNS);
@@ -146,7 +152,7 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
 pub async fn invalidate(client: &Client, args: &InvalidateCmd, format: Format) -> Result<u8> {
     let call = match (&args.user, &args.team) {
         (Some(user), team) => {
-            let mut a = InvalidateArgs::new(args.session_id, one_user(client, user).await?);
+            let mut a = InvalidateArgs::new(args.session_id, one_user(client, user, true).await?);
             if let Some(team) = team {
                 a = a.team_id(team.as_str());
             }
@@ -196,8 +202,23 @@ fn ends_the_command(err: &Error) -> bool {
 
 /// Runs `sessions reset`: one `reset` per user, after every user has resolved.
 pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<u8> {
-    let resolved = resolve_all(client, &args.users).await?;
+    let resolved = resolve_all(client, &args.users, true).await?;
     let scope = args.scope.name();
+    let distinct: BTreeSet<&UserId> = resolved.iter().map(|r| &r.user_id).collect();
+    if distinct.len() > 1 && !args.yes {
+        let sessions = match scope {
+            "mobile" => "their mobile sessions",
+            "web" => "their web and desktop sessions",
+            _ => "all their sessions",
+        };
+        let question = format!(
+            "About to sign out {} from {sessions}. Go ahead?",
+            plural(distinct.len(), "user", "users")
+        );
+        if !ui::confirm(&question)? {
+            return Err(Failure::usage("not confirmed; nothing was changed"));
+        }
+    }
     let mut printer = ListPrinter::stdout(format, &RESULT_COLUMNS);
     let mut failed = 0usize;
     let single = resolved.len() == 1;
@@ -216,7 +237,10 @@ pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<
         let (result, error) = match client.reset(call).await {
             Ok(_) => ("reset", String::new()),
             Err(e) if single || ends_the_command(&e) => {
-                printer.finish(None, "").map_err(write_failed)?;
+                // Rows already printed are closed (a JSON array ends); none, nothing printed.
+                if printer.count() > 0 {
+                    printer.finish(None, "").map_err(write_failed)?;
+                }
                 return Err(Failure::api(
                     format!("cannot reset the sessions of {}", r.user_id),
                     &e,

@@ -67,7 +67,7 @@ fn row(r: &Resolved, duration: Option<u64>, quit: Option<bool>, result: &str) ->
 
 /// Runs `settings get`.
 pub async fn get(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
-    let users = unique(resolve_all(client, &args.users).await?);
+    let users = unique(resolve_all(client, &args.users, false).await?);
     let mut found = HashMap::new();
     for chunk in users.chunks(CHUNK) {
         let ids: Vec<UserId> = chunk.iter().map(|r| r.user_id.clone()).collect();
@@ -108,7 +108,7 @@ pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> 
     if duration == Some(0) {
         return Err(Failure::usage("--duration must be longer than 0"));
     }
-    let users = unique(resolve_all(client, &args.users).await?);
+    let users = unique(resolve_all(client, &args.users, true).await?);
     for chunk in users.chunks(CHUNK) {
         let mut call = SetSettingsArgs::new(chunk.iter().map(|r| r.user_id.clone()));
         if let Some(d) = duration {
@@ -150,7 +150,7 @@ pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> 
 
 /// Runs `settings clear`.
 pub async fn clear(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
-    let users = unique(resolve_all(client, &args.users).await?);
+    let users = unique(resolve_all(client, &args.users, true).await?);
     for chunk in users.chunks(CHUNK) {
         client
             .clear_settings(ClearSettingsArgs::new(

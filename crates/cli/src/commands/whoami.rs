@@ -1,21 +1,56 @@
 //! `whoami`: who the token belongs to, which org, which scopes, and what that allows.
+//!
+//! What the token can do is checked, not inferred from its scopes alone: a bot token is known
+//! by its type (the admin methods refuse it), and whether its user is an Org Owner or Admin is
+//! asked with a harmless read (`admin.users.session.list`, one session).
 
 use serde_json::json;
-use slack_sessions_client::Client;
-use slack_sessions_client::api::Scope;
+use slack_sessions_client::api::{ErrorCode, Scope};
+use slack_sessions_client::methods::ListArgs;
+use slack_sessions_client::{Client, Error};
 
 use crate::exit::{Failure, OK, Result};
 use crate::output::{Format, print_record};
 
-/// What each scope allows, in the words of this tool.
-const SCOPES: [(Scope, &str); 3] = [
-    (Scope::AdminUsersRead, "list sessions, read settings"),
+/// What each scope allows, in the words of this tool, and whether it needs an admin's user
+/// token.
+const SCOPES: [(Scope, &str, bool); 3] = [
+    (Scope::AdminUsersRead, "list sessions, read settings", true),
     (
         Scope::AdminUsersWrite,
         "end sessions, reset users, change settings",
+        true,
     ),
-    (Scope::UsersReadEmail, "find users by email"),
+    (Scope::UsersReadEmail, "find users by email", false),
 ];
+
+/// Whether the token may use the admin methods: `Ok(())`, or why not.
+async fn admin_check(client: &Client, bot: bool) -> Result<std::result::Result<(), String>> {
+    if bot {
+        return Ok(Err(
+            "a bot token: the admin methods take a user token (xoxp-) of an Org Owner or Admin"
+                .to_owned(),
+        ));
+    }
+    match client.list(ListArgs::new().limit(1)).await {
+        Ok(_) => Ok(Ok(())),
+        // Without the read scope the check says nothing more than the scopes do.
+        Err(Error::Slack(e)) if e.code == ErrorCode::MissingScope => Ok(Ok(())),
+        Err(Error::Slack(e)) if crate::exit::is_auth_code(&e.code) => Ok(Err(format!(
+            "{}: {}",
+            e.code,
+            match e.code {
+                ErrorCode::NotAnAdmin | ErrorCode::RestrictedAction => {
+                    "the token's user is not an Org Owner or Admin"
+                }
+                ErrorCode::FeatureNotEnabled => "not an Enterprise Grid org",
+                ErrorCode::NotAllowedTokenType => "this kind of token is refused",
+                _ => "refused",
+            }
+        ))),
+        Err(e) => Err(Failure::api("cannot check what the token may do", &e)),
+    }
+}
 
 /// Runs `whoami`.
 pub async fn run(client: &Client, format: Format) -> Result<u8> {
@@ -25,13 +60,33 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
         .map_err(|e| Failure::api("cannot check the token", &e))?;
     let scopes = answer.scopes.clone();
     let who = answer.into_body();
-    let (can, missing): (Vec<_>, Vec<_>) = match &scopes {
-        Some(scopes) => SCOPES
-            .iter()
-            .copied()
-            .partition(|(scope, _)| scopes.iter().any(|s| s == scope.as_str())),
-        None => (Vec::new(), Vec::new()),
+    let bot = client.token().kind() == Some("xoxb") || who.bot_id.is_some();
+    let admin = admin_check(client, bot).await?;
+    let granted = |scope: &Scope| {
+        scopes
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|g| g == scope.as_str()))
     };
+    let mut can = Vec::new();
+    let mut cannot = Vec::new();
+    for (scope, what, needs_admin) in SCOPES {
+        let why = if !granted(&scope) {
+            Some(format!("missing scope {}", scope.as_str()))
+        } else if needs_admin {
+            admin.as_ref().err().cloned()
+        } else {
+            None
+        };
+        match why {
+            None => can.push(format!("{what} ({})", scope.as_str())),
+            Some(why) => cannot.push((what, why)),
+        }
+    }
+    let missing: Vec<&str> = SCOPES
+        .iter()
+        .filter(|(s, _, _)| !granted(s))
+        .map(|(s, _, _)| s.as_str())
+        .collect();
     let json = json!({
         "user_id": who.user_id,
         "user": who.user,
@@ -41,29 +96,28 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
         "is_enterprise_install": who.is_enterprise_install,
         "url": who.url,
         "token_kind": client.token().kind(),
+        "admin": admin.is_ok(),
         "scopes": scopes,
-        "missing_scopes": missing.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        "missing_scopes": missing,
+        "can": can,
+        "cannot": cannot.iter().map(|(what, why)| json!({"what": what, "why": why})).collect::<Vec<_>>(),
     });
     let org_kind = if who.enterprise_id.is_some() {
         "Enterprise Grid org"
     } else {
         "workspace (not Enterprise Grid: the session methods will refuse it)"
     };
-    let list = |items: &[(Scope, &str)]| {
-        items
-            .iter()
-            .map(|(scope, what)| format!("{what} ({})", scope.as_str()))
-            .collect::<Vec<_>>()
-            .join("; ")
+    let token = match (client.token().kind(), bot) {
+        (_, true) => "bot token".to_owned(),
+        (Some("xoxp"), false) => "user token (xoxp-)".to_owned(),
+        (Some(kind), false) => format!("{kind}- token"),
+        (None, false) => "unknown".to_owned(),
     };
     let fields = [
         ("user", format!("{} ({})", who.user, who.user_id)),
         ("org", format!("{} ({}), {org_kind}", who.team, who.team_id)),
         ("url", who.url.clone()),
-        (
-            "token",
-            client.token().kind().unwrap_or("unknown").to_owned(),
-        ),
+        ("token", token),
         (
             "scopes",
             scopes
@@ -76,15 +130,19 @@ pub async fn run(client: &Client, format: Format) -> Result<u8> {
             if can.is_empty() {
                 "-".into()
             } else {
-                list(&can)
+                can.join("; ")
             },
         ),
         (
             "cannot",
-            if missing.is_empty() {
+            if cannot.is_empty() {
                 "-".into()
             } else {
-                list(&missing)
+                cannot
+                    .iter()
+                    .map(|(what, why)| format!("{what} ({why})"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             },
         ),
     ];

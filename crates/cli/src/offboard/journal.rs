@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use slack_sessions_client::api::UserId;
 
-use crate::exit::{Failure, Result};
+use crate::exit::{Failure, Result, USAGE};
 
 /// The journal format's version.
 pub const VERSION: u32 = 1;
@@ -48,6 +48,23 @@ pub struct Options {
     pub team: Option<String>,
     /// The API's base URL.
     pub api_url: String,
+    /// The input's column (`--column`, or the one found), for a file of several columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// `--include-self`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_self: bool,
+}
+
+/// What a lookup tells of a user, known before any reset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// A bot user (`cannot_reset_bot`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
+    /// The org's primary owner (`cannot_reset_primary_owner`, unless the token is theirs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub primary_owner: bool,
 }
 
 /// What came of a state-changing call.
@@ -101,6 +118,9 @@ pub enum Record {
         email: String,
         /// The user, or `None` if no user has it.
         user_id: Option<UserId>,
+        /// What the lookup said of the user that decides whether Slack signs them out.
+        #[serde(default, flatten)]
+        facts: Facts,
     },
     /// A state-changing call is about to be sent.
     Intent {
@@ -316,6 +336,111 @@ fn sync_dir(path: &Path) {
     }
 }
 
+/// Compares a journal's fingerprint with this run's.
+pub fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()> {
+    let (
+        Record::Start {
+            version: v0,
+            input_sha256: sha0,
+            options: o0,
+            org_id: org0,
+            input: in0,
+            ..
+        },
+        Record::Start {
+            input_sha256: sha1,
+            options: o1,
+            org_id: org1,
+            input: in1,
+            ..
+        },
+    ) = (first, now)
+    else {
+        return Err(Failure::other(format!(
+            "the journal {} does not start with a run record",
+            journal.display()
+        )));
+    };
+    let mut diffs = Vec::new();
+    if *v0 != VERSION {
+        diffs.push(format!(
+            "it was written by another version (format {v0}, this is {VERSION})"
+        ));
+    }
+    if sha0 != sha1 {
+        diffs.push(format!(
+            "the input file differs (journal: {in0}, sha256 {}…; now: {in1}, sha256 {}…)",
+            &sha0[..12.min(sha0.len())],
+            &sha1[..12.min(sha1.len())]
+        ));
+    }
+    if o0.method != o1.method {
+        diffs.push(format!(
+            "--one-by-one differs (journal: {}, now: {})",
+            super::report::short(&o0.method),
+            super::report::short(&o1.method)
+        ));
+    }
+    if o0.batch_size != o1.batch_size {
+        diffs.push(format!(
+            "--batch-size differs (journal: {}, now: {})",
+            o0.batch_size, o1.batch_size
+        ));
+    }
+    if o0.scope != o1.scope {
+        diffs.push(format!(
+            "--mobile-only/--web-only differ (journal: {} sessions, now: {})",
+            o0.scope, o1.scope
+        ));
+    }
+    if o0.team != o1.team {
+        diffs.push(format!(
+            "--team differs (journal: {}, now: {})",
+            o0.team.as_deref().unwrap_or("none"),
+            o1.team.as_deref().unwrap_or("none")
+        ));
+    }
+    if o0.column != o1.column {
+        diffs.push(format!(
+            "--column differs (journal: {}, now: {})",
+            o0.column.as_deref().unwrap_or("none"),
+            o1.column.as_deref().unwrap_or("none")
+        ));
+    }
+    if o0.include_self != o1.include_self {
+        diffs.push(format!(
+            "--include-self differs (journal: {}, now: {})",
+            o0.include_self, o1.include_self
+        ));
+    }
+    if o0.api_url != o1.api_url {
+        diffs.push(format!(
+            "--api-url differs (journal: {}, now: {})",
+            o0.api_url, o1.api_url
+        ));
+    }
+    if org0 != org1 {
+        diffs.push(format!(
+            "the token belongs to another org (journal: {org0}, now: {org1})"
+        ));
+    }
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        USAGE,
+        format!(
+            "the journal {} belongs to another run: {}",
+            journal.display(),
+            diffs.join("; ")
+        ),
+    )
+    .hint(
+        "resume that run with its own input file and options, or give another --report path \
+         to start a new run (a new run resets again users the old one already reset)",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +457,8 @@ mod tests {
                 scope: "all".into(),
                 team: None,
                 api_url: "http://127.0.0.1/api/".into(),
+                column: None,
+                include_self: false,
             },
             org_id: "E1".into(),
             admin_user_id: "W1".into(),
@@ -398,5 +525,47 @@ mod tests {
         let err = Journal::open(&path).unwrap_err();
         assert_eq!(err.code, crate::exit::USAGE);
         assert!(err.message.contains("another run"), "{}", err.message);
+    }
+
+    fn start_of(sha: &str, scope: &str, org: &str) -> Record {
+        let Record::Start { options, .. } = start() else {
+            unreachable!()
+        };
+        Record::Start {
+            version: VERSION,
+            tool: "t".into(),
+            input: "in.txt".into(),
+            input_sha256: sha.into(),
+            options: Options {
+                scope: scope.into(),
+                ..options
+            },
+            org_id: org.into(),
+            admin_user_id: "W1".into(),
+            at_ms: 1,
+        }
+    }
+
+    #[test]
+    fn another_run_is_refused_with_the_differences() {
+        let p = Path::new("r.csv.journal");
+        assert!(
+            check_same_run(
+                p,
+                &start_of("aa", "all", "E1"),
+                &start_of("aa", "all", "E1")
+            )
+            .is_ok()
+        );
+        let err = check_same_run(
+            p,
+            &start_of("aa", "all", "E1"),
+            &start_of("bb", "mobile", "E2"),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, crate::exit::USAGE);
+        for part in ["input file differs", "--mobile-only", "another org"] {
+            assert!(err.message.contains(part), "{part}: {}", err.message);
+        }
     }
 }

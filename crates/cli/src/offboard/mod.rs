@@ -45,21 +45,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use serde_json::Value;
-use slack_sessions_client::api::{Method, TeamId, UserId};
+use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
 use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
 
 use self::input::Input;
-use self::journal::{Journal, Options, Record, VERSION, now_ms};
-use self::report::{Document, Line, Plan, ReportFormat, Setup, Status};
+use self::journal::{Journal, Options, Record, VERSION, check_same_run, now_ms};
+use self::report::{Line, Plan, ReportFormat, RunInfo, Setup};
 use self::run::Runner;
-use self::state::{RunState, UserState};
+use self::state::{Hold, RunState, UserState};
 use self::verify::Verifier;
 use crate::cli::{Global, OffboardArgs};
 use crate::commands::{org_of, who};
 use crate::duration::{format_elapsed, format_secs};
-use crate::exit::{Failure, OK, PARTIAL, Result, USAGE};
-use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
+use crate::exit::{Failure, LINES_UNUSED, OK, PARTIAL, Result, USAGE};
+use crate::output::{Format, thousands};
 use crate::{connect, ui};
 
 /// The journal of a report: `REPORT.journal`.
@@ -67,98 +66,6 @@ pub fn journal_path(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".journal");
     PathBuf::from(name)
-}
-
-/// Compares a journal's fingerprint with this run's.
-fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()> {
-    let (
-        Record::Start {
-            version: v0,
-            input_sha256: sha0,
-            options: o0,
-            org_id: org0,
-            input: in0,
-            ..
-        },
-        Record::Start {
-            input_sha256: sha1,
-            options: o1,
-            org_id: org1,
-            input: in1,
-            ..
-        },
-    ) = (first, now)
-    else {
-        return Err(Failure::other(format!(
-            "the journal {} does not start with a run record",
-            journal.display()
-        )));
-    };
-    let mut diffs = Vec::new();
-    if *v0 != VERSION {
-        diffs.push(format!(
-            "it was written by another version (format {v0}, this is {VERSION})"
-        ));
-    }
-    if sha0 != sha1 {
-        diffs.push(format!(
-            "the input file differs (journal: {in0}, sha256 {}…; now: {in1}, sha256 {}…)",
-            &sha0[..12.min(sha0.len())],
-            &sha1[..12.min(sha1.len())]
-        ));
-    }
-    if o0.method != o1.method {
-        diffs.push(format!(
-            "--one-by-one differs (journal: {}, now: {})",
-            report::short(&o0.method),
-            report::short(&o1.method)
-        ));
-    }
-    if o0.batch_size != o1.batch_size {
-        diffs.push(format!(
-            "--batch-size differs (journal: {}, now: {})",
-            o0.batch_size, o1.batch_size
-        ));
-    }
-    if o0.scope != o1.scope {
-        diffs.push(format!(
-            "--mobile-only/--web-only differ (journal: {} sessions, now: {})",
-            o0.scope, o1.scope
-        ));
-    }
-    if o0.team != o1.team {
-        diffs.push(format!(
-            "--team differs (journal: {}, now: {})",
-            o0.team.as_deref().unwrap_or("none"),
-            o1.team.as_deref().unwrap_or("none")
-        ));
-    }
-    if o0.api_url != o1.api_url {
-        diffs.push(format!(
-            "--api-url differs (journal: {}, now: {})",
-            o0.api_url, o1.api_url
-        ));
-    }
-    if org0 != org1 {
-        diffs.push(format!(
-            "the token belongs to another org (journal: {org0}, now: {org1})"
-        ));
-    }
-    if diffs.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::new(
-        USAGE,
-        format!(
-            "the journal {} belongs to another run: {}",
-            journal.display(),
-            diffs.join("; ")
-        ),
-    )
-    .hint(
-        "resume that run with its own input file and options, or give another --report path \
-         to start a new run (a new run resets again users the old one already reset)",
-    ))
 }
 
 /// Everything a run needs to know, worked out before it starts.
@@ -175,7 +82,7 @@ struct Prepared {
 /// Runs `offboard`.
 pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result<u8> {
     let started = Instant::now();
-    let input = input::read(&args.file)?;
+    let input = input::read(&args.file, args.column.as_deref())?;
     let report_path = args
         .report
         .clone()
@@ -185,6 +92,9 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     let client = connect::client(global)?;
     let me = who(&client).await?;
     let org = org_of(&me);
+    if let Some(team) = &args.team {
+        crate::commands::check_team(&client, &me, team).await?;
+    }
     let method = if args.one_by_one {
         Reset::NAME
     } else {
@@ -201,6 +111,8 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
             scope: args.scope.name().to_owned(),
             team: args.team.clone(),
             api_url: client.base_url().to_owned(),
+            column: input.column.as_ref().map(input::UserColumn::key),
+            include_self: args.include_self,
         },
         org_id: org.to_string(),
         admin_user_id: me.user_id.to_string(),
@@ -228,11 +140,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         method,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
+    let (journal, records, fresh) = open_journal(&prep)?;
     let mut runner = Runner {
         client,
         writer,
-        journal: None,
-        state: RunState::replay(&[]),
+        journal: Some(journal),
+        state: RunState::replay(&records),
         entries: prep.input.entries.clone(),
         method,
         batch_size: args.batch_size as usize,
@@ -241,31 +154,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         verifier,
         interrupted: Arc::clone(&interrupted),
     };
+    if records.is_empty() {
+        runner.record_start(&prep.start)?;
+    }
     if args.dry_run {
         return dry_run(&mut runner, &prep, args, format).await;
     }
-
-    let (mut journal, mut records) = Journal::open(&prep.journal_path)?;
-    if let Some(first) = records.first()
-        && let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start)
-    {
-        if !RunState::replay(&records).calls.is_empty() {
-            return Err(refusal);
-        }
-        // That run stopped before it changed anything (while looking users up, say): nothing
-        // can be reset twice by starting over.
-        ui::note(format!(
-            "the journal {} is of another run that changed nothing; starting over",
-            prep.journal_path.display()
-        ));
-        journal.clear()?;
-        records.clear();
-    }
-    let resuming = !records.is_empty();
-    if resuming {
-        runner.state = RunState::replay(&records);
-    }
-    runner.journal = Some(journal);
     if let Some(code) = runner.state.finished {
         ui::note(format!(
             "this offboarding finished already (journal {}); writing its report again",
@@ -275,14 +169,20 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         print_outcome(&prep, &runner, &lines, format, args)?;
         return Ok(code);
     }
-    if resuming {
-        ui::note(format!(
-            "resuming the run kept in {}",
-            prep.journal_path.display()
-        ));
+    if !records.is_empty() {
+        if runner.state.calls.is_empty() {
+            ui::note(format!(
+                "using the {} lookup(s) kept in {}",
+                thousands(runner.state.resolved.len()),
+                prep.journal_path.display()
+            ));
+        } else {
+            ui::note(format!(
+                "resuming the run kept in {}",
+                prep.journal_path.display()
+            ));
+        }
         runner.record_resume()?;
-    } else {
-        runner.record_start(&prep.start)?;
     }
 
     let catch = tokio::spawn(catch_ctrl_c(Arc::clone(&interrupted)));
@@ -293,17 +193,16 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         && failure.code == USAGE
         && runner.state.calls.is_empty()
     {
-        // Declined before anything changed: leave no journal behind to hold the next run to
-        // this one's arguments.
-        if let Some(journal) = runner.journal.take() {
+        // Declined before anything changed: a journal this run created goes (one kept from
+        // a dry run stays, with its lookups).
+        if fresh && let Some(journal) = runner.journal.take() {
             journal.discard();
         }
         return outcome.map(|()| OK);
     }
     let lines = report::build(&runner.entries, &runner.state, &setup(args, method, None));
     let code = match &outcome {
-        Ok(()) if lines.iter().any(|l| l.result.is_failure()) => PARTIAL,
-        Ok(()) => OK,
+        Ok(()) => exit_code(&lines),
         Err(f) => f.code,
     };
     if outcome.is_ok() {
@@ -335,11 +234,80 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     }
 }
 
+/// The exit code of a finished run: 7 if a user was not signed out, 8 if every user was but
+/// some lines named nobody (or the token's own user, left out), 0 otherwise.
+pub fn exit_code(lines: &[Line]) -> u8 {
+    if lines.iter().any(|l| l.result.is_failure()) {
+        PARTIAL
+    } else if lines.iter().any(|l| l.result.is_unused()) {
+        LINES_UNUSED
+    } else {
+        OK
+    }
+}
+
+/// Opens (and locks) the journal. One of another run is refused if that run changed
+/// something; if it changed nothing it gives way, keeping its lookups when it read the same
+/// input in the same org. Returns the records to go on from, and whether the file is new.
+fn open_journal(prep: &Prepared) -> Result<(Journal, Vec<Record>, bool)> {
+    let fresh = !prep.journal_path.exists();
+    let (mut journal, records) = Journal::open(&prep.journal_path)?;
+    let Some(first) = records.first() else {
+        return Ok((journal, records, fresh));
+    };
+    let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start) else {
+        return Ok((journal, records, fresh));
+    };
+    if !RunState::replay(&records).calls.is_empty() {
+        return Err(refusal);
+    }
+    ui::note(format!(
+        "the journal {} is of another run that changed nothing; starting over",
+        prep.journal_path.display()
+    ));
+    let same_lookups = match (first, &prep.start) {
+        (
+            Record::Start {
+                input_sha256: a,
+                org_id: org_a,
+                options: o_a,
+                ..
+            },
+            Record::Start {
+                input_sha256: b,
+                org_id: org_b,
+                options: o_b,
+                ..
+            },
+        ) => a == b && org_a == org_b && o_a.api_url == o_b.api_url,
+        _ => false,
+    };
+    let kept: Vec<Record> = if same_lookups {
+        records
+            .into_iter()
+            .filter(|r| matches!(r, Record::Resolved { .. }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    journal.clear()?;
+    let mut records = Vec::with_capacity(kept.len() + 1);
+    records.push(prep.start.clone());
+    journal.append(&prep.start)?;
+    for r in kept {
+        journal.append(&r)?;
+        records.push(r);
+    }
+    journal.sync()?;
+    Ok((journal, records, fresh))
+}
+
 impl Runner {
     fn record_start(&mut self, start: &Record) -> Result<()> {
         if let Some(j) = &mut self.journal {
             j.append(start)?;
         }
+        self.state.apply(start);
         Ok(())
     }
 
@@ -378,6 +346,43 @@ fn setup(args: &OffboardArgs, method: &str, plan: Option<Plan>) -> Setup {
     }
 }
 
+/// Lines that name no user to sign out: invalid, or an email no user has.
+fn unusable(runner: &Runner) -> usize {
+    runner
+        .entries
+        .iter()
+        .filter(|e| match &e.kind {
+            input::Kind::Invalid(_) => true,
+            input::Kind::Email(email) => matches!(
+                runner.state.resolved.get(&email.to_ascii_lowercase()),
+                Some(None)
+            ),
+            input::Kind::Id(_) => false,
+        })
+        .count()
+}
+
+/// Users the input names who are held back, each once.
+fn held(runner: &Runner) -> Vec<(UserId, Hold)> {
+    let mut seen = std::collections::HashSet::new();
+    runner
+        .entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            input::Kind::Id(id) => Some(id.clone()),
+            input::Kind::Email(email) => runner
+                .state
+                .resolved
+                .get(&email.to_ascii_lowercase())
+                .cloned()
+                .flatten(),
+            input::Kind::Invalid(_) => None,
+        })
+        .filter_map(|u| runner.state.hold(&u).map(|h| (u, h)))
+        .filter(|(u, _)| seen.insert(u.clone()))
+        .collect()
+}
+
 /// Resolve, confirm, settle, reset, verify.
 async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) -> Result<()> {
     runner.resolve().await?;
@@ -389,36 +394,24 @@ async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) ->
         })
         .len();
     if to_do > 0 && !args.yes {
-        let unusable = runner
-            .entries
-            .iter()
-            .filter(|e| match &e.kind {
-                input::Kind::Invalid(_) => true,
-                input::Kind::Email(email) => matches!(
-                    runner.state.resolved.get(&email.to_ascii_lowercase()),
-                    Some(None)
-                ),
-                input::Kind::Id(_) => false,
-            })
-            .count();
-        let question = confirmation(prep, &order, to_do, unusable, args);
+        let question = confirmation(prep, runner, &order, to_do, args);
         if !ui::confirm(&question)? {
             return Err(Failure::usage("not confirmed; nothing was changed"));
         }
     }
     runner.settle_in_flight(&order).await?;
     runner.reset(&order).await?;
-    if !args.no_verify {
-        runner.verify(&order).await?;
-    }
+    // Users of a call Slack answered `failed_for_some_users` are verified one by one even
+    // with --no-verify: the answer does not say which of them were signed out.
+    runner.verify(&order, args.no_verify).await?;
     Ok(())
 }
 
 fn confirmation(
     prep: &Prepared,
+    runner: &Runner,
     order: &[UserId],
     to_do: usize,
-    unusable: usize,
     args: &OffboardArgs,
 ) -> String {
     let scope = match args.scope.name() {
@@ -444,15 +437,33 @@ fn confirmation(
     } else {
         String::new()
     };
-    let skipped = match unusable {
+    let column = match &prep.input.column {
+        Some(c) => format!(" Users from column {}.", c.describe()),
+        None => String::new(),
+    };
+    let skipped = match unusable(runner) {
         0 => String::new(),
         n => format!(
             " {} line(s) name no user: they are only reported.",
             thousands(n)
         ),
     };
+    let held = held(runner);
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = held
+            .iter()
+            .map(|(u, h)| match h {
+                Hold::Myself => format!("{u} (you; --include-self to sign yourself out)"),
+                Hold::PrimaryOwner => format!("{u} (the primary owner)"),
+                Hold::Bot => format!("{u} (a bot)"),
+            })
+            .collect();
+        format!(" Left out: {}.", names.join(", "))
+    };
     format!(
-        "{resumed}About to sign out {} user(s) of {} ({}) from {scope}, with {calls}.{skipped} \
+        "{resumed}About to sign out {} user(s) of {} ({}) from {scope}, with {calls}.{column}{skipped}{held} \
          Go ahead?",
         thousands(to_do),
         prep.me.team,
@@ -466,23 +477,14 @@ async fn dry_run(
     args: &OffboardArgs,
     format: Format,
 ) -> Result<u8> {
-    if let Some(records) = journal::read(&prep.journal_path)?
-        && let Some(first) = records.first()
-    {
-        let state = RunState::replay(&records);
-        if let Err(refusal) = check_same_run(&prep.journal_path, first, &prep.start) {
-            if !state.calls.is_empty() {
-                return Err(refusal);
-            }
-        } else {
-            runner.state = state;
-            ui::note(format!(
-                "a run is kept in {}: showing what resuming it would do",
-                prep.journal_path.display()
-            ));
-        }
+    if !runner.state.calls.is_empty() {
+        ui::note(format!(
+            "a run is kept in {}: showing what resuming it would do",
+            prep.journal_path.display()
+        ));
     }
     runner.resolve().await?;
+    runner.sync()?;
     let order = runner.users();
     let to_do: Vec<UserId> = runner
         .state
@@ -492,32 +494,59 @@ async fn dry_run(
         .into_iter()
         .cloned()
         .collect();
-    let size = if args.one_by_one {
-        1
-    } else {
-        args.batch_size as usize
-    };
-    let calls = to_do.len().div_ceil(size);
     let mut plan = Plan::default();
-    for (i, chunk) in to_do.chunks(size).enumerate() {
-        for u in chunk {
-            plan.call_of.insert(u.clone(), (i + 1, calls));
-        }
-    }
-    // Users in flight are shown as planned: a resumed run checks them before sending.
-    for u in &to_do {
-        runner.state.users.insert(u.clone(), UserState::Pending);
-    }
     if !to_do.is_empty() {
         ui::note(format!(
             "counting the current sessions of {} user(s)",
             thousands(to_do.len())
         ));
-        plan.sessions_now = runner
+        // Users given by ID are not known from a lookup: a list call of their own tells
+        // whether Slack would refuse them (a bot, another org's user) and counts them.
+        let (by_id, looked_up): (Vec<UserId>, Vec<UserId>) = to_do
+            .iter()
+            .cloned()
+            .partition(|u| !runner.state.facts.contains_key(u));
+        for u in &by_id {
+            match runner.verifier.count_one(u).await {
+                Ok(n) => {
+                    plan.sessions_now.insert(u.clone(), n);
+                }
+                Err(e) => match e.code() {
+                    Some(ErrorCode::BotsNotAllowed | ErrorCode::CannotResetBot) => {
+                        plan.refused.insert(u.clone(), "cannot_reset_bot");
+                    }
+                    Some(ErrorCode::UserNotFound) => {
+                        plan.refused.insert(u.clone(), "user_not_found");
+                    }
+                    _ => return Err(Failure::api(format!("cannot list the sessions of {u}"), &e)),
+                },
+            }
+        }
+        let counted = runner
             .verifier
-            .count(&to_do)
+            .count(&looked_up)
             .await
             .map_err(|e| Failure::api("cannot list sessions", &e))?;
+        plan.sessions_now.extend(counted);
+    }
+    let planned: Vec<&UserId> = to_do
+        .iter()
+        .filter(|u| !plan.refused.contains_key(*u))
+        .collect();
+    let size = if args.one_by_one {
+        1
+    } else {
+        args.batch_size as usize
+    };
+    let calls = planned.len().div_ceil(size);
+    for (i, chunk) in planned.chunks(size).enumerate() {
+        for u in chunk {
+            plan.call_of.insert((*u).clone(), (i + 1, calls));
+        }
+    }
+    // Users in flight are shown as planned: a resumed run checks them before sending.
+    for u in &to_do {
+        runner.state.users.insert(u.clone(), UserState::Pending);
     }
     let lines = report::build(
         &runner.entries,
@@ -525,46 +554,27 @@ async fn dry_run(
         &setup(args, prep.method, Some(plan)),
     );
     print_outcome(prep, runner, &lines, format, args)?;
-    ui::note("dry run: nothing was changed, no journal or report was written");
+    ui::note(format!(
+        "dry run: nothing was changed and no report was written; the lookups are kept in {} for the run",
+        prep.journal_path.display()
+    ));
     Ok(OK)
 }
 
-fn document<'a>(prep: &Prepared, lines: &'a [Line], args: &OffboardArgs) -> Document<'a> {
-    let counts = report::tally(lines);
-    Document {
-        input: args.file.display().to_string(),
+fn info<'a>(prep: &'a Prepared, runner: &'a Runner, args: &'a OffboardArgs) -> RunInfo<'a> {
+    RunInfo {
+        input: &args.file,
+        org_name: &prep.me.team,
         org_id: org_of(&prep.me).to_string(),
-        method: report::short(prep.method),
-        scope: args.scope.name().to_owned(),
-        complete: !counts.contains_key(&Status::Pending) && !counts.contains_key(&Status::Planned),
-        summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-        lines,
+        method: prep.method,
+        scope: args.scope.name(),
+        dry_run: args.dry_run,
+        calls: &runner.state.calls,
+        report_path: &prep.report_path,
+        journal_path: &prep.journal_path,
+        column: prep.input.column.as_ref(),
     }
 }
-
-fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
-    let lines = report::build(
-        &runner.entries,
-        &runner.state,
-        &setup(args, prep.method, None),
-    );
-    let bytes = report::render(prep.report_format, &document(prep, &lines, args))?;
-    report::write(&prep.report_path, &bytes)?;
-    Ok(lines)
-}
-
-const LINE_COLUMNS: [Column; 7] = [
-    col("LINE", "line"),
-    col("INPUT", "input"),
-    col("USER", "user_id"),
-    col("ACTION", "action"),
-    col("RESULT", "result"),
-    col("LEFT", "sessions_left"),
-    col("DETAIL", "detail"),
-];
-
-/// The most problem lines a table shows (the report has them all).
-const TABLE_PROBLEMS: usize = 50;
 
 fn print_outcome(
     prep: &Prepared,
@@ -573,129 +583,26 @@ fn print_outcome(
     format: Format,
     args: &OffboardArgs,
 ) -> Result<()> {
-    let doc = document(prep, lines, args);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        match format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-                writeln!(out)?;
-            }
-            Format::Ndjson | Format::Csv => {
-                let mut printer = ListPrinter::new(format, &LINE_COLUMNS, &mut out);
-                for l in lines {
-                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
-                    printer.push(&json, report::csv_cells(l))?;
-                }
-                printer.finish(None, "")?;
-            }
-            Format::Table => {
-                let summary = doc
-                    .summary
-                    .iter()
-                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let calls: Vec<String> = runner
-                    .state
-                    .calls
-                    .iter()
-                    .map(|(m, n)| {
-                        format!("{} {} call(s)", thousands(*n as usize), report::short(m))
-                    })
-                    .collect();
-                let mut fields = vec![
-                    (
-                        "input",
-                        format!("{} ({} lines)", args.file.display(), thousands(lines.len())),
-                    ),
-                    ("org", format!("{} ({})", prep.me.team, org_of(&prep.me))),
-                    (
-                        "method",
-                        format!("{}, {} sessions", report::short(prep.method), doc.scope),
-                    ),
-                    ("results", summary),
-                ];
-                if !args.dry_run {
-                    fields.push((
-                        "calls",
-                        if calls.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            calls.join(", ")
-                        },
-                    ));
-                    fields.push(("report", prep.report_path.display().to_string()));
-                    fields.push(("journal", prep.journal_path.display().to_string()));
-                }
-                write_record(&mut out, Format::Table, &Value::Null, &fields)?;
-                let shown: Vec<&Line> = if args.dry_run {
-                    lines.iter().collect()
-                } else {
-                    lines
-                        .iter()
-                        .filter(|l| l.result.is_failure() || l.result == Status::Pending)
-                        .collect()
-                };
-                if !shown.is_empty() {
-                    writeln!(out)?;
-                    let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
-                    let limit = if args.dry_run {
-                        usize::MAX
-                    } else {
-                        TABLE_PROBLEMS
-                    };
-                    for l in shown.iter().take(limit) {
-                        printer.push(&Value::Null, report::csv_cells(l))?;
-                    }
-                    let more = shown.len().saturating_sub(limit);
-                    let tail =
-                        (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
-                    printer.finish(tail.as_deref(), "")?;
-                }
-            }
-        }
-        out.flush()
-    })();
-    result.map_err(write_failed)
+    report::print(&info(prep, runner, args), lines, format)
+}
+
+fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
+    let lines = report::build(
+        &runner.entries,
+        &runner.state,
+        &setup(args, prep.method, None),
+    );
+    let bytes = report::render(
+        prep.report_format,
+        &report::document(&info(prep, runner, args), &lines),
+    )?;
+    report::write(&prep.report_path, &bytes)?;
+    Ok(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn start(sha: &str, scope: &str, org: &str) -> Record {
-        Record::Start {
-            version: VERSION,
-            tool: "t".into(),
-            input: "in.txt".into(),
-            input_sha256: sha.into(),
-            options: Options {
-                method: ResetBulk::NAME.into(),
-                batch_size: 1000,
-                scope: scope.into(),
-                team: None,
-                api_url: "http://127.0.0.1/api/".into(),
-            },
-            org_id: org.into(),
-            admin_user_id: "W1".into(),
-            at_ms: 1,
-        }
-    }
-
-    #[test]
-    fn another_run_is_refused_with_the_differences() {
-        let p = Path::new("r.csv.journal");
-        assert!(check_same_run(p, &start("aa", "all", "E1"), &start("aa", "all", "E1")).is_ok());
-        let err =
-            check_same_run(p, &start("aa", "all", "E1"), &start("bb", "mobile", "E2")).unwrap_err();
-        assert_eq!(err.code, USAGE);
-        for part in ["input file differs", "--mobile-only", "another org"] {
-            assert!(err.message.contains(part), "{part}: {}", err.message);
-        }
-    }
 
     #[test]
     fn the_journal_sits_next_to_the_report() {

@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use slack_sessions_client::api::{ErrorCode, UserId};
 
-use super::input::{Entry, Kind};
-use super::state::{RunState, UserState};
+use super::input::{Entry, Kind, UserColumn};
+use super::state::{Hold, RunState, UserState};
 use crate::exit::{Failure, Result};
+use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
+use serde_json::Value;
 
 /// The report's file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub enum Status {
     NotFound,
     /// The line is neither an email address nor a user ID.
     Invalid,
+    /// Left out on purpose: the token's own user, without `--include-self`.
+    Skipped,
     /// Not reached yet: the run stopped before it.
     Pending,
 }
@@ -81,13 +85,20 @@ impl Status {
             Status::Failed => "failed",
             Status::NotFound => "not_found",
             Status::Invalid => "invalid",
+            Status::Skipped => "skipped",
             Status::Pending => "pending",
         }
     }
 
-    /// A problem for the exit code (7).
+    /// A user Slack did not sign out (exit code 7).
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::Failed | Status::NotFound | Status::Invalid)
+        self == Status::Failed
+    }
+
+    /// A line that named no user to sign out, or one left out (exit code 8 when nothing
+    /// failed).
+    pub fn is_unused(self) -> bool {
+        matches!(self, Status::NotFound | Status::Invalid | Status::Skipped)
     }
 }
 
@@ -144,6 +155,8 @@ pub struct Plan {
     pub call_of: HashMap<UserId, (usize, usize)>,
     /// Sessions each user has now.
     pub sessions_now: HashMap<UserId, u64>,
+    /// Users the dry run's list calls found Slack would refuse, with the code a reset gets.
+    pub refused: HashMap<UserId, &'static str>,
 }
 
 /// Builds the report's rows.
@@ -246,7 +259,30 @@ fn user_line(e: &Entry, user: &UserId, state: &RunState, setup: &Setup) -> Line 
             "reset sent, answer not received; the next run checks it before sending again"
                 .to_owned(),
         ),
+        UserState::Pending if state.hold(user).is_some() => {
+            let hold = state.hold(user).unwrap_or(Hold::Myself);
+            match hold.code() {
+                Some(code) => (
+                    Status::Failed,
+                    None,
+                    format!("{}; known from the lookup, so not sent", code_detail(code)),
+                ),
+                None => (
+                    Status::Skipped,
+                    None,
+                    "the token's own user: not signed out without --include-self".to_owned(),
+                ),
+            }
+        }
         UserState::Pending => match &setup.plan {
+            Some(plan) if plan.refused.contains_key(user) => (
+                Status::Failed,
+                None,
+                format!(
+                    "{}; the dry run's list call said so",
+                    code_detail(plan.refused[user])
+                ),
+            ),
             Some(plan) => {
                 let (call, calls) = plan.call_of.get(user).copied().unwrap_or((0, 0));
                 let now = plan.sessions_now.get(user).copied();
@@ -301,6 +337,9 @@ pub struct Document<'a> {
     pub method: String,
     /// `all`, `mobile` or `web`.
     pub scope: String,
+    /// The input's column, for a file of several columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<UserColumn>,
     /// Whether the run is over (nothing pending).
     pub complete: bool,
     /// Lines by result.
@@ -375,6 +414,159 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(fail)
 }
 
+/// What the printed outcome and the report say about the run, besides its lines.
+#[derive(Debug)]
+pub struct RunInfo<'a> {
+    /// The input file.
+    pub input: &'a Path,
+    /// The org's name.
+    pub org_name: &'a str,
+    /// The org's id.
+    pub org_id: String,
+    /// Slack's method name of the resets.
+    pub method: &'a str,
+    /// `all`, `mobile` or `web`.
+    pub scope: &'a str,
+    /// A dry run: every line is shown, and no report or journal is named.
+    pub dry_run: bool,
+    /// State-changing calls made, by method.
+    pub calls: &'a HashMap<String, u64>,
+    /// The report's path.
+    pub report_path: &'a Path,
+    /// The journal's path.
+    pub journal_path: &'a Path,
+    /// The input's column, for a file of several columns.
+    pub column: Option<&'a UserColumn>,
+}
+
+/// The report as a JSON document.
+pub fn document<'a>(info: &RunInfo<'_>, lines: &'a [Line]) -> Document<'a> {
+    let counts = tally(lines);
+    Document {
+        input: info.input.display().to_string(),
+        org_id: info.org_id.clone(),
+        method: short(info.method),
+        scope: info.scope.to_owned(),
+        column: info.column.cloned(),
+        complete: !counts.contains_key(&Status::Pending) && !counts.contains_key(&Status::Planned),
+        summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+        lines,
+    }
+}
+
+const LINE_COLUMNS: [Column; 7] = [
+    col("LINE", "line"),
+    col("INPUT", "input"),
+    col("USER", "user_id"),
+    col("ACTION", "action"),
+    col("RESULT", "result"),
+    col("LEFT", "sessions_left"),
+    col("DETAIL", "detail"),
+];
+
+/// The most problem lines a table shows (the report has them all).
+const TABLE_PROBLEMS: usize = 50;
+
+/// Prints the outcome of a run (or a dry run) on standard output: in a table, the run's
+/// summary and the lines that need attention (every line for a dry run); otherwise every line.
+pub fn print(info: &RunInfo<'_>, lines: &[Line], format: Format) -> Result<()> {
+    let doc = document(info, lines);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = (|| -> std::io::Result<()> {
+        use std::io::Write;
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            }
+            Format::Ndjson | Format::Csv => {
+                let mut printer = ListPrinter::new(format, &LINE_COLUMNS, &mut out);
+                for l in lines {
+                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
+                    printer.push(&json, csv_cells(l))?;
+                }
+                printer.finish(None, "")?;
+            }
+            Format::Table => {
+                let summary = doc
+                    .summary
+                    .iter()
+                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let calls: Vec<String> = info
+                    .calls
+                    .iter()
+                    .map(|(m, n)| format!("{} {} call(s)", thousands(*n as usize), short(m)))
+                    .collect();
+                let mut fields = vec![
+                    (
+                        "input",
+                        format!(
+                            "{} ({} lines)",
+                            info.input.display(),
+                            thousands(lines.len())
+                        ),
+                    ),
+                    ("org", format!("{} ({})", info.org_name, info.org_id)),
+                    (
+                        "method",
+                        format!("{}, {} sessions", short(info.method), doc.scope),
+                    ),
+                    ("results", summary),
+                ];
+                if let Some(column) = info.column {
+                    fields.insert(2, ("column", column.describe()));
+                }
+                if !info.dry_run {
+                    fields.push((
+                        "calls",
+                        if calls.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            calls.join(", ")
+                        },
+                    ));
+                    fields.push(("report", info.report_path.display().to_string()));
+                    fields.push(("journal", info.journal_path.display().to_string()));
+                }
+                write_record(&mut out, Format::Table, &Value::Null, &fields)?;
+                let shown: Vec<&Line> = if info.dry_run {
+                    lines.iter().collect()
+                } else {
+                    lines
+                        .iter()
+                        .filter(|l| {
+                            l.result.is_failure()
+                                || l.result.is_unused()
+                                || l.result == Status::Pending
+                        })
+                        .collect()
+                };
+                if !shown.is_empty() {
+                    writeln!(out)?;
+                    let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
+                    let limit = if info.dry_run {
+                        usize::MAX
+                    } else {
+                        TABLE_PROBLEMS
+                    };
+                    for l in shown.iter().take(limit) {
+                        printer.push(&Value::Null, csv_cells(l))?;
+                    }
+                    let more = shown.len().saturating_sub(limit);
+                    let tail =
+                        (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
+                    printer.finish(tail.as_deref(), "")?;
+                }
+            }
+        }
+        out.flush()
+    })();
+    result.map_err(write_failed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,10 +596,12 @@ mod tests {
             Record::Resolved {
                 email: "Ada@x.org".into(),
                 user_id: Some(w("W2")),
+                facts: Default::default(),
             },
             Record::Resolved {
                 email: "ghost@x.org".into(),
                 user_id: None,
+                facts: Default::default(),
             },
             Record::Intent {
                 step: 1,
@@ -460,6 +654,7 @@ mod tests {
             org_id: "E1".into(),
             method: "resetBulk".into(),
             scope: "all".into(),
+            column: None,
             complete: false,
             summary: counts.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
             lines: &lines,

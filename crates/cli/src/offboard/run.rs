@@ -11,7 +11,7 @@ use slack_sessions_client::methods::{LookupByEmail, Reset, ResetArgs, ResetBulkA
 use slack_sessions_client::{Client, Error};
 
 use super::input::{Entry, Kind};
-use super::journal::{Journal, Outcome, Record, now_ms};
+use super::journal::{Facts, Journal, Outcome, Record, now_ms};
 use super::state::{RunState, UserState};
 use super::verify::{Stop, Verifier};
 use crate::cli::Scope;
@@ -139,9 +139,14 @@ impl Runner {
             )
             .await
             .map_err(|e| Failure::api(format!("cannot look up {email}"), &e))?;
+            let facts = found.as_ref().map_or_else(Facts::default, |u| Facts {
+                bot: u.is_bot,
+                primary_owner: u.is_primary_owner,
+            });
             self.record(Record::Resolved {
                 email,
                 user_id: found.map(|u| u.id),
+                facts,
             })?;
             progress.inc(1);
         }
@@ -149,7 +154,8 @@ impl Runner {
         self.sync()
     }
 
-    /// The users to act on, each once, in input order.
+    /// The users to act on, each once, in input order: those the input names, less those held
+    /// back ([`RunState::hold`]: the token's own user, the primary owner, bots).
     pub fn users(&self) -> Vec<UserId> {
         let mut seen = std::collections::HashSet::new();
         self.entries
@@ -164,7 +170,7 @@ impl Runner {
                     .flatten(),
                 Kind::Invalid(_) => None,
             })
-            .filter(|u| seen.insert(u.clone()))
+            .filter(|u| self.state.hold(u).is_none() && seen.insert(u.clone()))
             .collect()
     }
 
@@ -392,13 +398,15 @@ impl Runner {
         Ok(())
     }
 
-    /// Counts the sessions of every user reset and not verified yet, until none is left or the
+    /// Counts the sessions of every user reset and not verified yet (with `partial_only`, of
+    /// those whose call Slack answered `failed_for_some_users`), until none is left or the
     /// timeout passes.
-    pub async fn verify(&mut self, order: &[UserId]) -> Result<()> {
+    pub async fn verify(&mut self, order: &[UserId], partial_only: bool) -> Result<()> {
         let sent: Vec<UserId> = self
             .state
             .select(order, |s| *s == UserState::Sent)
             .into_iter()
+            .filter(|u| !partial_only || self.state.partial.contains(*u))
             .cloned()
             .collect();
         if sent.is_empty() {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use slack_sessions_client::api::UserId;
 
-use super::journal::{Outcome, Record};
+use super::journal::{Facts, Outcome, Record};
 
 /// Where one user stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,30 @@ pub enum UserState {
     Reconciled,
 }
 
+/// Why a user is not sent a reset: known before any reset, from `auth.test` (the token's own
+/// user) and from the lookup (the primary owner, bots).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// The token's own user, without `--include-self`.
+    Myself,
+    /// The primary owner: only their own token may sign them out.
+    PrimaryOwner,
+    /// A bot: Slack signs no bot out.
+    Bot,
+}
+
+impl Hold {
+    /// Slack's error code for a refusal (`None` for the token's own user: left out, not
+    /// refused).
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Hold::Myself => None,
+            Hold::PrimaryOwner => Some("cannot_reset_primary_owner"),
+            Hold::Bot => Some("cannot_reset_bot"),
+        }
+    }
+}
+
 /// The run as the journal tells it.
 #[derive(Clone, Debug, Default)]
 pub struct RunState {
@@ -49,6 +73,15 @@ pub struct RunState {
     pub calls: HashMap<String, u64>,
     /// Set when the run finished, with its exit code.
     pub finished: Option<u8>,
+    /// What lookups told of users.
+    pub facts: HashMap<UserId, Facts>,
+    /// The token's own user (from the run's start).
+    pub me: Option<UserId>,
+    /// `--include-self` (from the run's start).
+    pub include_self: bool,
+    /// Users of calls Slack answered `failed_for_some_users`: each is verified, even with
+    /// `--no-verify`.
+    pub partial: std::collections::HashSet<UserId>,
 }
 
 impl RunState {
@@ -67,12 +100,28 @@ impl RunState {
     /// Applies one record (also used as the run goes, so that memory and journal agree).
     pub fn apply(&mut self, record: &Record) {
         match record {
-            Record::Start { .. } | Record::Resume { .. } => {
+            Record::Start {
+                admin_user_id,
+                options,
+                ..
+            } => {
+                self.finished = None;
+                self.me = Some(UserId::new(admin_user_id.as_str()));
+                self.include_self = options.include_self;
+            }
+            Record::Resume { .. } => {
                 self.finished = None;
             }
-            Record::Resolved { email, user_id } => {
+            Record::Resolved {
+                email,
+                user_id,
+                facts,
+            } => {
                 self.resolved
                     .insert(email.to_ascii_lowercase(), user_id.clone());
+                if let Some(u) = user_id {
+                    self.facts.insert(u.clone(), *facts);
+                }
             }
             Record::Intent {
                 step,
@@ -108,6 +157,9 @@ impl RunState {
                     Outcome::Refused => Some(UserState::Pending),
                     Outcome::Unknown => None,
                 };
+                if *outcome == Outcome::Partial {
+                    self.partial.extend(users.iter().cloned());
+                }
                 if let Some(next) = next {
                     for u in users {
                         self.users.insert(u.clone(), next.clone());
@@ -134,6 +186,22 @@ impl RunState {
                 );
             }
             Record::Finished { exit_code, .. } => self.finished = Some(*exit_code),
+        }
+    }
+
+    /// Why a user is not to be sent a reset, if so. The token's own user may be the primary
+    /// owner: then `--include-self` lets them be reset (the primary owner may reset themself).
+    pub fn hold(&self, user: &UserId) -> Option<Hold> {
+        if self.me.as_ref() == Some(user) {
+            return (!self.include_self).then_some(Hold::Myself);
+        }
+        let facts = self.facts.get(user).copied().unwrap_or_default();
+        if facts.bot {
+            Some(Hold::Bot)
+        } else if facts.primary_owner {
+            Some(Hold::PrimaryOwner)
+        } else {
+            None
         }
     }
 
@@ -207,6 +275,49 @@ mod tests {
         let order = [u("W1"), u("W2"), u("W3"), u("W4")];
         assert_eq!(s.in_flight(&order), vec![(2, vec![u("W3"), u("W4")])]);
         assert_eq!(s.calls["admin.users.session.resetBulk"], 2);
+    }
+
+    #[test]
+    fn holds_come_from_the_start_and_the_lookups() {
+        let start = |include_self| Record::Start {
+            version: 1,
+            tool: "t".into(),
+            input: "i".into(),
+            input_sha256: "s".into(),
+            options: crate::offboard::journal::Options {
+                method: "m".into(),
+                batch_size: 1,
+                scope: "all".into(),
+                team: None,
+                api_url: "u".into(),
+                column: None,
+                include_self,
+            },
+            org_id: "E1".into(),
+            admin_user_id: "W1".into(),
+            at_ms: 0,
+        };
+        let looked_up = |id: &str, bot, primary_owner| Record::Resolved {
+            email: format!("{id}@x"),
+            user_id: Some(u(id)),
+            facts: Facts { bot, primary_owner },
+        };
+        let records = |include_self| {
+            [
+                start(include_self),
+                looked_up("W2", true, false),
+                looked_up("W3", false, true),
+                looked_up("W4", false, false),
+            ]
+        };
+        let s = RunState::replay(&records(false));
+        assert_eq!(s.hold(&u("W1")), Some(Hold::Myself));
+        assert_eq!(s.hold(&u("W2")), Some(Hold::Bot));
+        assert_eq!(s.hold(&u("W3")), Some(Hold::PrimaryOwner));
+        assert_eq!(s.hold(&u("W4")), None);
+        assert_eq!(s.hold(&u("W9")), None);
+        let s = RunState::replay(&records(true));
+        assert_eq!(s.hold(&u("W1")), None);
     }
 
     #[test]

@@ -49,6 +49,20 @@ impl Verifier {
         }
     }
 
+    /// The sessions one user has now, by a list of their own (which fails for a user Slack
+    /// would refuse: `bots_not_allowed`, `user_not_found`).
+    pub async fn count_one(&self, user: &UserId) -> Result<u64, Error> {
+        let args = ListArgs::for_user(self.team.clone(), user.clone()).limit(1000);
+        let mut walk = self.client.list_sessions(args);
+        let mut n = 0;
+        while let Some(s) = walk.try_next().await? {
+            if self.counts(&s) {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// One round: the sessions each user has now (0 for a user with none).
     pub async fn count(&self, users: &[UserId]) -> Result<HashMap<UserId, u64>, Error> {
         let mut counts: HashMap<UserId, u64> = users.iter().map(|u| (u.clone(), 0)).collect();
@@ -59,13 +73,7 @@ impl Verifier {
         };
         if per_user {
             for u in users {
-                let args = ListArgs::for_user(self.team.clone(), u.clone()).limit(1000);
-                let mut walk = self.client.list_sessions(args);
-                while let Some(s) = walk.try_next().await? {
-                    if self.counts(&s) {
-                        *counts.entry(u.clone()).or_default() += 1;
-                    }
-                }
+                counts.insert(u.clone(), self.count_one(u).await?);
             }
         } else {
             let wanted: HashSet<&UserId> = users.iter().collect();

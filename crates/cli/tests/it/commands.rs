@@ -160,6 +160,7 @@ fn sessions_reset() {
             "reset",
             "W0DEMO0009",
             "W0DEMO0001",
+            "--yes",
             "-o",
             "table",
         ])
@@ -319,4 +320,54 @@ fn a_closed_pipe_ends_the_output_quietly() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// What bash offers after `words` (the last one being completed), with the script installed
+/// the way bash-completion does: `complete -p` names the function to call.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let words: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+    let program = format!(
+        r#"source {script:?}
+f=$(complete -p slack-sessions | sed -E 's/.* -F ([^ ]+) .*/\1/')
+COMP_WORDS=(slack-sessions {words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$f" slack-sessions "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}"
+"#,
+        words = words.join(" ")
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_every_level() {
+    let env = Env::demo();
+    let out = env.run(&["completions", "bash"]).expect(0);
+    let script = env.write("slack-sessions.bash", &out.stdout);
+    let first = bash_completes(&script, &["se"]);
+    assert_eq!(first, ["sessions", "settings", "serve"]);
+    let second = bash_completes(&script, &["sessions", ""]);
+    for sub in ["list", "invalidate", "reset"] {
+        assert!(second.contains(&sub.to_owned()), "{second:?}");
+    }
+    let options = bash_completes(&script, &["offboard", "--col"]);
+    assert_eq!(options, ["--column"]);
+    let deep = bash_completes(&script, &["sessions", "list", "--pa"]);
+    assert!(deep.contains(&"--page-size".to_owned()), "{deep:?}");
 }

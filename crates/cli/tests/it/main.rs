@@ -1,11 +1,18 @@
 //! The `slack-sessions` binary against an embedded emulator: every command's output in each
 //! format (insta snapshots), the exit codes, the token's handling, and offboarding runs that
-//! are interrupted and resumed.
+//! are interrupted and resumed; and `serve` as a process (durability across `kill -9`, a mixed
+//! load with rate limits on).
 
 mod commands;
 mod exit_codes;
 mod harness;
+mod input;
 mod kills;
+mod manners;
 mod offboard;
+mod plan;
+mod reliability;
 mod resume;
+mod serve;
+mod slack_answers;
 mod token;

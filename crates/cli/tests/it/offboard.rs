@@ -41,7 +41,7 @@ fn a_run_in_every_format_with_its_report() {
         }
         let out = env
             .run(&["offboard", "leavers.csv", "--yes", "-o", f])
-            .expect(7);
+            .expect(8);
         insta::assert_snapshot!(format!("offboard_{f}"), env.redact(&out.stdout));
         let after = env.sessions_by_user();
         for u in USERS {
@@ -65,7 +65,7 @@ fn a_run_in_every_format_with_its_report() {
     let env = Env::demo();
     leavers(&env);
     env.run(&["offboard", "leavers.csv", "--yes", "--report", "out.json"])
-        .expect(7);
+        .expect(8);
     insta::assert_snapshot!("offboard_report_json", env.read("out.json"));
     assert!(env.path("out.json.journal").exists());
 }
@@ -74,10 +74,10 @@ fn a_run_in_every_format_with_its_report() {
 fn a_finished_run_is_not_run_again() {
     let env = Env::demo();
     leavers(&env);
-    env.run(&["offboard", "leavers.csv", "--yes"]).expect(7);
+    env.run(&["offboard", "leavers.csv", "--yes"]).expect(8);
     let report = env.read("leavers.report.csv");
     let requests = env.all_requests().len();
-    let out = env.run(&["offboard", "leavers.csv", "--yes"]).expect(7);
+    let out = env.run(&["offboard", "leavers.csv", "--yes"]).expect(8);
     assert!(out.stderr.contains("finished already"), "{}", out.stderr);
     assert_eq!(env.read("leavers.report.csv"), report);
     let again: Vec<_> = env.all_requests().into_iter().skip(requests).collect();
@@ -115,7 +115,16 @@ fn dry_run_changes_nothing() {
     assert!(env.emu().audit(0).unwrap().is_empty(), "no change audited");
     assert_eq!(env.export(), state, "the state is unchanged");
     assert!(!env.path("leavers.report.csv").exists());
-    assert!(!env.path("leavers.report.csv.journal").exists());
+    // The journal keeps the lookups for the run, and nothing else.
+    let journal = env.read("leavers.report.csv.journal");
+    let kinds: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["type"].to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["\"start\"", "\"resolved\"", "\"resolved\"", "\"resolved\""]
+    );
 }
 
 #[test]
@@ -168,7 +177,7 @@ fn a_journal_of_another_run_is_refused() {
     assert!(reset_counts(&env).is_empty(), "nothing was reset");
     // The original input and options resume it.
     leavers(&env);
-    env.run(&["offboard", "leavers.csv", "--yes"]).expect(7);
+    env.run(&["offboard", "leavers.csv", "--yes"]).expect(8);
     assert_eq!(reset_counts(&env).len(), 3);
 }
 
@@ -192,7 +201,7 @@ fn an_exhausted_retry_budget_stops_the_run_and_it_resumes() {
     let lookups = env.requests("users.lookupByEmail").len();
     let out = env
         .run(&["offboard", "leavers.csv", "--yes", "-o", "json"])
-        .expect(7);
+        .expect(8);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["done"], 4);
     assert_eq!(doc["complete"], true);
@@ -226,7 +235,7 @@ fn an_answer_lost_after_the_reset_was_applied_is_checked_not_resent() {
             "--verify-timeout",
             "10s",
         ])
-        .expect(7);
+        .expect(8);
     assert!(
         out.stderr.contains("instead of sending it again"),
         "{}",
@@ -268,7 +277,7 @@ fn a_call_lost_before_it_was_applied_is_sent_again_once() {
         "--verify-timeout",
         "1s",
     ])
-    .expect(7);
+    .expect(8);
     let bulk = env.requests("admin.users.session.resetBulk");
     assert_eq!(bulk.len(), 2, "{bulk:?}");
     assert_eq!(bulk[0].status, 0, "the first one was cut");
@@ -328,7 +337,7 @@ fn one_by_one_and_mobile_only() {
         "--one-by-one",
         "--mobile-only",
     ])
-    .expect(7);
+    .expect(8);
     assert!(env.requests("admin.users.session.resetBulk").is_empty());
     let resets = env.requests("admin.users.session.reset");
     assert_eq!(resets.len(), 3);
@@ -421,7 +430,7 @@ fn verification_by_user_lists_each_users_sessions_on_the_org() {
     let env = Env::demo();
     leavers(&env);
     env.run(&["offboard", "leavers.csv", "--yes", "--verify-by", "user"])
-        .expect(7);
+        .expect(8);
     let lists = env.requests("admin.users.session.list");
     assert!(!lists.is_empty());
     let users: std::collections::BTreeSet<&str> = lists
@@ -436,7 +445,7 @@ fn verification_by_user_lists_each_users_sessions_on_the_org() {
     let env = Env::demo();
     leavers(&env);
     env.run(&["offboard", "leavers.csv", "--yes", "--verify-by", "org"])
-        .expect(7);
+        .expect(8);
     let lists = env.requests("admin.users.session.list");
     assert!(lists.iter().all(|r| !r.args.contains_key("user_id")));
 }
@@ -454,7 +463,7 @@ fn no_verify_reports_resets_as_acknowledged() {
             "-o",
             "json",
         ])
-        .expect(7);
+        .expect(8);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["reset"], 4);
     assert!(env.requests("admin.users.session.list").is_empty());

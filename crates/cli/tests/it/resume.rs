@@ -121,7 +121,7 @@ fn offboarding_2500_users_killed_mid_way_and_resumed() {
     env.emu().clear_faults();
 
     let started = Instant::now();
-    let out = env.run(&args).expect(7);
+    let out = env.run(&args).expect(8);
     let resumed = started.elapsed();
     eprintln!(
         "2,500 users: killed after {:.1} s, resumed run took {:.1} s",
@@ -176,7 +176,7 @@ fn offboarding_2500_users_in_one_run() {
     let env = big_env();
     let lines = big_input(&env);
     let started = Instant::now();
-    env.run(&["offboard", "everyone.txt", "--yes"]).expect(7);
+    env.run(&["offboard", "everyone.txt", "--yes"]).expect(8);
     eprintln!(
         "2,500 users offboarded in one run: {:.1} s",
         started.elapsed().as_secs_f64()
@@ -230,6 +230,7 @@ fn killed_after_the_call_was_applied_nothing_is_sent_again() {
         "W0DEMO0005",
         "W0DEMO0006",
         "W0DEMO0007",
+        "--yes",
     ])
     .expect(0);
     env.run(&args).expect(0);

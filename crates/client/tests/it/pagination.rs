@@ -132,3 +132,51 @@ async fn a_walk_for_one_user_and_a_bad_cursor() {
     assert_eq!(pages.cursor(), Some("bogus"), "where the walk failed");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn no_active_sessions_is_a_walk_with_no_sessions() {
+    // Slack documents `no_active_sessions` as an error of `list` without saying when; the
+    // plausible case is a filtered list of a user who has none. Whether on the first page or
+    // a later one, the walk ends without an error: there are no (more) sessions.
+    let emu = emulator_with(big_seed(30), RateLimits::Off).await;
+    let client: Client = builder(&emu, BIG_ADMIN_TOKEN).build().unwrap();
+    emu.add_fault(
+        FaultRule::new(Effect::Error("no_active_sessions".into()))
+            .method("admin.users.session.list")
+            .times(1),
+    )
+    .unwrap();
+    let sessions: Vec<_> = client
+        .list_sessions(ListArgs::new().limit(10))
+        .try_collect()
+        .await
+        .expect("no error");
+    assert!(sessions.is_empty());
+    // After a first page: the walk ends with the sessions it has.
+    let mut pages = client.list_pages(ListArgs::new().limit(10));
+    let first = pages.try_next().await.unwrap().expect("a first page");
+    assert_eq!(first.active_sessions.len(), 10);
+    emu.add_fault(
+        FaultRule::new(Effect::Error("no_active_sessions".into()))
+            .method("admin.users.session.list")
+            .times(1),
+    )
+    .unwrap();
+    // The second page may have been asked for already; it ends the walk either way or is
+    // the real second page.
+    let rest: Vec<_> = pages.try_collect().await.expect("no error");
+    assert!(rest.len() <= 2, "{}", rest.len());
+    // Other errors still fail the walk.
+    emu.add_fault(
+        FaultRule::new(Effect::Error("invalid_cursor".into()))
+            .method("admin.users.session.list")
+            .times(1),
+    )
+    .unwrap();
+    let err = client
+        .list_sessions(ListArgs::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::InvalidCursor));
+}
