@@ -459,3 +459,120 @@ async fn thirty_seconds_of_mixed_load_with_rate_limits_on() {
     );
     eprintln!("load tally: {tally:?}; emulator peak RSS {peak} KiB");
 }
+
+fn vm_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Junk a client can send without a token: 1 MiB bodies of thousands of distinct argument
+/// names (to an unknown method and to a real one), and JSON with a 1 MiB array or a 1 MiB object.
+fn junk(kind: usize, n: usize) -> (&'static str, &'static str, Vec<u8>) {
+    let mut body = Vec::with_capacity(1 << 20);
+    match kind % 4 {
+        0 | 1 => {
+            let mut i = 0;
+            while body.len() < (1 << 20) - 16 {
+                body.extend_from_slice(format!("a{n}x{i}=1&").as_bytes());
+                i += 1;
+            }
+            let method = if kind % 4 == 0 {
+                "no.such.method"
+            } else {
+                "admin.users.session.list"
+            };
+            (method, "application/x-www-form-urlencoded", body)
+        }
+        2 => {
+            body.extend_from_slice(b"{\"user_ids\":[");
+            let mut i = 0;
+            while body.len() < (1 << 20) - 16 {
+                body.extend_from_slice(format!("\"W{n}{i}\",").as_bytes());
+                i += 1;
+            }
+            body.extend_from_slice(b"\"W0\"]}");
+            ("admin.users.session.getSettings", "application/json", body)
+        }
+        _ => {
+            body.push(b'{');
+            let mut i = 0;
+            while body.len() < (1 << 20) - 16 {
+                body.extend_from_slice(format!("\"k{n}x{i}\":1,").as_bytes());
+                i += 1;
+            }
+            body.extend_from_slice(b"\"z\":1}");
+            ("admin.users.session.reset", "application/json", body)
+        }
+    }
+}
+
+/// The request journal is bounded: junk bodies cost it kilobytes, not copies of themselves.
+#[tokio::test]
+async fn junk_bodies_do_not_grow_the_emulator() {
+    let server = serve(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        ":memory:",
+        "--demo",
+        "--rate-limits",
+        "off",
+    ]);
+    let pid = server.child.id();
+    let http = reqwest::Client::new();
+    // Warm up: one of each kind, so allocator arenas exist before the baseline.
+    for kind in 0..4 {
+        let (method, ct, body) = junk(kind, 999);
+        http.post(format!("{}/api/{method}", server.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let before = vm_rss_kib(pid);
+    for n in 0..64 {
+        let (method, ct, body) = junk(n, n);
+        let r = http
+            .post(format!("{}/api/{method}", server.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["ok"], false, "{method}: {answer}");
+    }
+    let journal = http
+        .get(format!("{}/_emulator/requests?limit=10000", server.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let after = vm_rss_kib(pid);
+    let grown = after.saturating_sub(before);
+    eprintln!(
+        "RSS {before} KiB -> {after} KiB after 64 junk bodies of 1 MiB; journal page {} KiB",
+        journal.len() / 1024
+    );
+    assert!(grown < 64 * 1024, "grew by {grown} KiB");
+    assert!(
+        journal.len() < 8 << 20,
+        "journal page of {} bytes",
+        journal.len()
+    );
+    // Still answering.
+    let r = http
+        .post(format!("{}/api/auth.test", server.base))
+        .bearer_auth("xoxp-demo-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["ok"], true);
+}
