@@ -480,7 +480,7 @@ fn junk(kind: usize, n: usize) -> (&'static str, &'static str, Vec<u8>) {
                 body.extend_from_slice(format!("a{n}x{i}=1&").as_bytes());
                 i += 1;
             }
-            let method = if kind % 4 == 0 {
+            let method = if kind.is_multiple_of(4) {
                 "no.such.method"
             } else {
                 "admin.users.session.list"
