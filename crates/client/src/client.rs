@@ -13,7 +13,8 @@ use slack_sessions_api::methods::{
     AuthTest, AuthTestArgs, AuthTestResponse, ClearSettings, ClearSettingsArgs, Empty, GetSettings,
     GetSettingsArgs, GetSettingsResponse, Invalidate, InvalidateArgs, List, ListArgs, ListResponse,
     LookupByEmail, LookupByEmailArgs, LookupByEmailResponse, Reset, ResetArgs, ResetBulk,
-    ResetBulkArgs, SetSettings, SetSettingsArgs,
+    ResetBulkArgs, SetSettings, SetSettingsArgs, UsersInfo, UsersInfoArgs, UsersInfoResponse,
+    UsersList, UsersListArgs, UsersListResponse,
 };
 use slack_sessions_api::{DecodeErrorKind, ErrorCode, Method, MethodInfo, envelope, wire};
 use tokio::time::Instant;
@@ -484,6 +485,59 @@ impl Client {
         args: LookupByEmailArgs,
     ) -> Result<Response<LookupByEmailResponse>, Error> {
         self.call::<LookupByEmail>(args).await
+    }
+
+    /// `users.info`: one user by id (needs `users:read`; the email address only with
+    /// `users:read.email`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::UsersInfoArgs;
+    ///
+    /// let found = client.users_info(UsersInfoArgs::new("W012A3CDE")).await?;
+    /// println!("{} is primary owner: {}", found.user.id, found.user.is_primary_owner);
+    /// # Ok(()) }
+    /// ```
+    pub async fn users_info(
+        &self,
+        args: UsersInfoArgs,
+    ) -> Result<Response<UsersInfoResponse>, Error> {
+        self.call::<UsersInfo>(args).await
+    }
+
+    /// `users.list`: one page of a workspace's (or org's) users (needs `users:read`). Follow
+    /// `response_metadata.next_cursor`, or use [`list_users`](Self::list_users).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use slack_sessions_client::methods::UsersListArgs;
+    ///
+    /// let page = client.users_list(UsersListArgs::new("T012AB3CD").limit(200)).await?;
+    /// println!("{} users on the first page", page.members.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn users_list(
+        &self,
+        args: UsersListArgs,
+    ) -> Result<Response<UsersListResponse>, Error> {
+        self.call::<UsersList>(args).await
+    }
+
+    /// Every user of `users.list`, page after page (each page paced and retried like any call;
+    /// a repeated cursor ends the walk with [`Error::RepeatedCursor`]). Without a `limit` the
+    /// walk asks for pages of 1,000 (Slack's documented maximum).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::methods::UsersListArgs;
+    ///
+    /// let users: Vec<_> = client.list_users(UsersListArgs::new("E012AB3CD")).try_collect().await?;
+    /// println!("{} users", users.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn list_users(&self, args: UsersListArgs) -> crate::pagination::Users {
+        crate::pagination::Users::new(self.clone(), args)
     }
 }
 

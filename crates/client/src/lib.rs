@@ -83,7 +83,7 @@ pub use error::{
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
 pub use pacing::Pacing;
-pub use pagination::{Pages, Sessions};
+pub use pagination::{Pages, Sessions, Users};
 pub use response::Response;
 pub use retry::RetryPolicy;
 pub use token::Token;

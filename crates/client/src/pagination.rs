@@ -1,4 +1,5 @@
-//! Walking `admin.users.session.list`: a [`Stream`] of pages and one of sessions.
+//! Walking `admin.users.session.list`: a [`Stream`] of pages and one of sessions; and
+//! `users.list`: a [`Stream`] of users ([`Users`]).
 //!
 //! - Each page is one call with the client's pacing and retries, so a 429 or a retried error
 //!   mid-walk is waited out and retried **with the same cursor**: the walk keeps its place and
@@ -24,7 +25,9 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
-use slack_sessions_api::methods::{ActiveSession, List, ListArgs, ListResponse};
+use slack_sessions_api::methods::{
+    ActiveSession, List, ListArgs, ListResponse, User, UsersList, UsersListArgs,
+};
 use slack_sessions_api::{ErrorCode, Method};
 use tokio::task::JoinHandle;
 
@@ -228,6 +231,80 @@ impl Stream for Sessions {
                 None => return Poll::Ready(None),
             }
         }
+    }
+}
+
+/// The users of a `users.list` walk; made by [`Client::list_users`].
+#[must_use = "streams do nothing unless polled"]
+pub struct Users {
+    inner: futures::stream::BoxStream<'static, Result<User, Error>>,
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users").finish_non_exhaustive()
+    }
+}
+
+/// Where a `users.list` walk is.
+struct UserWalk {
+    client: Client,
+    args: UsersListArgs,
+    seen: HashSet<String>,
+    pages: u64,
+    buffered: VecDeque<User>,
+    done: bool,
+}
+
+impl Users {
+    pub(crate) fn new(client: Client, mut args: UsersListArgs) -> Self {
+        if args.limit.is_none() {
+            args.limit = Some(slack_sessions_api::validate::MAX_USERS_LIST_LIMIT);
+        }
+        let walk = UserWalk {
+            client,
+            seen: args.cursor.iter().cloned().collect(),
+            args,
+            pages: 0,
+            buffered: VecDeque::new(),
+            done: false,
+        };
+        let inner = futures::stream::try_unfold(walk, |mut walk| async move {
+            loop {
+                if let Some(user) = walk.buffered.pop_front() {
+                    return Ok(Some((user, walk)));
+                }
+                if walk.done {
+                    return Ok(None);
+                }
+                let page = walk.client.call::<UsersList>(walk.args.clone()).await?;
+                walk.pages += 1;
+                let next = page.metadata.next_cursor.clone().filter(|c| !c.is_empty());
+                walk.buffered.extend(page.body.members);
+                match next {
+                    None => walk.done = true,
+                    Some(cursor) if !walk.seen.insert(cursor.clone()) => {
+                        return Err(Error::RepeatedCursor(Box::new(RepeatedCursor {
+                            call: CallInfo::new(UsersList::NAME),
+                            cursor,
+                            page: walk.pages,
+                        })));
+                    }
+                    Some(cursor) => walk.args.cursor = Some(cursor),
+                }
+            }
+        });
+        Users {
+            inner: Box::pin(inner),
+        }
+    }
+}
+
+impl Stream for Users {
+    type Item = Result<User, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
     }
 }
 

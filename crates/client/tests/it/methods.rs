@@ -342,3 +342,28 @@ async fn authorization_errors_are_typed_with_needed_and_provided() {
     assert_eq!(seen.len(), cases.len());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn users_are_read_one_by_one_and_walked_page_by_page() {
+    let emu = emulator(RateLimits::Off).await;
+    let client = admin(&emu, Encoding::Form);
+    let one = client
+        .users_info(UsersInfoArgs::new(demo::PRIMARY_OWNER_ID))
+        .await
+        .unwrap();
+    assert!(one.user.is_primary_owner);
+    assert!(
+        one.user.profile.email.is_some(),
+        "the admin token has users:read.email"
+    );
+    let all: Vec<User> = client
+        .list_users(UsersListArgs::new(demo::ORG_ID).limit(7))
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: HashSet<String> = all.iter().map(|u| u.id.as_str().to_owned()).collect();
+    assert_eq!(ids.len(), all.len(), "each user once");
+    assert_eq!(all.len(), emu.export().orgs[0].users.len());
+    assert!(ids.contains(demo::BOT_ID), "bots are users too");
+    emu.shutdown().await;
+}
