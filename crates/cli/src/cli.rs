@@ -322,6 +322,18 @@ pub struct SetArgs {
     pub quit_on_close: Option<bool>,
 }
 
+/// How `offboard` finds the users its emails name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResolveBy {
+    /// Walk users.list while that costs less time than looking up the emails it has not found
+    /// yet, then look up the rest (few emails: lookups only).
+    Auto,
+    /// One users.lookupByEmail call per email (tier 3: about 50 a minute).
+    Lookup,
+    /// Walk the org's users with users.list (tier 2, up to 1,000 users a call).
+    List,
+}
+
 /// How `offboard` checks that sessions are gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum VerifyBy {
@@ -377,6 +389,9 @@ pub struct OffboardArgs {
     /// How to check that sessions are gone.
     #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
     pub verify_by: VerifyBy,
+    /// How to find the users that emails name.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
+    pub resolve_by: ResolveBy,
     /// The team (or org) id used to list a user's sessions [default: the org of the token].
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,

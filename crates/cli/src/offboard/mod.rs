@@ -153,6 +153,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         verify_timeout: args.verify_timeout,
         verifier,
         interrupted: Arc::clone(&interrupted),
+        resolve_by: args.resolve_by,
+        users_team: args
+            .team
+            .as_deref()
+            .map(TeamId::new)
+            .unwrap_or_else(|| org.clone()),
     };
     if records.is_empty() {
         runner.record_start(&prep.start)?;

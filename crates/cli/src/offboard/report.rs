@@ -265,7 +265,10 @@ fn user_line(e: &Entry, user: &UserId, state: &RunState, setup: &Setup) -> Line 
                 Some(code) => (
                     Status::Failed,
                     None,
-                    format!("{}; known from the lookup, so not sent", code_detail(code)),
+                    format!(
+                        "{}; known from Slack's user record, so not sent",
+                        code_detail(code)
+                    ),
                 ),
                 None => (
                     Status::Skipped,

@@ -6,19 +6,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use slack_sessions_client::api::{ErrorCode, Method, UserId};
-use slack_sessions_client::methods::{LookupByEmail, Reset, ResetArgs, ResetBulkArgs};
+use slack_sessions_client::api::validate::MAX_USERS_LIST_LIMIT;
+use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
+use slack_sessions_client::methods::{
+    LookupByEmail, Reset, ResetArgs, ResetBulkArgs, UsersList, UsersListArgs,
+};
 use slack_sessions_client::{Client, Error};
 
 use super::input::{Entry, Kind};
 use super::journal::{Facts, Journal, Outcome, Record, now_ms};
 use super::state::{RunState, UserState};
 use super::verify::{Stop, Verifier};
-use crate::cli::Scope;
+use crate::cli::{ResolveBy, Scope};
 use crate::exit::{Failure, INTERRUPTED, Result};
 use crate::output::thousands;
 use crate::ui::{self, Progress};
 use crate::users;
+
+/// Up to this many emails, `--resolve-by auto` only looks them up: one burst of tier 3.
+const AUTO_WALK_ABOVE: usize = 50;
 
 /// Calls in a row whose outcome stayed unknown before the run stops (and waits for a resume).
 const MAX_UNKNOWN_IN_A_ROW: u32 = 3;
@@ -61,6 +67,10 @@ pub struct Runner {
     pub verifier: Verifier,
     /// Set by Ctrl-C.
     pub interrupted: Arc<AtomicBool>,
+    /// How emails are resolved.
+    pub resolve_by: ResolveBy,
+    /// The workspace (or org) whose users `users.list` walks.
+    pub users_team: TeamId,
 }
 
 impl Runner {
@@ -119,9 +129,123 @@ impl Runner {
             .collect()
     }
 
-    /// Looks up every email not looked up yet.
+    /// Resolves every email not resolved yet: by walking `users.list`, by lookups, or (auto)
+    /// by walking while the walk costs less time than the lookups it saves, then looking up
+    /// the rest. Every answer is kept in the journal, so a resumed run (or the run after a dry
+    /// run) asks nothing twice.
     pub async fn resolve(&mut self) -> Result<()> {
         let emails = self.unresolved_emails();
+        let emails = match self.resolve_by {
+            ResolveBy::Lookup => emails,
+            _ if emails.is_empty() => emails,
+            // A handful of emails: lookups are cheaper than the first page of any walk.
+            ResolveBy::Auto if emails.len() <= AUTO_WALK_ABOVE => emails,
+            by => self.walk_users(emails, by == ResolveBy::Auto).await?,
+        };
+        self.look_up(emails).await
+    }
+
+    /// Walks `users.list`, recording each email of `emails` it finds; returns those it did not
+    /// (none when the walk reached the end: the rest name nobody). With `give_way`, the walk
+    /// stops as soon as its calls have cost as much time as looking up the emails still
+    /// unfound would (tier 2 against tier 3), and leaves those to lookups.
+    async fn walk_users(&mut self, emails: Vec<String>, give_way: bool) -> Result<Vec<String>> {
+        let mut wanted: std::collections::HashMap<String, String> = emails
+            .into_iter()
+            .map(|e| (e.to_ascii_lowercase(), e))
+            .collect();
+        ui::note(format!(
+            "walking the users of {} (users.list, up to 1,000 a call) to find {} email address(es)",
+            self.users_team,
+            thousands(wanted.len())
+        ));
+        let progress = Progress::start("resolving", wanted.len() as u64);
+        let mut args = UsersListArgs::new(self.users_team.clone()).limit(MAX_USERS_LIST_LIMIT);
+        let mut seen_cursors = std::collections::HashSet::new();
+        let mut pages = 0u64;
+        let (list_rate, lookup_rate) = (
+            f64::from(UsersList::TIER.per_minute()),
+            f64::from(LookupByEmail::TIER.per_minute()),
+        );
+        loop {
+            self.check_interrupted()?;
+            if give_way && pages as f64 / list_rate >= wanted.len() as f64 / lookup_rate {
+                ui::note(format!(
+                    "{} address(es) left after {pages} page(s): looking them up is quicker now",
+                    thousands(wanted.len())
+                ));
+                progress.finish();
+                return Ok(wanted.into_values().collect());
+            }
+            let page = match ui::waiting(
+                &progress,
+                UsersList::NAME,
+                self.client.users_list(args.clone()),
+            )
+            .await
+            {
+                Ok(page) => page,
+                // A token without users:read, or a server that wants a workspace: lookups still work.
+                Err(Error::Slack(e)) if give_way && pages == 0 => {
+                    ui::note(format!(
+                        "users.list answered {}: looking the addresses up instead",
+                        e.code
+                    ));
+                    progress.finish();
+                    return Ok(wanted.into_values().collect());
+                }
+                Err(e) => return Err(Failure::api("cannot walk the users (users.list)", &e)),
+            };
+            pages += 1;
+            for u in &page.members {
+                let Some(email) = u.profile.email.as_deref() else {
+                    continue;
+                };
+                if let Some(written) = wanted.remove(&email.to_ascii_lowercase()) {
+                    self.record(Record::Resolved {
+                        email: written,
+                        user_id: Some(u.id.clone()),
+                        facts: Facts {
+                            bot: u.is_bot,
+                            primary_owner: u.is_primary_owner,
+                        },
+                    })?;
+                    progress.inc(1);
+                }
+            }
+            let next = page
+                .next_cursor()
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned);
+            match next {
+                // Every address found: no need to read further.
+                Some(_) if wanted.is_empty() => break,
+                Some(cursor) if seen_cursors.insert(cursor.clone()) => args = args.cursor(cursor),
+                Some(_) => {
+                    return Err(Failure::new(
+                        crate::exit::API,
+                        "users.list gave the same cursor twice; the walk stopped".to_owned(),
+                    ));
+                }
+                None => break,
+            }
+        }
+        // The whole org was read: what it does not hold, nobody has.
+        for (_, email) in wanted.drain() {
+            self.record(Record::Resolved {
+                email,
+                user_id: None,
+                facts: Facts::default(),
+            })?;
+            progress.inc(1);
+        }
+        progress.finish();
+        self.sync()?;
+        Ok(Vec::new())
+    }
+
+    /// Looks up each of `emails` with `users.lookupByEmail`.
+    async fn look_up(&mut self, emails: Vec<String>) -> Result<()> {
         if emails.is_empty() {
             return Ok(());
         }

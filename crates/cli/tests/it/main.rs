@@ -12,6 +12,7 @@ mod manners;
 mod offboard;
 mod plan;
 mod reliability;
+mod resolve;
 mod resume;
 mod serve;
 mod slack_answers;

@@ -1,0 +1,104 @@
+//! `--resolve-by`: emails found by walking `users.list` (up to 1,000 users a call) or by one
+//! lookup each, with the same results either way, and `auto` picking the cheaper.
+
+use serde_json::Value;
+
+use crate::harness::Env;
+
+fn results(doc: &Value) -> Vec<(String, String)> {
+    doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["result"].as_str().unwrap().to_owned(),
+                l["user_id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+const LEAVERS: &str = "email\ndennis.ritchie@acme.example\nhank.scorpio@globex.example\nada.lovelace@acme.example\nnobody@acme.example\n";
+
+#[test]
+fn a_walk_of_users_list_finds_what_lookups_find() {
+    let by_lookup = Env::demo();
+    by_lookup.write("leavers.csv", LEAVERS);
+    let out = by_lookup
+        .run(&[
+            "offboard",
+            "leavers.csv",
+            "--dry-run",
+            "--resolve-by",
+            "lookup",
+            "-o",
+            "json",
+        ])
+        .expect(0);
+    let want = results(&serde_json::from_str(&out.stdout).unwrap());
+    assert_eq!(by_lookup.requests("users.lookupByEmail").len(), 4);
+
+    let by_list = Env::demo();
+    by_list.write("leavers.csv", LEAVERS);
+    let out = by_list
+        .run(&[
+            "offboard",
+            "leavers.csv",
+            "--dry-run",
+            "--resolve-by",
+            "list",
+            "-o",
+            "json",
+        ])
+        .expect(0);
+    assert_eq!(results(&serde_json::from_str(&out.stdout).unwrap()), want);
+    assert!(by_list.requests("users.lookupByEmail").is_empty());
+    assert_eq!(
+        by_list.requests("users.list").len(),
+        1,
+        "one page holds the demo org"
+    );
+    // The run reuses what the dry run's walk found.
+    by_list
+        .run(&["offboard", "leavers.csv", "--yes", "--resolve-by", "list"])
+        .expect(7); // the primary owner is refused
+    assert_eq!(by_list.requests("users.list").len(), 1);
+}
+
+#[test]
+fn auto_walks_for_many_addresses_and_looks_up_a_few() {
+    let env = Env::demo();
+    let emails: Vec<String> = env.export().orgs[0]
+        .users
+        .iter()
+        .filter(|u| u.role == slack_sessions_emulator::seed::Role::Member && !u.is_bot)
+        .filter_map(|u| u.email.clone())
+        .collect();
+    assert!(emails.len() > 30, "{}", emails.len());
+    // More addresses than one burst of lookups: some name nobody.
+    let mut many = emails.clone();
+    many.extend((0..25).map(|i| format!("left-long-ago-{i}@acme.example")));
+    env.write("many.txt", &many.join("\n"));
+    let out = env
+        .run(&["offboard", "many.txt", "--dry-run", "-o", "json"])
+        .expect(0);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let lines = results(&doc);
+    assert_eq!(
+        lines.iter().filter(|(r, _)| r == "planned").count(),
+        emails.len()
+    );
+    assert_eq!(lines.iter().filter(|(r, _)| r == "not_found").count(), 25);
+    assert!(
+        env.requests("users.lookupByEmail").is_empty(),
+        "walked, not looked up"
+    );
+    assert_eq!(env.requests("users.list").len(), 1);
+
+    let few = Env::demo();
+    few.write("few.txt", &emails[..3].join("\n"));
+    few.run(&["offboard", "few.txt", "--dry-run"]).expect(0);
+    assert_eq!(few.requests("users.lookupByEmail").len(), 3);
+    assert!(few.requests("users.list").is_empty());
+}
