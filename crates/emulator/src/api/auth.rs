@@ -46,8 +46,6 @@ pub struct Who {
     pub user_id: String,
     /// The token's scopes, comma-separated (`x-oauth-scopes`).
     pub scopes: String,
-    /// The org's id and workspace ids (what a fault rule's `team` matches).
-    pub teams: Vec<String>,
 }
 
 impl Who {
@@ -58,11 +56,18 @@ impl Who {
             org_id: t.org.id().to_owned(),
             user_id: t.seed.user_id.clone(),
             scopes: t.seed.scopes.join(","),
-            teams: std::iter::once(t.org.id())
-                .chain(t.org.teams().iter().map(|t| t.id.as_str()))
-                .map(str::to_owned)
-                .collect(),
         })
+    }
+
+    /// The org id and workspace ids of `token`'s org (what a fault rule's `team` matches).
+    pub fn teams_of(view: View<'_>, token: Option<&str>) -> Vec<String> {
+        let Some(t) = token.and_then(|t| view.token(t)) else {
+            return Vec::new();
+        };
+        std::iter::once(t.org.id())
+            .chain(t.org.teams().iter().map(|t| t.id.as_str()))
+            .map(str::to_owned)
+            .collect()
     }
 }
 
