@@ -182,7 +182,7 @@ pub enum SessionsCommand {
     /// End one session.
     #[command(after_help = "Examples:
   slack-sessions sessions invalidate 1112275551244 --user W0DEMO0005
-  slack-sessions sessions invalidate 1112275551244 --team T0DEMOENG1")]
+  slack-sessions sessions invalidate 1112275551244 --user dennis.ritchie@acme.example --team E0DEMO0001")]
     Invalidate(InvalidateArgs),
 
     /// Sign users out of every session (or only mobile, or only web and desktop).
@@ -227,15 +227,14 @@ pub struct ListArgs {
 
 /// `sessions invalidate`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("owner").required(true).args(["user", "team"])))]
 pub struct InvalidateArgs {
     /// The session's id.
     #[arg(value_name = "SESSION_ID")]
     pub session_id: u64,
     /// The session's user (an ID or an email address).
     #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// The session's workspace or org (T… or E…).
+    pub user: String,
+    /// The session's workspace or org (T… or E…), sent along (Slack's older form).
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
 }

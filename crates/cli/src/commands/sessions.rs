@@ -150,17 +150,11 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
 
 /// Runs `sessions invalidate`.
 pub async fn invalidate(client: &Client, args: &InvalidateCmd, format: Format) -> Result<u8> {
-    let call = match (&args.user, &args.team) {
-        (Some(user), team) => {
-            let mut a = InvalidateArgs::new(args.session_id, one_user(client, user, true).await?);
-            if let Some(team) = team {
-                a = a.team_id(team.as_str());
-            }
-            a
-        }
-        (None, Some(team)) => InvalidateArgs::on_team(args.session_id, team.as_str()),
-        (None, None) => return Err(Failure::usage("give --user or --team")),
-    };
+    // The current docs' form: the session's user with its id (`team_id` only as well).
+    let mut call = InvalidateArgs::new(args.session_id, one_user(client, &args.user, true).await?);
+    if let Some(team) = &args.team {
+        call = call.team_id(team.as_str());
+    }
     let user = call.user_id.clone();
     let team = call.team_id.clone();
     client

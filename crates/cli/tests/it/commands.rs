@@ -120,18 +120,23 @@ fn sessions_invalidate() {
     assert_eq!(ids.len(), 4);
     for (f, id) in FORMATS.iter().zip(&ids) {
         let id = id.to_string();
-        let by = if *f == "csv" {
-            ["--team", "T0DEMOENG1"]
-        } else {
-            ["--user", DENNIS]
-        };
-        let out = env
-            .run(&["sessions", "invalidate", &id, by[0], by[1], "-o", f])
-            .expect(0);
+        let mut args = vec!["sessions", "invalidate", &id, "--user", DENNIS, "-o", f];
+        if *f == "csv" {
+            args.extend(["--team", "E0DEMO0001"]);
+        }
+        let out = env.run(&args).expect(0);
         insta::assert_snapshot!(format!("sessions_invalidate_{f}"), out.stdout);
     }
     assert!(dennis_sessions(&env).is_empty());
-    assert_eq!(env.requests("admin.users.session.invalidate").len(), 4);
+    let calls = env.requests("admin.users.session.invalidate");
+    assert_eq!(calls.len(), 4);
+    for call in calls {
+        assert_eq!(
+            call.args["user_id"], DENNIS,
+            "the current docs' form: {:?}",
+            call.args
+        );
+    }
 }
 
 #[test]
