@@ -11,6 +11,7 @@ mod kills;
 mod manners;
 mod offboard;
 mod plan;
+mod readme;
 mod reliability;
 mod resolve;
 mod resume;
