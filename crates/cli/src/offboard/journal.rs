@@ -122,6 +122,16 @@ pub enum Record {
         #[serde(default, flatten)]
         facts: Facts,
     },
+    /// A user given by ID was read (`users.info`, or found or not in a `users.list` walk).
+    Known {
+        /// The user.
+        user_id: UserId,
+        /// Whether the token's org has the user (`false`: `user_not_found`).
+        found: bool,
+        /// What Slack's user record says that decides whether Slack signs them out.
+        #[serde(default, flatten)]
+        facts: Facts,
+    },
     /// A state-changing call is about to be sent.
     Intent {
         /// Its step number (rising).
@@ -176,7 +186,10 @@ pub enum Record {
 impl Record {
     /// Whether the record must be on disk before the program goes on.
     fn must_sync(&self) -> bool {
-        !matches!(self, Record::Resolved { .. } | Record::Verified { .. })
+        !matches!(
+            self,
+            Record::Resolved { .. } | Record::Known { .. } | Record::Verified { .. }
+        )
     }
 }
 

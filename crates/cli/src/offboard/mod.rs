@@ -291,7 +291,7 @@ fn open_journal(prep: &Prepared) -> Result<(Journal, Vec<Record>, bool)> {
     let kept: Vec<Record> = if same_lookups {
         records
             .into_iter()
-            .filter(|r| matches!(r, Record::Resolved { .. }))
+            .filter(|r| matches!(r, Record::Resolved { .. } | Record::Known { .. }))
             .collect()
     } else {
         Vec::new()
@@ -464,6 +464,7 @@ fn confirmation(
                 Hold::Myself => format!("{u} (you; --include-self to sign yourself out)"),
                 Hold::PrimaryOwner => format!("{u} (the primary owner)"),
                 Hold::Bot => format!("{u} (a bot)"),
+                Hold::NotFound => format!("{u} (not in this org)"),
             })
             .collect();
         format!(" Left out: {}.", names.join(", "))

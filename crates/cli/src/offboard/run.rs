@@ -9,7 +9,8 @@ use std::time::Duration;
 use slack_sessions_client::api::validate::MAX_USERS_LIST_LIMIT;
 use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
 use slack_sessions_client::methods::{
-    LookupByEmail, Reset, ResetArgs, ResetBulkArgs, UsersList, UsersListArgs,
+    LookupByEmail, Reset, ResetArgs, ResetBulkArgs, UsersInfo, UsersInfoArgs, UsersList,
+    UsersListArgs,
 };
 use slack_sessions_client::{Client, Error};
 
@@ -23,8 +24,16 @@ use crate::output::thousands;
 use crate::ui::{self, Progress};
 use crate::users;
 
-/// Up to this many emails, `--resolve-by auto` only looks them up: one burst of tier 3.
-const AUTO_WALK_ABOVE: usize = 50;
+/// Up to what single calls cost in this many minutes, `--resolve-by auto` makes them: one burst
+/// of their tiers, which a walk's first page cannot beat.
+const BURST_MINUTES: f64 = 1.0;
+
+/// Minutes of rate-limit budget that single calls take for `emails` lookups (tier 3) and `ids`
+/// user reads (tier 4).
+fn call_minutes(emails: usize, ids: usize) -> f64 {
+    emails as f64 / f64::from(LookupByEmail::TIER.per_minute())
+        + ids as f64 / f64::from(UsersInfo::TIER.per_minute())
+}
 
 /// Calls in a row whose outcome stayed unknown before the run stops (and waits for a resume).
 const MAX_UNKNOWN_IN_A_ROW: u32 = 3;
@@ -129,53 +138,85 @@ impl Runner {
             .collect()
     }
 
-    /// Resolves every email not resolved yet: by walking `users.list`, by lookups, or (auto)
-    /// by walking while the walk costs less time than the lookups it saves, then looking up
-    /// the rest. Every answer is kept in the journal, so a resumed run (or the run after a dry
-    /// run) asks nothing twice.
-    pub async fn resolve(&mut self) -> Result<()> {
-        let emails = self.unresolved_emails();
-        let emails = match self.resolve_by {
-            ResolveBy::Lookup => emails,
-            _ if emails.is_empty() => emails,
-            // A handful of emails: lookups are cheaper than the first page of any walk.
-            ResolveBy::Auto if emails.len() <= AUTO_WALK_ABOVE => emails,
-            by => self.walk_users(emails, by == ResolveBy::Auto).await?,
-        };
-        self.look_up(emails).await
+    /// Users given by ID that no user read has told of yet, each once.
+    fn unknown_ids(&self) -> Vec<UserId> {
+        let mut seen = std::collections::HashSet::new();
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Id(id) => Some(id.clone()),
+                _ => None,
+            })
+            .filter(|id| {
+                !self.state.facts.contains_key(id)
+                    && !self.state.missing.contains(id)
+                    && seen.insert(id.clone())
+            })
+            .collect()
     }
 
-    /// Walks `users.list`, recording each email of `emails` it finds; returns those it did not
-    /// (none when the walk reached the end: the rest name nobody). With `give_way`, the walk
-    /// stops as soon as its calls have cost as much time as looking up the emails still
-    /// unfound would (tier 2 against tier 3), and leaves those to lookups.
-    async fn walk_users(&mut self, emails: Vec<String>, give_way: bool) -> Result<Vec<String>> {
+    /// Resolves every email not resolved yet, and reads every user given by ID (so the plan
+    /// knows the primary owner, bots and other orgs' users before any reset): by walking
+    /// `users.list`, by one call each (`users.lookupByEmail`, `users.info`), or (auto) by
+    /// walking while the walk costs less time than the calls it saves, then calling for the
+    /// rest. Every answer is kept in the journal, so a resumed run (or the run after a dry run)
+    /// asks nothing twice.
+    pub async fn resolve(&mut self) -> Result<()> {
+        let (emails, ids) = (self.unresolved_emails(), self.unknown_ids());
+        let (emails, ids) = match self.resolve_by {
+            ResolveBy::Lookup => (emails, ids),
+            _ if emails.is_empty() && ids.is_empty() => (emails, ids),
+            // A handful: single calls are cheaper than the first page of any walk.
+            ResolveBy::Auto if call_minutes(emails.len(), ids.len()) <= BURST_MINUTES => {
+                (emails, ids)
+            }
+            by => self.walk_users(emails, ids, by == ResolveBy::Auto).await?,
+        };
+        self.look_up(emails).await?;
+        self.read_ids(ids).await
+    }
+
+    /// Walks `users.list`, recording each email of `emails` and each user of `ids` it finds;
+    /// returns those it did not find (none when the walk reached the end: the rest name
+    /// nobody in the org). With `give_way`, the walk stops as soon as its calls have cost as
+    /// much time as single calls for what is still unfound would, and leaves those to them.
+    async fn walk_users(
+        &mut self,
+        emails: Vec<String>,
+        ids: Vec<UserId>,
+        give_way: bool,
+    ) -> Result<(Vec<String>, Vec<UserId>)> {
         let mut wanted: std::collections::HashMap<String, String> = emails
             .into_iter()
             .map(|e| (e.to_ascii_lowercase(), e))
             .collect();
+        let mut wanted_ids: std::collections::HashSet<UserId> = ids.into_iter().collect();
+        let total = wanted.len() + wanted_ids.len();
         ui::note(format!(
-            "walking the users of {} (users.list, up to 1,000 a call) to find {} email address(es)",
+            "walking the users of {} (users.list, up to 1,000 a call) to find {} user(s)",
             self.users_team,
-            thousands(wanted.len())
+            thousands(total)
         ));
-        let progress = Progress::start("resolving", wanted.len() as u64);
+        let progress = Progress::start("resolving", total as u64);
         let mut args = UsersListArgs::new(self.users_team.clone()).limit(MAX_USERS_LIST_LIMIT);
         let mut seen_cursors = std::collections::HashSet::new();
         let mut pages = 0u64;
-        let (list_rate, lookup_rate) = (
-            f64::from(UsersList::TIER.per_minute()),
-            f64::from(LookupByEmail::TIER.per_minute()),
-        );
+        let leftovers = |wanted: std::collections::HashMap<String, String>,
+                         ids: std::collections::HashSet<UserId>| {
+            (wanted.into_values().collect(), ids.into_iter().collect())
+        };
         loop {
             self.check_interrupted()?;
-            if give_way && pages as f64 / list_rate >= wanted.len() as f64 / lookup_rate {
+            if give_way
+                && pages as f64 / f64::from(UsersList::TIER.per_minute())
+                    >= call_minutes(wanted.len(), wanted_ids.len())
+            {
                 ui::note(format!(
-                    "{} address(es) left after {pages} page(s): looking them up is quicker now",
-                    thousands(wanted.len())
+                    "{} user(s) left after {pages} page(s): single calls are quicker now",
+                    thousands(wanted.len() + wanted_ids.len())
                 ));
                 progress.finish();
-                return Ok(wanted.into_values().collect());
+                return Ok(leftovers(wanted, wanted_ids));
             }
             let page = match ui::waiting(
                 &progress,
@@ -185,19 +226,32 @@ impl Runner {
             .await
             {
                 Ok(page) => page,
-                // A token without users:read, or a server that wants a workspace: lookups still work.
+                // A token without users:read, or a server that wants a workspace: single calls
+                // still work.
                 Err(Error::Slack(e)) if give_way && pages == 0 => {
                     ui::note(format!(
-                        "users.list answered {}: looking the addresses up instead",
+                        "users.list answered {}: reading the users one by one instead",
                         e.code
                     ));
                     progress.finish();
-                    return Ok(wanted.into_values().collect());
+                    return Ok(leftovers(wanted, wanted_ids));
                 }
                 Err(e) => return Err(Failure::api("cannot walk the users (users.list)", &e)),
             };
             pages += 1;
             for u in &page.members {
+                let facts = Facts {
+                    bot: u.is_bot,
+                    primary_owner: u.is_primary_owner,
+                };
+                if wanted_ids.remove(&u.id) {
+                    self.record(Record::Known {
+                        user_id: u.id.clone(),
+                        found: true,
+                        facts,
+                    })?;
+                    progress.inc(1);
+                }
                 let Some(email) = u.profile.email.as_deref() else {
                     continue;
                 };
@@ -205,10 +259,7 @@ impl Runner {
                     self.record(Record::Resolved {
                         email: written,
                         user_id: Some(u.id.clone()),
-                        facts: Facts {
-                            bot: u.is_bot,
-                            primary_owner: u.is_primary_owner,
-                        },
+                        facts,
                     })?;
                     progress.inc(1);
                 }
@@ -218,8 +269,8 @@ impl Runner {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned);
             match next {
-                // Every address found: no need to read further.
-                Some(_) if wanted.is_empty() => break,
+                // Everyone found: no need to read further.
+                Some(_) if wanted.is_empty() && wanted_ids.is_empty() => break,
                 Some(cursor) if seen_cursors.insert(cursor.clone()) => args = args.cursor(cursor),
                 Some(_) => {
                     return Err(Failure::new(
@@ -230,7 +281,7 @@ impl Runner {
                 None => break,
             }
         }
-        // The whole org was read: what it does not hold, nobody has.
+        // The whole org was read: what it does not hold, nobody in it has.
         for (_, email) in wanted.drain() {
             self.record(Record::Resolved {
                 email,
@@ -239,9 +290,66 @@ impl Runner {
             })?;
             progress.inc(1);
         }
+        for user_id in wanted_ids.drain() {
+            self.record(Record::Known {
+                user_id,
+                found: false,
+                facts: Facts::default(),
+            })?;
+            progress.inc(1);
+        }
         progress.finish();
         self.sync()?;
-        Ok(Vec::new())
+        Ok((Vec::new(), Vec::new()))
+    }
+
+    /// Reads each user of `ids` with `users.info`.
+    async fn read_ids(&mut self, ids: Vec<UserId>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ui::note(format!(
+            "reading {} user(s) given by ID",
+            thousands(ids.len())
+        ));
+        let progress = Progress::start("reading", ids.len() as u64);
+        for id in ids {
+            self.check_interrupted()?;
+            let read = ui::waiting(
+                &progress,
+                UsersInfo::NAME,
+                self.client.users_info(UsersInfoArgs::new(id.clone())),
+            )
+            .await;
+            let record = match read {
+                Ok(r) => Record::Known {
+                    user_id: id,
+                    found: true,
+                    facts: Facts {
+                        bot: r.user.is_bot,
+                        primary_owner: r.user.is_primary_owner,
+                    },
+                },
+                Err(Error::Slack(e)) if e.code == ErrorCode::UserNotFound => Record::Known {
+                    user_id: id,
+                    found: false,
+                    facts: Facts::default(),
+                },
+                // Without users:read the reset's answer will say what Slack refuses.
+                Err(Error::Slack(e)) if e.code == ErrorCode::MissingScope => {
+                    ui::note(
+                        "the token cannot read users (users:read): Slack's answers to the resets will tell",
+                    );
+                    progress.finish();
+                    return Ok(());
+                }
+                Err(e) => return Err(Failure::api(format!("cannot read user {id}"), &e)),
+            };
+            self.record(record)?;
+            progress.inc(1);
+        }
+        progress.finish();
+        self.sync()
     }
 
     /// Looks up each of `emails` with `users.lookupByEmail`.

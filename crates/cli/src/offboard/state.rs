@@ -42,6 +42,8 @@ pub enum Hold {
     PrimaryOwner,
     /// A bot: Slack signs no bot out.
     Bot,
+    /// Given by ID, but the token's org has no such user (another org's, or none).
+    NotFound,
 }
 
 impl Hold {
@@ -52,6 +54,7 @@ impl Hold {
             Hold::Myself => None,
             Hold::PrimaryOwner => Some("cannot_reset_primary_owner"),
             Hold::Bot => Some("cannot_reset_bot"),
+            Hold::NotFound => Some("user_not_found"),
         }
     }
 }
@@ -73,8 +76,10 @@ pub struct RunState {
     pub calls: HashMap<String, u64>,
     /// Set when the run finished, with its exit code.
     pub finished: Option<u8>,
-    /// What lookups told of users.
+    /// What lookups and user reads told of users.
     pub facts: HashMap<UserId, Facts>,
+    /// Users given by ID that the token's org does not have.
+    pub missing: std::collections::HashSet<UserId>,
     /// The token's own user (from the run's start).
     pub me: Option<UserId>,
     /// `--include-self` (from the run's start).
@@ -121,6 +126,16 @@ impl RunState {
                     .insert(email.to_ascii_lowercase(), user_id.clone());
                 if let Some(u) = user_id {
                     self.facts.insert(u.clone(), *facts);
+                }
+            }
+            Record::Known {
+                user_id,
+                found,
+                facts,
+            } => {
+                self.facts.insert(user_id.clone(), *facts);
+                if !found {
+                    self.missing.insert(user_id.clone());
                 }
             }
             Record::Intent {
@@ -194,6 +209,9 @@ impl RunState {
     pub fn hold(&self, user: &UserId) -> Option<Hold> {
         if self.me.as_ref() == Some(user) {
             return (!self.include_self).then_some(Hold::Myself);
+        }
+        if self.missing.contains(user) {
+            return Some(Hold::NotFound);
         }
         let facts = self.facts.get(user).copied().unwrap_or_default();
         if facts.bot {

@@ -115,7 +115,7 @@ fn dry_run_changes_nothing() {
     assert!(env.emu().audit(0).unwrap().is_empty(), "no change audited");
     assert_eq!(env.export(), state, "the state is unchanged");
     assert!(!env.path("leavers.report.csv").exists());
-    // The journal keeps the lookups for the run, and nothing else.
+    // The journal keeps the lookups (emails) and user reads (IDs) for the run, nothing else.
     let journal = env.read("leavers.report.csv.journal");
     let kinds: Vec<String> = journal
         .lines()
@@ -123,7 +123,13 @@ fn dry_run_changes_nothing() {
         .collect();
     assert_eq!(
         kinds,
-        ["\"start\"", "\"resolved\"", "\"resolved\"", "\"resolved\""]
+        [
+            "\"start\"",
+            "\"resolved\"",
+            "\"resolved\"",
+            "\"resolved\"",
+            "\"known\""
+        ]
     );
 }
 

@@ -126,3 +126,52 @@ fn include_self_signs_the_tokens_owner_out_too() {
     assert_eq!(results["W0DEMO0002"], "done");
     assert_eq!(reset_counts(&env).get("W0DEMO0002"), Some(&1));
 }
+
+/// Users given by ID are read before any reset too (`users.info`, or a `users.list` walk): the
+/// primary owner, a bot and another org's user are known from Slack's user record, never sent.
+#[test]
+fn users_given_by_id_are_known_before_any_reset() {
+    for by in ["lookup", "list"] {
+        let env = Env::demo();
+        env.write(
+            "ids.txt",
+            "W0DEMO0001\nW0DEMOBOT1\nW0GLBX0003\nW0DEMO0005\n",
+        );
+        let doc = run_json_file(&env, "ids.txt", &["--yes", "--resolve-by", by], 7);
+        let got: Vec<(String, String)> = doc["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["result"].as_str().unwrap().to_owned(),
+                    l["detail"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (i, code) in [
+            (0, "cannot_reset_primary_owner"),
+            (1, "cannot_reset_bot"),
+            (2, "user_not_found"),
+        ] {
+            assert_eq!(got[i].0, "failed", "{by}: {got:?}");
+            assert!(got[i].1.starts_with(code), "{by}: {got:?}");
+            assert!(got[i].1.contains("so not sent"), "{by}: {got:?}");
+        }
+        assert_eq!(got[3].0, "done", "{by}: {got:?}");
+        // Only the member was sent a reset.
+        let sent: Vec<String> = env
+            .requests("admin.users.session.resetBulk")
+            .iter()
+            .flat_map(crate::harness::users_of)
+            .collect();
+        assert_eq!(sent, ["W0DEMO0005"], "{by}");
+    }
+}
+
+fn run_json_file(env: &Env, file: &str, args: &[&str], code: i32) -> Value {
+    let out = env
+        .run(&[&["offboard", file][..], args, &["-o", "json"]].concat())
+        .expect(code);
+    serde_json::from_str(&out.stdout).unwrap()
+}
