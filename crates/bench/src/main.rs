@@ -25,6 +25,10 @@ pub struct Sizes {
     pub sdk_sessions: usize,
     pub pacing_resets: usize,
     pub pacing_scale: u32,
+    pub offboard_users: usize,
+    pub offboard_sessions: usize,
+    pub offboard_scale: u32,
+    pub offboard_leavers: [usize; 2],
 }
 
 impl Sizes {
@@ -41,6 +45,10 @@ impl Sizes {
             sdk_sessions: 100_000,
             pacing_resets: 600,
             pacing_scale: 300,
+            offboard_users: 100_000,
+            offboard_sessions: 200_000,
+            offboard_scale: 60,
+            offboard_leavers: [300, 3_000],
         }
     }
 
@@ -57,6 +65,10 @@ impl Sizes {
             sdk_sessions: 3_000,
             pacing_resets: 60,
             pacing_scale: 300,
+            offboard_users: 3_000,
+            offboard_sessions: 6_000,
+            offboard_scale: 600,
+            offboard_leavers: [30, 300],
         }
     }
 

@@ -1,4 +1,4 @@
-//! The four sections of the report.
+//! The five sections of the report.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -49,6 +49,9 @@ pub async fn all(sizes: &Sizes, only: &[usize]) -> Result<Vec<Section>> {
     }
     if wanted(4) {
         sections.push(pacing(sizes).await?);
+    }
+    if wanted(5) {
+        sections.push(offboarding(sizes).await?);
     }
     Ok(sections)
 }
@@ -674,5 +677,154 @@ async fn pacing(sizes: &Sizes) -> Result<Section> {
         format!("{n}"),
         Some(resets == n && failed == 0),
     ));
+    Ok(s)
+}
+
+/// The time a bucket of `budget` calls per window (full at the start)
+/// needs for `calls` calls, in windows.
+fn windows(calls: f64, budget: f64) -> f64 {
+    (calls - budget).max(0.0) / budget
+}
+
+/// The best plan's resolve phase for `emails` addresses spread evenly over `pages` pages of
+/// `users.list`: walk `p` pages (finding `emails·p/pages` of them), look the rest up; the best
+/// `p` and its time, in windows (tier 2 walks, tier 3 lookups, each bucket full at the start).
+fn best_resolve(emails: f64, pages: f64) -> (f64, f64) {
+    (0..=pages as usize)
+        .map(|p| {
+            let p = p as f64;
+            let left = emails * (1.0 - p / pages);
+            (p, windows(p, 20.0) + windows(left, 50.0))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0.0, 0.0))
+}
+
+/// Counts the emulator's journal by method (every page of `GET /_emulator/requests`).
+async fn calls_by_method(base: &str) -> Result<std::collections::BTreeMap<String, usize>> {
+    let http = reqwest::Client::new();
+    let mut counts = std::collections::BTreeMap::new();
+    let mut after = 0u64;
+    loop {
+        let page: serde_json::Value = http
+            .get(format!(
+                "{base}/_emulator/requests?limit=10000&after={after}"
+            ))
+            .send()
+            .await?
+            .json()
+            .await?;
+        for r in page["requests"].as_array().context("requests")? {
+            *counts
+                .entry(r["method"].as_str().unwrap_or("").to_owned())
+                .or_insert(0) += 1;
+        }
+        match page["next_after"].as_u64() {
+            Some(next) => after = next,
+            None => return Ok(counts),
+        }
+    }
+}
+
+/// Section 5, offboarding at the rate limits: the CLI against `--rate-limits scale=N`, its
+/// wall time against the least time the limits allow for the calls the best plan needs.
+async fn offboarding(sizes: &Sizes) -> Result<Section> {
+    let (users, sessions, scale) = (
+        sizes.offboard_users,
+        sizes.offboard_sessions,
+        sizes.offboard_scale,
+    );
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("offboard.db");
+    let scale_arg = format!("scale={scale}");
+    let generate = format!("{users}:{sessions}");
+    let (mut emu, api, _) = spawn_serve(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().context("a UTF-8 path")?,
+        "--generate",
+        &generate,
+        "--rate-limits",
+        &scale_arg,
+        "--bulk-delay-ms",
+        "0",
+    ])?;
+    let base = api
+        .trim_end_matches('/')
+        .trim_end_matches("/api")
+        .to_owned();
+    let window = 60.0 / f64::from(scale);
+    let exe = std::env::current_exe()?.with_file_name("slack-sessions");
+    let http = reqwest::Client::new();
+    let mut s = Section {
+        title: format!(
+            "5. Offboarding at the rate limits: {users} users, {sessions} sessions, `--rate-limits scale={scale}`"
+        ),
+        how: format!(
+            "`slack-sessions offboard FILE --yes --pacing scale={scale}` (the release binary, \
+             defaults otherwise: `--resolve-by auto`, `resetBulk` batches of 1,000, `--verify-by \
+             auto`) against `serve --generate {generate} --rate-limits {scale_arg} --bulk-delay-ms 0` \
+             (a window is {window:.1} s: tier 2 allows 20 calls a window, tier 3 50), leavers' \
+             emails spread evenly over the org. The floor is the least time Slack's buckets (full \
+             at the start) allow for the calls of the best plan, phase after phase: resolve \
+             (walk p pages of `users.list`, 1,000 users each, and look the rest up, p chosen \
+             best), one `resetBulk` per 1,000 users, verify (one walk of the org's remaining \
+             sessions, 1,000 a page). The ratio is the run's wall time over that floor."
+        ),
+        ..Section::default()
+    };
+    for &leavers in &sizes.offboard_leavers {
+        let _ = http.post(format!("{base}/_emulator/reset")).send().await?;
+        let _ = http
+            .delete(format!("{base}/_emulator/requests"))
+            .send()
+            .await?;
+        let stride = (users - 1) / leavers;
+        let emails: Vec<String> = (0..leavers)
+            .map(|j| format!("user{}@scale.example", 1 + j * stride))
+            .collect();
+        let file = dir.path().join(format!("leavers-{leavers}.txt"));
+        std::fs::write(&file, emails.join("\n"))?;
+        let started = Instant::now();
+        let out = Command::new(&exe)
+            .args(["--api-url", &api, "--pacing", &scale_arg, "-q", "offboard"])
+            .arg(&file)
+            .args(["--yes", "-o", "json"])
+            .env("SLACK_TOKEN", generate::ADMIN_TOKEN)
+            .stdin(Stdio::null())
+            .output()?;
+        let wall = started.elapsed().as_secs_f64();
+        let code = out.status.code();
+        let calls = calls_by_method(&base).await?;
+        let per_user = sessions as f64 / users as f64;
+        let pages = (users as f64 / 1000.0).ceil();
+        let (walk_pages, resolve) = best_resolve(leavers as f64, pages);
+        let resets = (leavers as f64 / 1000.0).ceil();
+        let verify_pages = ((sessions as f64 - per_user * leavers as f64) / 1000.0).ceil();
+        let floor_windows = resolve + windows(resets, 20.0) + windows(verify_pages, 20.0);
+        let floor = floor_windows * window;
+        // At toy sizes every call fits in its bucket's burst: no floor to compare with.
+        let ratio = (floor > 0.0).then(|| wall / floor);
+        let used: Vec<String> = calls
+            .iter()
+            .filter(|(m, _)| !m.starts_with("auth."))
+            .map(|(m, n)| format!("{n} {m}"))
+            .collect();
+        s.rows.push(Row::new(
+            format!("{leavers} emails: wall time / floor"),
+            format!(
+                "{wall:.1} s / {floor:.1} s = {} (exit {}; calls: {}; best plan: walk {walk_pages:.0} of {pages:.0} pages, look up {:.0}, {resets:.0} resetBulk, {verify_pages:.0} list pages)",
+                ratio.map_or("— (every call fits in its burst)".to_owned(), |r| format!("{r:.2}")),
+                code.map_or("killed".to_owned(), |c| c.to_string()),
+                used.join(", "),
+                leavers as f64 * (1.0 - walk_pages / pages),
+            ),
+            "≤ 1.3",
+            ratio.map(|r| r <= 1.3 && code == Some(0)),
+        ));
+    }
+    let _ = emu.kill();
+    let _ = emu.wait();
     Ok(s)
 }

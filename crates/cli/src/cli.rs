@@ -324,8 +324,8 @@ pub struct SetArgs {
 /// How `offboard` finds the users its emails name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ResolveBy {
-    /// Walk users.list while that costs less time than looking up the emails it has not found
-    /// yet, then look up the rest (few emails: lookups only).
+    /// Walk users.list while its pages find more than their cost in lookups, until what is
+    /// left fits one burst of lookups; then look the rest up (few emails: lookups only).
     Auto,
     /// One users.lookupByEmail call per email (tier 3: about 50 a minute).
     Lookup,

@@ -178,8 +178,9 @@ impl Runner {
 
     /// Walks `users.list`, recording each email of `emails` and each user of `ids` it finds;
     /// returns those it did not find (none when the walk reached the end: the rest name
-    /// nobody in the org). With `give_way`, the walk stops as soon as its calls have cost as
-    /// much time as single calls for what is still unfound would, and leaves those to them.
+    /// nobody in the org). With `give_way`, the walk leaves the rest to single calls as soon as
+    /// they fit in one burst of their tiers, or when its pages (past their own free burst)
+    /// find less than a page's worth of single calls.
     async fn walk_users(
         &mut self,
         emails: Vec<String>,
@@ -205,14 +206,21 @@ impl Runner {
                          ids: std::collections::HashSet<UserId>| {
             (wanted.into_values().collect(), ids.into_iter().collect())
         };
+        let page_minutes = 1.0 / f64::from(UsersList::TIER.per_minute());
+        let initial = call_minutes(wanted.len(), wanted_ids.len());
         loop {
             self.check_interrupted()?;
+            let left = call_minutes(wanted.len(), wanted_ids.len());
+            let saved_per_page = (initial - left) / (pages.max(1) as f64);
+            // Give way when what is left fits one burst of single calls (they cost nothing
+            // then), or when, past the walk's own free burst, a page saves less than it costs.
+            let burst_pages = u64::from(UsersList::TIER.per_minute());
             if give_way
-                && pages as f64 / f64::from(UsersList::TIER.per_minute())
-                    >= call_minutes(wanted.len(), wanted_ids.len())
+                && (left <= BURST_MINUTES
+                    || (pages >= burst_pages && saved_per_page < page_minutes))
             {
                 ui::note(format!(
-                    "{} user(s) left after {pages} page(s): single calls are quicker now",
+                    "{} user(s) left after {pages} page(s): single calls are quicker for them",
                     thousands(wanted.len() + wanted_ids.len())
                 ));
                 progress.finish();
