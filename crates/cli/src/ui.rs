@@ -124,26 +124,69 @@ pub fn confirm(question: &str) -> Result<bool> {
     ))
 }
 
-/// A progress bar on standard error with rate and time left; drawn only on a terminal.
-#[derive(Debug, Clone)]
+/// A progress bar on standard error with rate and time left; drawn only on a terminal. It is
+/// cleared when dropped, so a run that stops early (Ctrl-C, an error) prints its summary after
+/// the bar is gone, never under one that is redrawn.
+#[derive(Debug)]
 pub struct Progress {
     bar: ProgressBar,
+}
+
+/// Time left for `remaining` steps: at the rate measured so far, but never faster than the
+/// rate pacing allows (the first calls of a run come at once, from the rate limit's burst, and
+/// would promise far too early an end).
+pub fn eta(remaining: u64, measured_per_sec: f64, paced_per_sec: Option<f64>) -> Duration {
+    let rate = match paced_per_sec {
+        Some(paced) if paced > 0.0 => measured_per_sec.min(paced),
+        _ => measured_per_sec,
+    };
+    if remaining == 0 {
+        return Duration::ZERO;
+    }
+    if rate.is_nan() || rate <= 0.0 || rate.is_infinite() {
+        return Duration::MAX;
+    }
+    Duration::from_secs_f64((remaining as f64 / rate).min(1e9))
 }
 
 impl Progress {
     /// Starts a bar of `len` steps named `prefix` (hidden when not on a terminal or quiet).
     pub fn start(prefix: &'static str, len: u64) -> Progress {
+        Self::with_pace(prefix, len, None)
+    }
+
+    /// Starts a bar whose steps are calls of `method` (`steps_per_call` steps each): its time
+    /// left follows the rate pacing allows for the method.
+    pub fn for_calls(
+        prefix: &'static str,
+        len: u64,
+        method: &str,
+        steps_per_call: u64,
+    ) -> Progress {
+        let paced = paced_calls_per_sec(method).map(|r| r * steps_per_call as f64);
+        Self::with_pace(prefix, len, paced)
+    }
+
+    fn with_pace(prefix: &'static str, len: u64, paced: Option<f64>) -> Progress {
         let bar = if interactive() {
             let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{prefix:>10.bold} [{bar:28}] {pos}/{len} {rate:.dim} ETA {eta} {wide_msg}",
+                    "{prefix:>10.bold} [{bar:28}] {pos}/{len} {rate:.dim} ETA {left} {wide_msg}",
                 )
                 .expect("a valid template")
                 .with_key(
                     "rate",
                     |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
                         let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
+                .with_key(
+                    "left",
+                    move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let remaining = state.len().unwrap_or(0).saturating_sub(state.pos());
+                        let left = eta(remaining, state.per_sec(), paced);
+                        let _ = write!(w, "{}", indicatif::HumanDuration(left));
                     },
                 )
                 .progress_chars("=> "),
@@ -168,12 +211,30 @@ impl Progress {
         self.bar.set_message(msg.into());
     }
 
-    /// Removes the bar.
-    pub fn finish(self) {
+    /// Removes the bar (as dropping it does).
+    pub fn finish(self) {}
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
         self.bar.finish_and_clear();
         let mut slot = ui().bar.lock().unwrap_or_else(|e| e.into_inner());
         *slot = None;
     }
+}
+
+/// Calls a second that pacing allows for `method`, if the client paces.
+fn paced_calls_per_sec(method: &str) -> Option<f64> {
+    let pacing = ui()
+        .pacing
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()?;
+    if !pacing.enabled {
+        return None;
+    }
+    let info = CATALOGUE.iter().find(|m| m.name == method)?;
+    Some(f64::from(pacing.burst(info.tier)) / pacing.window.as_secs_f64())
 }
 
 /// How a method is paced, for messages: "18 calls a minute".
@@ -354,5 +415,29 @@ where
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_follows_the_paced_rate_not_the_first_burst() {
+        // 20 calls came at once (the burst): measured 40/s; pacing allows 1/3 s.
+        let left = eta(280, 40.0, Some(1.0 / 3.0));
+        assert_eq!(left, Duration::from_secs(840));
+        assert_eq!(eta(280, 0.1, Some(1.0 / 3.0)), Duration::from_secs(2800));
+        assert_eq!(eta(10, 2.0, None), Duration::from_secs(5));
+        assert_eq!(eta(0, 0.0, None), Duration::ZERO);
+        assert_eq!(eta(5, 0.0, None), Duration::MAX);
+    }
+
+    #[test]
+    fn a_dropped_bar_is_gone() {
+        let progress = Progress::start("test", 10);
+        assert!(ui().bar.lock().unwrap().is_some());
+        drop(progress);
+        assert!(ui().bar.lock().unwrap().is_none(), "nothing left to redraw");
     }
 }

@@ -320,7 +320,7 @@ impl Runner {
             "reading {} user(s) given by ID",
             thousands(ids.len())
         ));
-        let progress = Progress::start("reading", ids.len() as u64);
+        let progress = Progress::for_calls("reading", ids.len() as u64, UsersInfo::NAME, 1);
         for id in ids {
             self.check_interrupted()?;
             let read = ui::waiting(
@@ -369,7 +369,8 @@ impl Runner {
             "looking up {} email address(es)",
             thousands(emails.len())
         ));
-        let progress = Progress::start("resolving", emails.len() as u64);
+        let progress =
+            Progress::for_calls("resolving", emails.len() as u64, LookupByEmail::NAME, 1);
         for email in emails {
             self.check_interrupted()?;
             let found = ui::waiting(
@@ -540,7 +541,8 @@ impl Runner {
             thousands(queue.len()),
             super::report::short(self.method)
         ));
-        let progress = Progress::start("resetting", pending.len() as u64);
+        let progress =
+            Progress::for_calls("resetting", pending.len() as u64, self.method, size as u64);
         let mut unknown_in_a_row = 0;
         while let Some(group) = queue.pop_front() {
             self.check_interrupted()?;
