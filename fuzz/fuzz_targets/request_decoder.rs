@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slack_sessions_api::methods::*;
+use slack_sessions_api::{Method, Validate};
 use slack_sessions_api::wire::{args_from_map, decode_body};
 
 const TYPES: [&str; 7] = [
@@ -27,18 +27,16 @@ fuzz_target!(|input: (u8, String, Option<String>, Vec<u8>)| {
     match decode_body(content_type, query.as_deref(), &body) {
         Err(e) => assert!(!e.code.as_str().is_empty()),
         Ok(raw) => {
-            let a = raw.args;
-            let _ = args_from_map::<InvalidateArgs>(a.clone());
-            let _ = args_from_map::<ResetArgs>(a.clone());
-            let _ = args_from_map::<ResetBulkArgs>(a.clone());
-            let _ = args_from_map::<ListArgs>(a.clone());
-            let _ = args_from_map::<GetSettingsArgs>(a.clone());
-            let _ = args_from_map::<SetSettingsArgs>(a.clone());
-            let _ = args_from_map::<ClearSettingsArgs>(a.clone());
-            let _ = args_from_map::<LookupByEmailArgs>(a.clone());
-            if let Err(e) = args_from_map::<AuthTestArgs>(a) {
-                assert!(e.pointer.starts_with('/'));
+            // Every method of the catalogue: its arguments build, or the error names where.
+            macro_rules! every_method {
+                ($($m:path),* $(,)?) => {$(
+                    match args_from_map::<<$m as Method>::Args>(raw.args.clone()) {
+                        Ok(args) => { let _ = args.validate(); }
+                        Err(e) => assert!(e.pointer.starts_with('/'), "{e}"),
+                    }
+                )*};
             }
+            slack_sessions_api::for_each_method!(every_method);
         }
     }
 });

@@ -2,8 +2,8 @@
 //! `fuzz/fuzz_targets/request_decoder.rs` checks the same ones at depth).
 
 use proptest::prelude::*;
-use slack_sessions_api::methods::*;
 use slack_sessions_api::wire::{args_from_map, decode_body};
+use slack_sessions_api::{Method, Validate};
 
 fn content_type() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
@@ -38,17 +38,16 @@ proptest! {
             Err(e) => prop_assert!(!e.code.as_str().is_empty()),
             Ok(raw) => {
                 prop_assert!(!raw.args.contains_key("token"), "the token never stays among the arguments");
-                let a = raw.args;
-                let _ = args_from_map::<InvalidateArgs>(a.clone());
-                let _ = args_from_map::<ResetArgs>(a.clone());
-                let _ = args_from_map::<ResetBulkArgs>(a.clone());
-                let _ = args_from_map::<ListArgs>(a.clone());
-                let _ = args_from_map::<GetSettingsArgs>(a.clone());
-                let _ = args_from_map::<SetSettingsArgs>(a.clone());
-                let _ = args_from_map::<ClearSettingsArgs>(a.clone());
-                if let Err(e) = args_from_map::<LookupByEmailArgs>(a) {
-                    prop_assert!(e.pointer.starts_with('/'));
+                // Every method of the catalogue: its arguments build, or the error names where.
+                macro_rules! every_method {
+                    ($($m:path),* $(,)?) => {$(
+                        match args_from_map::<<$m as Method>::Args>(raw.args.clone()) {
+                            Ok(args) => { let _ = args.validate(); }
+                            Err(e) => prop_assert!(e.pointer.starts_with('/'), "{e}"),
+                        }
+                    )*};
                 }
+                slack_sessions_api::for_each_method!(every_method);
             }
         }
     }
