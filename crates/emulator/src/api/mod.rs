@@ -36,220 +36,6 @@ use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
 use crate::store::{Plan, View};
 
-/// An answer: HTTP status and JSON body, plus the scope headers.
-#[derive(Debug)]
-struct Answer {
-    http: StatusCode,
-    body: Vec<u8>,
-    /// `x-oauth-scopes`, when the token is known.
-    scopes: Option<String>,
-    /// `x-accepted-oauth-scopes`, when the method is known.
-    accepted: Option<&'static str>,
-    retry_after: Option<u64>,
-    /// The Slack error code, for the journal.
-    error: Option<ErrorCode>,
-}
-
-impl Answer {
-    fn ok(body: Vec<u8>) -> Self {
-        Answer {
-            http: StatusCode::OK,
-            body,
-            scopes: None,
-            accepted: None,
-            retry_after: None,
-            error: None,
-        }
-    }
-
-    fn failure(f: Failure, warnings: &[WarningCode]) -> Self {
-        let mut status = Status::failure(f.code.clone());
-        status.needed = f.needed;
-        status.provided = f.provided;
-        status.add_warnings(warnings);
-        for m in f.messages {
-            status.add_message(m);
-        }
-        Answer {
-            http: f.http,
-            body: envelope::encode::<()>(&status, None),
-            scopes: None,
-            accepted: None,
-            retry_after: f.retry_after,
-            error: Some(f.code),
-        }
-    }
-
-    fn with_status(mut self, http: StatusCode) -> Self {
-        self.http = http;
-        self
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let mut response = (self.http, self.body).into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        // On every answer, empty when the token or the method is unknown.
-        let scopes = self.scopes.and_then(|s| HeaderValue::from_str(&s).ok());
-        h.insert(
-            "x-oauth-scopes",
-            scopes.unwrap_or(HeaderValue::from_static("")),
-        );
-        h.insert(
-            "x-accepted-oauth-scopes",
-            HeaderValue::from_static(self.accepted.unwrap_or("")),
-        );
-        if let Some(secs) = self.retry_after {
-            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        h.insert(
-            "x-slack-req-id",
-            HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
-                .expect("hex is a valid header"),
-        );
-        response
-    }
-}
-
-/// Decodes, validates and executes `M` (steps 4's last three).
-fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Plan<Done>, Failure> {
-    let args: M::Args = wire::args_from_map(args)
-        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
-    args.validate()?;
-    M::handle(call, args)
-}
-
-macro_rules! dispatch_table {
-    ($($m:path),* $(,)?) => {
-        /// Runs the handler of the method `name` (generated from the catalogue: a method without
-        /// a handler does not compile).
-        fn dispatch(
-            call: &Call<'_>,
-            name: &str,
-            args: Map<String, Value>,
-        ) -> Result<Plan<Done>, Failure> {
-            $(if name == <$m as Method>::NAME {
-                return run::<$m>(call, args);
-            })*
-            Err(Failure::new(ErrorCode::UnknownMethod))
-        }
-    };
-}
-for_each_method!(dispatch_table);
-
-/// A request, decoded but not yet answered.
-#[derive(Debug)]
-struct Request {
-    method: &'static MethodInfo,
-    /// The decoded arguments, or the error the body earned.
-    raw: Result<wire::RawArgs, wire::WireError>,
-    token: Option<String>,
-}
-
-impl Request {
-    /// Decodes a request to a known method (never fails: errors are kept for the answer).
-    fn decode(
-        method: &'static MethodInfo,
-        http_method: &HttpMethod,
-        headers: &HeaderMap,
-        query: Option<&str>,
-        body: &[u8],
-    ) -> Self {
-        let raw = if http_method == HttpMethod::GET {
-            wire::decode_body(None, query, b"")
-        } else {
-            let content_type = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok());
-            wire::decode_body(content_type, query, body)
-        };
-        // A JSON body's token must come in the Authorization header (contract §1.1).
-        let form_token = raw
-            .as_ref()
-            .ok()
-            .filter(|r| !r.json)
-            .and_then(|r| r.token.as_deref());
-        let token = auth::token(headers, form_token).map(str::to_owned);
-        Request { method, raw, token }
-    }
-}
-
-/// Step 4 on one view: authenticate, rate limit, validate, execute. `who` is filled in as soon
-/// as the token is known, whatever the outcome.
-fn execute(
-    app: &App,
-    view: View<'_>,
-    method: &'static MethodInfo,
-    token: Option<&str>,
-    raw: wire::RawArgs,
-    who: &mut Option<Who>,
-) -> Result<Plan<Done>, Failure> {
-    *who = Who::of(view, token);
-    let caller = auth::authenticate(view, token, method)?;
-    if app.limits.mode() != crate::RateLimits::Off {
-        app.limits
-            .check(method, caller.org.id(), &caller.app_id())?;
-    }
-    let call = Call {
-        app,
-        caller,
-        warnings: &raw.warnings,
-    };
-    dispatch(&call, method.name, raw.args)
-}
-
-/// Steps 4 and 5: answers a decoded request on one consistent state.
-fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
-    let method = request.method;
-    let raw = match request.raw {
-        Ok(raw) => raw,
-        Err(e) => {
-            return (
-                Answer::failure(Failure::new(e.code).message(e.detail), &[]),
-                None,
-            );
-        }
-    };
-    let warnings = raw.warnings.clone();
-    let token = request.token.as_deref();
-    let mut who = None;
-    let result = if method.writes {
-        app.store
-            .write(|view| execute(app, view, method, token, raw, &mut who))
-    } else {
-        app.store.read(|view| {
-            execute(app, view, method, token, raw, &mut who).map(|plan| {
-                debug_assert!(plan.changes.is_empty(), "a read changed the state");
-                plan.value
-            })
-        })
-    };
-    let mut answer = match result {
-        Ok(done) => {
-            if let Some(job) = done.job {
-                app.jobs.schedule(job);
-            }
-            Answer::ok(done.body)
-        }
-        Err(f) => Answer::failure(f, &warnings),
-    };
-    answer.scopes = who.as_ref().map(|w| w.scopes.clone());
-    (answer, who)
-}
-
-/// The method name of a `/api/…` path, percent-decoded (an undecodable name is simply unknown).
-fn method_name(uri: &Uri) -> String {
-    let raw = uri.path().strip_prefix("/api/").unwrap_or("");
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 /// The axum handler of `/api/{method}`: steps 1–6.
 #[allow(clippy::too_many_arguments)]
 pub async fn route(
@@ -331,6 +117,14 @@ pub async fn route(
             tracing::error!(%err, "a write panicked");
             Answer::failure(Failure::new(ErrorCode::InternalError), &[]).into_response()
         })
+}
+
+/// The method name of a `/api/…` path, percent-decoded (an undecodable name is simply unknown).
+fn method_name(uri: &Uri) -> String {
+    let raw = uri.path().strip_prefix("/api/").unwrap_or("");
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Step 3: the first fault rule that matches the call, if any. Matching a rule's `team` needs the
@@ -444,6 +238,212 @@ impl Handled {
                 .unwrap_or_default()
         });
         app.journal.record(self.journal, self.started);
+        response
+    }
+}
+
+/// Steps 4 and 5: answers a decoded request on one consistent state.
+fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
+    let method = request.method;
+    let raw = match request.raw {
+        Ok(raw) => raw,
+        Err(e) => {
+            return (
+                Answer::failure(Failure::new(e.code).message(e.detail), &[]),
+                None,
+            );
+        }
+    };
+    let warnings = raw.warnings.clone();
+    let token = request.token.as_deref();
+    let mut who = None;
+    let result = if method.writes {
+        app.store
+            .write(|view| execute(app, view, method, token, raw, &mut who))
+    } else {
+        app.store.read(|view| {
+            execute(app, view, method, token, raw, &mut who).map(|plan| {
+                debug_assert!(plan.changes.is_empty(), "a read changed the state");
+                plan.value
+            })
+        })
+    };
+    let mut answer = match result {
+        Ok(done) => {
+            if let Some(job) = done.job {
+                app.jobs.schedule(job);
+            }
+            Answer::ok(done.body)
+        }
+        Err(f) => Answer::failure(f, &warnings),
+    };
+    answer.scopes = who.as_ref().map(|w| w.scopes.clone());
+    (answer, who)
+}
+
+/// Step 4 on one view: authenticate, rate limit, validate, execute. `who` is filled in as soon
+/// as the token is known, whatever the outcome.
+fn execute(
+    app: &App,
+    view: View<'_>,
+    method: &'static MethodInfo,
+    token: Option<&str>,
+    raw: wire::RawArgs,
+    who: &mut Option<Who>,
+) -> Result<Plan<Done>, Failure> {
+    *who = Who::of(view, token);
+    let caller = auth::authenticate(view, token, method)?;
+    if app.limits.mode() != crate::RateLimits::Off {
+        app.limits
+            .check(method, caller.org.id(), &caller.app_id())?;
+    }
+    let call = Call {
+        app,
+        caller,
+        warnings: &raw.warnings,
+    };
+    dispatch(&call, method.name, raw.args)
+}
+
+/// Decodes, validates and executes `M` (steps 4's last three).
+fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Plan<Done>, Failure> {
+    let args: M::Args = wire::args_from_map(args)
+        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
+    args.validate()?;
+    M::handle(call, args)
+}
+
+macro_rules! dispatch_table {
+    ($($m:path),* $(,)?) => {
+        /// Runs the handler of the method `name` (generated from the catalogue: a method without
+        /// a handler does not compile).
+        fn dispatch(
+            call: &Call<'_>,
+            name: &str,
+            args: Map<String, Value>,
+        ) -> Result<Plan<Done>, Failure> {
+            $(if name == <$m as Method>::NAME {
+                return run::<$m>(call, args);
+            })*
+            Err(Failure::new(ErrorCode::UnknownMethod))
+        }
+    };
+}
+for_each_method!(dispatch_table);
+
+/// A request, decoded but not yet answered.
+#[derive(Debug)]
+struct Request {
+    method: &'static MethodInfo,
+    /// The decoded arguments, or the error the body earned.
+    raw: Result<wire::RawArgs, wire::WireError>,
+    token: Option<String>,
+}
+
+impl Request {
+    /// Decodes a request to a known method (never fails: errors are kept for the answer).
+    fn decode(
+        method: &'static MethodInfo,
+        http_method: &HttpMethod,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Self {
+        let raw = if http_method == HttpMethod::GET {
+            wire::decode_body(None, query, b"")
+        } else {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            wire::decode_body(content_type, query, body)
+        };
+        // A JSON body's token must come in the Authorization header (contract §1.1).
+        let form_token = raw
+            .as_ref()
+            .ok()
+            .filter(|r| !r.json)
+            .and_then(|r| r.token.as_deref());
+        let token = auth::token(headers, form_token).map(str::to_owned);
+        Request { method, raw, token }
+    }
+}
+
+/// An answer: HTTP status and JSON body, plus the scope headers.
+#[derive(Debug)]
+struct Answer {
+    http: StatusCode,
+    body: Vec<u8>,
+    /// `x-oauth-scopes`, when the token is known.
+    scopes: Option<String>,
+    /// `x-accepted-oauth-scopes`, when the method is known.
+    accepted: Option<&'static str>,
+    retry_after: Option<u64>,
+    /// The Slack error code, for the journal.
+    error: Option<ErrorCode>,
+}
+
+impl Answer {
+    fn ok(body: Vec<u8>) -> Self {
+        Answer {
+            http: StatusCode::OK,
+            body,
+            scopes: None,
+            accepted: None,
+            retry_after: None,
+            error: None,
+        }
+    }
+
+    fn failure(f: Failure, warnings: &[WarningCode]) -> Self {
+        let mut status = Status::failure(f.code.clone());
+        status.needed = f.needed;
+        status.provided = f.provided;
+        status.add_warnings(warnings);
+        for m in f.messages {
+            status.add_message(m);
+        }
+        Answer {
+            http: f.http,
+            body: envelope::encode::<()>(&status, None),
+            scopes: None,
+            accepted: None,
+            retry_after: f.retry_after,
+            error: Some(f.code),
+        }
+    }
+
+    fn with_status(mut self, http: StatusCode) -> Self {
+        self.http = http;
+        self
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = (self.http, self.body).into_response();
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        // On every answer, empty when the token or the method is unknown.
+        let scopes = self.scopes.and_then(|s| HeaderValue::from_str(&s).ok());
+        h.insert(
+            "x-oauth-scopes",
+            scopes.unwrap_or(HeaderValue::from_static("")),
+        );
+        h.insert(
+            "x-accepted-oauth-scopes",
+            HeaderValue::from_static(self.accepted.unwrap_or("")),
+        );
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        h.insert(
+            "x-slack-req-id",
+            HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
+                .expect("hex is a valid header"),
+        );
         response
     }
 }
