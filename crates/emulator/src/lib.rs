@@ -47,7 +47,7 @@ use tokio::sync::oneshot;
 pub use control::SignInError;
 pub use faults::{Effect, FaultError, FaultRule};
 pub use journal::{JournalEntry, JournalFilter};
-pub use ratelimit::RateLimits;
+pub use ratelimit::{BadRateLimits, RateLimits};
 pub use seed::{Seed, SeedError};
 pub use store::generate;
 pub use store::{AuditEntry, StoreError};

@@ -27,8 +27,13 @@ pub enum RateLimits {
     Scale(u32),
 }
 
+/// A rate-limit mode that is not `slack`, `off` or `scale=N` (1..=3600).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected slack, off or scale=N (1..=3600), got {0:?}")]
+pub struct BadRateLimits(String);
+
 impl std::str::FromStr for RateLimits {
-    type Err = String;
+    type Err = BadRateLimits;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
@@ -39,7 +44,7 @@ impl std::str::FromStr for RateLimits {
                 .and_then(|n| n.parse::<u32>().ok())
                 .filter(|n| (1..=3600).contains(n))
                 .map(RateLimits::Scale)
-                .ok_or_else(|| format!("expected slack, off or scale=N (1..=3600), got {other:?}")),
+                .ok_or_else(|| BadRateLimits(other.to_owned())),
         }
     }
 }
