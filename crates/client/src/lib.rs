@@ -62,17 +62,23 @@
 
 #![deny(missing_docs)]
 
+pub mod batch;
 mod builder;
 mod client;
 mod error;
 pub mod pacing;
 pub mod pagination;
+pub mod prelude;
+mod request_id;
 mod response;
 pub mod retry;
 mod token;
 
 pub use slack_sessions_api as api;
 pub use slack_sessions_api::methods;
+pub use slack_sessions_api::{
+    ErrorCode, Method, MethodInfo, RateLimits, SessionId, TeamId, UserId, WarningCode,
+};
 
 pub use builder::{
     API_URL_ENV, BuildError, ClientBuilder, Encoding, GOV_SLACK_API_URL, SLACK_API_URL, TOKEN_ENV,
@@ -82,8 +88,9 @@ pub use error::{
     BoxError, CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent,
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
-pub use pacing::Pacing;
+pub use pacing::{Pacing, PacingState};
 pub use pagination::{Pages, Sessions, Users};
+pub use request_id::RequestId;
 pub use response::Response;
 pub use retry::RetryPolicy;
 pub use token::Token;

@@ -8,4 +8,5 @@ mod methods;
 mod pacing;
 mod pagination;
 mod redaction;
+mod traps;
 mod walk_faults;
