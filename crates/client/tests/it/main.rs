@@ -4,6 +4,7 @@
 mod common;
 mod errors;
 mod faults;
+mod helpers;
 mod methods;
 mod pacing;
 mod pagination;
