@@ -2,7 +2,7 @@
 //! `use slack_sessions_client::prelude::*;`.
 //!
 //! The client and its errors, the argument builders and answers of every method, the id types
-//! and error codes, the [`RequestId`](crate::RequestId) trait, and `futures`' [`StreamExt`] and
+//! and error codes, the [`Method`](crate::Method) and [`RequestId`](crate::RequestId) traits, and `futures`' [`StreamExt`] and
 //! [`TryStreamExt`] for the `list` streams.
 //!
 //! ```no_run
@@ -22,6 +22,6 @@ pub use futures::{StreamExt, TryStreamExt};
 pub use crate::batch::{BulkReport, UserOutcome};
 pub use crate::methods::*;
 pub use crate::{
-    Client, Error, ErrorCode, Pacing, RateLimits, RequestId, Response, RetryPolicy, SessionId,
-    TeamId, UserId,
+    Client, Error, ErrorCode, Method, Pacing, RateLimits, RequestId, Response, RetryPolicy,
+    SessionId, TeamId, UserId,
 };
