@@ -404,6 +404,9 @@ impl Client {
     /// Retried after an unknown outcome: revoking a revoked session changes nothing (the repeat
     /// may answer `session_not_found`; see [`CallInfo::earlier_attempt_may_have_applied`]).
     ///
+    /// Its error codes: [`Invalidate`](crate::methods::Invalidate#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::InvalidateArgs;
@@ -419,6 +422,9 @@ impl Client {
     /// the web ones).
     ///
     /// Retried after an unknown outcome: a second reset leaves the same state.
+    ///
+    /// Its error codes: [`Reset`](crate::methods::Reset#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -439,6 +445,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: a second job does what the first does.
     ///
+    /// Its error codes: [`ResetBulk`](crate::methods::ResetBulk#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::ResetBulkArgs;
@@ -452,6 +461,9 @@ impl Client {
 
     /// `admin.users.session.list`: one page of active sessions. To walk every page, use
     /// [`Client::list_sessions`] or [`Client::list_pages`].
+    ///
+    /// Its error codes: [`List`](crate::methods::List#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -505,6 +517,9 @@ impl Client {
 
     /// `admin.users.session.getSettings`: the session settings of up to 1,000 users.
     ///
+    /// Its error codes: [`GetSettings`](crate::methods::GetSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::GetSettingsArgs;
@@ -528,6 +543,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: writing the same absolute values again changes nothing.
     ///
+    /// Its error codes: [`SetSettings`](crate::methods::SetSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::SetSettingsArgs;
@@ -544,6 +562,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: clearing twice leaves the same state.
     ///
+    /// Its error codes: [`ClearSettings`](crate::methods::ClearSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::ClearSettingsArgs;
@@ -557,6 +578,9 @@ impl Client {
 
     /// `auth.test`: who the token belongs to.
     ///
+    /// Its error codes: [`AuthTest`](crate::methods::AuthTest#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// let me = client.auth_test().await?;
@@ -568,6 +592,9 @@ impl Client {
     }
 
     /// `users.lookupByEmail`: a user by email address (needs `users:read.email`).
+    ///
+    /// Its error codes: [`LookupByEmail`](crate::methods::LookupByEmail#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -587,6 +614,9 @@ impl Client {
     /// `users.info`: one user by id (needs `users:read`; the email address only with
     /// `users:read.email`).
     ///
+    /// Its error codes: [`UsersInfo`](crate::methods::UsersInfo#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::UsersInfoArgs;
@@ -604,6 +634,9 @@ impl Client {
 
     /// `users.list`: one page of a workspace's (or org's) users (needs `users:read`). Follow
     /// `response_metadata.next_cursor`, or use [`list_users`](Self::list_users).
+    ///
+    /// Its error codes: [`UsersList`](crate::methods::UsersList#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {

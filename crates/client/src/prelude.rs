@@ -2,7 +2,7 @@
 //! `use slack_sessions_client::prelude::*;`.
 //!
 //! The client and its errors, the argument builders and answers of every method, the id types
-//! and error codes, the [`Method`](crate::Method) and [`RequestId`](crate::RequestId) traits, and `futures`' [`StreamExt`] and
+//! and error codes, the [`Method`] and [`RequestId`] traits, and `futures`' [`StreamExt`] and
 //! [`TryStreamExt`] for the `list` streams.
 //!
 //! ```no_run
