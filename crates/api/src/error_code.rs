@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 macro_rules! codes {
     (
         $(#[$doc:meta])*
-        pub enum $name:ident { $( $variant:ident => $code:literal : $text:literal, )* }
+        pub enum $name:ident { $( $(#[$vdoc:meta])* $variant:ident => $code:literal : $text:literal, )* }
     ) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -15,6 +15,7 @@ macro_rules! codes {
         pub enum $name {
             $(
                 #[doc = concat!("`", $code, "`: ", $text)]
+                $(#[$vdoc])*
                 $variant,
             )*
             /// A code this version does not know, kept verbatim.
@@ -96,6 +97,10 @@ codes! {
         SessionInvalidationFailed => "session_invalidation_failed": "The session could not be invalidated.",
         SessionNotFound => "session_not_found": "The session could not be found.",
         SessionExpired => "session_expired": "The requested session has already expired.",
+        ///
+        /// A user **id** names nobody in the token's org: answered by the session methods
+        /// (for `resetBulk` and the settings methods, at least one of the ids) and by
+        /// `users.info`. Not to be confused with [`UsersNotFound`](Self::UsersNotFound).
         UserNotFound => "user_not_found": "At least one of the requested users doesn't exist.",
         CannotResetBot => "cannot_reset_bot": "Bot users' sessions cannot be reset.",
         CannotResetPrimaryOwner => "cannot_reset_primary_owner": "Only the primary owner can reset the primary owner's sessions.",
@@ -110,6 +115,9 @@ codes! {
         TeamNotFound => "team_not_found": "The team could not be found.",
         AtLeastOneSessionSettingRequired => "at_least_one_session_setting_required": "At least one of duration or desktop_app_browser_quit must be provided.",
         UnableToUpdateExistingSessions => "unable_to_update_existing_sessions": "The session settings could not be applied to users' existing sessions.",
+        ///
+        /// How `users.lookupByEmail` says that no user has the **email address** given. Not to
+        /// be confused with [`UserNotFound`](Self::UserNotFound), the answer for an unknown id.
         UsersNotFound => "users_not_found": "Value passed for user was invalid.",
         UserNotVisible => "user_not_visible": "The requested user is not visible to the calling user.",
         LimitRequired => "limit_required": "For large teams a limit is required.",
