@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 macro_rules! codes {
     (
         $(#[$doc:meta])*
-        pub enum $name:ident { $( $variant:ident => $code:literal : $text:literal, )* }
+        pub enum $name:ident { $( $(#[$vdoc:meta])* $variant:ident => $code:literal : $text:literal, )* }
     ) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -15,6 +15,7 @@ macro_rules! codes {
         pub enum $name {
             $(
                 #[doc = concat!("`", $code, "`: ", $text)]
+                $(#[$vdoc])*
                 $variant,
             )*
             /// A code this version does not know, kept verbatim.
@@ -96,6 +97,10 @@ codes! {
         SessionInvalidationFailed => "session_invalidation_failed": "The session could not be invalidated.",
         SessionNotFound => "session_not_found": "The session could not be found.",
         SessionExpired => "session_expired": "The requested session has already expired.",
+        ///
+        /// A user **id** names nobody in the token's org: answered by the session methods
+        /// (for `resetBulk` and the settings methods, at least one of the ids) and by
+        /// `users.info`. Not to be confused with [`UsersNotFound`](Self::UsersNotFound).
         UserNotFound => "user_not_found": "At least one of the requested users doesn't exist.",
         CannotResetBot => "cannot_reset_bot": "Bot users' sessions cannot be reset.",
         CannotResetPrimaryOwner => "cannot_reset_primary_owner": "Only the primary owner can reset the primary owner's sessions.",
@@ -110,6 +115,9 @@ codes! {
         TeamNotFound => "team_not_found": "The team could not be found.",
         AtLeastOneSessionSettingRequired => "at_least_one_session_setting_required": "At least one of duration or desktop_app_browser_quit must be provided.",
         UnableToUpdateExistingSessions => "unable_to_update_existing_sessions": "The session settings could not be applied to users' existing sessions.",
+        ///
+        /// How `users.lookupByEmail` says that no user has the **email address** given. Not to
+        /// be confused with [`UserNotFound`](Self::UserNotFound), the answer for an unknown id.
         UsersNotFound => "users_not_found": "Value passed for user was invalid.",
         UserNotVisible => "user_not_visible": "The requested user is not visible to the calling user.",
         LimitRequired => "limit_required": "For large teams a limit is required.",
@@ -122,6 +130,106 @@ codes! {
     pub enum WarningCode {
         MissingCharset => "missing_charset": "The request's Content-Type should carry a charset but none was given.",
         SuperfluousCharset => "superfluous_charset": "The request's form Content-Type does not take a charset, but one was given.",
+    }
+}
+
+/// Categories, so that a caller can react to a kind of failure without listing codes.
+///
+/// `user_not_found` and `users_not_found` are different codes of different methods:
+/// `user_not_found` answers the session methods and `users.info` when a user id names nobody in
+/// the token's org (for `resetBulk` and the settings methods: at least one of the ids);
+/// `users_not_found` is how `users.lookupByEmail` says that no user has the address. Both are
+/// [`is_not_found`](Self::is_not_found); only `user_not_found` is a
+/// [`is_user_refusal`](Self::is_user_refusal) (a batch refused with it can be split to find the
+/// user).
+///
+/// ```
+/// use slack_sessions_api::ErrorCode;
+///
+/// assert!(ErrorCode::InvalidAuth.is_auth());
+/// assert!(ErrorCode::MissingScope.is_permission());
+/// assert!(ErrorCode::UsersNotFound.is_not_found());
+/// assert!(ErrorCode::InternalError.is_transient());
+/// assert!(ErrorCode::CannotResetBot.is_user_refusal());
+/// assert!(!ErrorCode::Other("new_code".into()).is_transient());
+/// ```
+impl ErrorCode {
+    /// The token itself is refused: missing, invalid, revoked, expired, of a deleted user, or of
+    /// a kind the method does not take (a bot token for an admin method). A new token is needed.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotAuthed
+                | ErrorCode::InvalidAuth
+                | ErrorCode::AccountInactive
+                | ErrorCode::TokenRevoked
+                | ErrorCode::TokenExpired
+                | ErrorCode::NotAllowedTokenType
+                | ErrorCode::IsBot
+        )
+    }
+
+    /// The token is valid but may not do this: a scope is missing, its user is not an Org Owner
+    /// or Admin, the org is not on Enterprise Grid, or an org policy forbids it.
+    pub fn is_permission(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::MissingScope
+                | ErrorCode::NoPermission
+                | ErrorCode::AccessDenied
+                | ErrorCode::AccessLimited
+                | ErrorCode::EkmAccessDenied
+                | ErrorCode::EnterpriseIsRestricted
+                | ErrorCode::OrgLoginRequired
+                | ErrorCode::TeamAddedToOrg
+                | ErrorCode::TwoFactorSetupRequired
+                | ErrorCode::AdminUnauthorized
+                | ErrorCode::FeatureNotEnabled
+                | ErrorCode::NotAnAdmin
+                | ErrorCode::RestrictedAction
+        )
+    }
+
+    /// Something the call names does not exist (or no longer does, or is not visible to the
+    /// token): a user, the user of an email address, a session, a workspace.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UserNotFound
+                | ErrorCode::UsersNotFound
+                | ErrorCode::UserNotVisible
+                | ErrorCode::SessionNotFound
+                | ErrorCode::SessionExpired
+                | ErrorCode::TeamNotFound
+        )
+    }
+
+    /// A passing condition on Slack's side (rate limit, server trouble): the same call may pass
+    /// later. The client retries these by default.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Ratelimited
+                | ErrorCode::InternalError
+                | ErrorCode::ServiceUnavailable
+                | ErrorCode::RequestTimeout
+        )
+    }
+
+    /// Slack refuses the call because of one of the users it names (unknown, a bot, the primary
+    /// owner), before acting on any of them: a batch refused with one of these applied to nobody,
+    /// and the others can be sent without the user at fault.
+    pub fn is_user_refusal(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UserNotFound
+                | ErrorCode::UserNotVisible
+                | ErrorCode::CannotResetBot
+                | ErrorCode::CannotResetPrimaryOwner
+                | ErrorCode::CannotInvalidatePrimaryOwner
+                | ErrorCode::SessionResetNotAllowed
+                | ErrorCode::BotsNotAllowed
+        )
     }
 }
 
@@ -171,5 +279,21 @@ mod tests {
         assert_eq!(json, r#""missing_scope""#);
         let back: ErrorCode = serde_json::from_str(r#""later_code""#).unwrap();
         assert_eq!(back.as_str(), "later_code");
+    }
+
+    #[test]
+    fn auth_and_permission_do_not_overlap_and_unknown_codes_have_no_category() {
+        for code in ErrorCode::ALL {
+            assert!(!(code.is_auth() && code.is_permission()), "{code}");
+            assert!(!(code.is_transient() && code.is_not_found()), "{code}");
+        }
+        let other = ErrorCode::Other("x".into());
+        assert!(
+            !other.is_auth()
+                && !other.is_permission()
+                && !other.is_not_found()
+                && !other.is_transient()
+                && !other.is_user_refusal()
+        );
     }
 }

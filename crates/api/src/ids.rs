@@ -41,6 +41,19 @@ macro_rules! string_id {
             }
         }
 
+        impl From<&String> for $name {
+            fn from(id: &String) -> Self {
+                Self(id.clone())
+            }
+        }
+
+        /// So that an argument builder takes `&id` as well as `id`.
+        impl From<&$name> for $name {
+            fn from(id: &$name) -> Self {
+                id.clone()
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
@@ -76,6 +89,12 @@ impl fmt::Display for SessionId {
 impl From<u64> for SessionId {
     fn from(id: u64) -> Self {
         Self(id)
+    }
+}
+
+impl From<&SessionId> for SessionId {
+    fn from(id: &SessionId) -> Self {
+        *id
     }
 }
 

@@ -9,7 +9,9 @@
 //!   types;
 //! - [`for_each_method!`]: the list of those methods that everything else is generated from;
 //! - [`validate`]: the argument limits, and the checks Slack makes before any lookup;
-//! - [`CATALOGUE`]: each method's name, scope and rate tier as data;
+//! - [`CATALOGUE`]: each method's name, scope, rate tier and error codes as data;
+//! - [`RateLimits`]: how a server applies the rate limits (the emulator enforces it, the
+//!   client paces to match it);
 //! - [`ErrorCode`], [`WarningCode`]: every documented code, plus a fallback for new ones;
 //! - [`envelope`]: the `ok`/`error`/`warning`/`response_metadata` envelope;
 //! - [`wire`]: argument encoding and Slack's tolerant request decoding.
@@ -33,6 +35,7 @@ mod ids;
 pub mod lenient;
 mod method;
 pub mod methods;
+mod rate_limits;
 pub mod validate;
 pub mod wire;
 
@@ -40,4 +43,5 @@ pub use envelope::{DecodeError, DecodeErrorKind, ResponseMetadata, Status};
 pub use error_code::{ErrorCode, WarningCode};
 pub use ids::{SessionId, TeamId, UserId};
 pub use method::{CATALOGUE, Method, MethodInfo, Scope, Tier};
+pub use rate_limits::{BadRateLimits, RateLimits};
 pub use validate::{InvalidArgs, Validate};

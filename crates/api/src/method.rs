@@ -5,6 +5,7 @@ use std::fmt::Debug;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::ErrorCode;
 use crate::validate::Validate;
 
 /// An OAuth scope a method requires.
@@ -76,6 +77,10 @@ pub trait Method: 'static {
     /// may have been applied can be sent again (smithy's `@idempotent`). Every read is; a write
     /// says why in its declaration.
     const IDEMPOTENT: bool;
+    /// The error codes Slack documents for this method (and the emulator answers), besides
+    /// those any method may answer (see [`ErrorCode::is_auth`], [`ErrorCode::is_permission`],
+    /// [`ErrorCode::is_transient`]). Listed in each method's docs.
+    const ERRORS: &'static [ErrorCode] = &[];
     /// The arguments (without the token).
     type Args: Validate
         + Serialize
@@ -106,6 +111,8 @@ pub struct MethodInfo {
     pub writes: bool,
     /// See [`Method::IDEMPOTENT`].
     pub idempotent: bool,
+    /// See [`Method::ERRORS`].
+    pub errors: &'static [ErrorCode],
 }
 
 impl MethodInfo {
@@ -118,6 +125,7 @@ impl MethodInfo {
             admin: M::ADMIN,
             writes: M::WRITES,
             idempotent: M::IDEMPOTENT,
+            errors: M::ERRORS,
         }
     }
 

@@ -115,41 +115,6 @@ pub fn chain(err: &anyhow::Error) -> String {
     text
 }
 
-/// Codes that say the token cannot do this: authentication, scopes, role, plan.
-pub fn is_auth_code(code: &ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::NotAuthed
-            | ErrorCode::InvalidAuth
-            | ErrorCode::AccountInactive
-            | ErrorCode::TokenRevoked
-            | ErrorCode::TokenExpired
-            | ErrorCode::MissingScope
-            | ErrorCode::NotAllowedTokenType
-            | ErrorCode::NoPermission
-            | ErrorCode::AccessDenied
-            | ErrorCode::AccessLimited
-            | ErrorCode::EkmAccessDenied
-            | ErrorCode::EnterpriseIsRestricted
-            | ErrorCode::OrgLoginRequired
-            | ErrorCode::TeamAddedToOrg
-            | ErrorCode::TwoFactorSetupRequired
-            | ErrorCode::IsBot
-            | ErrorCode::AdminUnauthorized
-            | ErrorCode::FeatureNotEnabled
-            | ErrorCode::NotAnAdmin
-            | ErrorCode::RestrictedAction
-    )
-}
-
-/// Codes the client retries as transient: when one comes back, the retry budget ran out.
-fn is_transient_code(code: &ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::InternalError | ErrorCode::ServiceUnavailable | ErrorCode::RequestTimeout
-    )
-}
-
 /// The exit code for a client error.
 pub fn code_of(err: &Error) -> u8 {
     match err {
@@ -157,8 +122,10 @@ pub fn code_of(err: &Error) -> u8 {
         Error::NotSent(e) if e.reason == NotSentReason::Build => FAILURE,
         Error::NotSent(_) | Error::NoAnswer(_) => NETWORK,
         Error::Http(e) if e.status >= 500 => RATE_LIMIT,
-        Error::Slack(e) if is_auth_code(&e.code) => AUTH,
-        Error::Slack(e) if is_transient_code(&e.code) => RATE_LIMIT,
+        // The token cannot do this: authentication, scopes, role, plan.
+        Error::Slack(e) if e.code.is_auth() || e.code.is_permission() => AUTH,
+        // The client retries these: when one comes back, the retry budget ran out.
+        Error::Slack(e) if e.code.is_transient() => RATE_LIMIT,
         _ => API,
     }
 }
@@ -256,13 +223,5 @@ mod tests {
             ],
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]
         );
-    }
-
-    #[test]
-    fn auth_codes() {
-        assert!(is_auth_code(&ErrorCode::MissingScope));
-        assert!(is_auth_code(&ErrorCode::NotAnAdmin));
-        assert!(!is_auth_code(&ErrorCode::UserNotFound));
-        assert!(!is_auth_code(&ErrorCode::Other("x".into())));
     }
 }

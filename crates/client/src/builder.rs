@@ -227,6 +227,7 @@ impl ClientBuilder {
             retry: self.retry,
             encoding: self.encoding,
             pacer: Pacer::new(self.pacing),
+            org: Arc::default(),
         })))
     }
 }

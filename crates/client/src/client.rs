@@ -17,6 +17,8 @@ use slack_sessions_api::methods::{
     UsersList, UsersListArgs, UsersListResponse,
 };
 use slack_sessions_api::{DecodeErrorKind, ErrorCode, Method, MethodInfo, envelope, wire};
+use slack_sessions_api::{TeamId, UserId};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -25,7 +27,7 @@ use crate::error::{
     CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason,
     RateLimited, SlackError, snippet,
 };
-use crate::pacing::{Pacer, Pacing};
+use crate::pacing::{Pacer, Pacing, PacingState};
 use crate::pagination::{Pages, Sessions};
 use crate::retry::{Decision, RetryPolicy};
 use crate::{Response, Token};
@@ -60,6 +62,8 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) encoding: Encoding,
     pub(crate) pacer: Arc<Pacer>,
+    /// The token's org id, from `auth.test`, once asked for.
+    pub(crate) org: Arc<OnceCell<TeamId>>,
 }
 
 impl fmt::Debug for Client {
@@ -112,6 +116,7 @@ impl Client {
             retry: old.retry.clone(),
             encoding: old.encoding,
             pacer: Arc::clone(&old.pacer),
+            org: Arc::clone(&old.org),
         };
         change(&mut inner);
         Client {
@@ -127,6 +132,8 @@ impl Client {
         Ok(self.derive(|inner| {
             inner.token = token;
             inner.auth = auth;
+            // Another token may belong to another org.
+            inner.org = Arc::default();
         }))
     }
 
@@ -154,6 +161,72 @@ impl Client {
     /// The pacing.
     pub fn pacing(&self) -> &Pacing {
         self.inner.pacer.pacing()
+    }
+
+    /// Where the pacing budget of `method` (a Slack method name) stands for this client's
+    /// token: the calls that may leave now, how long the next one would wait, a `Retry-After`
+    /// pause, the 429s met. `None` for a method that is not in the catalogue.
+    ///
+    /// ```no_run
+    /// # fn run(client: slack_sessions_client::Client) {
+    /// use slack_sessions_client::api::Method;
+    /// use slack_sessions_client::methods::List;
+    ///
+    /// let state = client.pacing_state(List::NAME).unwrap();
+    /// if state.available == 0 {
+    ///     println!("the next list call waits {:?}", state.next_call_wait);
+    /// }
+    /// # }
+    /// ```
+    pub fn pacing_state(&self, method: &str) -> Option<PacingState> {
+        let info = MethodInfo::find(method)?;
+        Some(
+            self.inner
+                .pacer
+                .state(&self.inner.token, info.name, info.tier),
+        )
+    }
+
+    /// The id of the token's org: `auth.test`'s `enterprise_id` (the Enterprise Grid org), or its
+    /// `team_id` for a workspace outside a Grid org. Asked once per client (and its clones, not
+    /// those made with [`with_token`](Self::with_token)), then cached.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// let org = client.org_id().await?;
+    /// println!("org {org}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn org_id(&self) -> Result<TeamId, Error> {
+        self.inner
+            .org
+            .get_or_try_init(|| async {
+                let me = self.auth_test().await?.into_body();
+                Ok::<_, Error>(me.enterprise_id.unwrap_or(me.team_id))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Every active session of `user`, wherever in the org it was opened: on each workspace
+    /// and at the org level. It lists with the org id ([`org_id`](Self::org_id)), not a
+    /// workspace id: [`ListArgs::for_user`] with the `team_id` of `users.lookupByEmail` (the
+    /// user's home workspace) lists only that workspace's sessions.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::methods::LookupByEmailArgs;
+    ///
+    /// let user = client.lookup_by_email(LookupByEmailArgs::new("ada@example.com")).await?.into_body().user;
+    /// let sessions: Vec<_> = client.user_sessions(&user.id).try_collect().await?;
+    /// for s in &sessions {
+    ///     println!("{} on {} ({})", s.session_id, s.team_id, s.platform());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn user_sessions(&self, user: impl Into<UserId>) -> Sessions {
+        Sessions::new(Pages::in_org(self.clone(), user.into()))
     }
 
     /// The encoding of request bodies.
@@ -214,12 +287,34 @@ impl Client {
         let mut attempt = 0u32;
         let mut earlier_ambiguous = false;
         let mut first_sent: Option<Instant> = None;
+        // Pacer waits in all, and those after the first send (kept out of the retry budget).
+        let mut paced = Duration::ZERO;
+        let mut paced_since_first_send = Duration::ZERO;
         loop {
             attempt += 1;
-            let waited = inner
+            let waited = match inner
                 .pacer
                 .acquire(&inner.token, info.name, info.tier)
-                .await;
+                .await
+            {
+                Ok(waited) => waited,
+                Err(wait) => {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "not sent: pacing wait");
+                    let mut call = CallInfo::new(info.name);
+                    call.attempts = attempt;
+                    call.earlier_attempt_may_have_applied = earlier_ambiguous;
+                    call.paced = paced;
+                    return Err(Error::NotSent(Box::new(NotSent {
+                        call,
+                        reason: NotSentReason::PacingWait { wait },
+                        source: None,
+                    })));
+                }
+            };
+            paced += waited;
+            if first_sent.is_some() {
+                paced_since_first_send += waited;
+            }
             if !waited.is_zero() {
                 tracing::debug!(waited_ms = waited.as_millis() as u64, "paced");
             }
@@ -230,6 +325,7 @@ impl Client {
             let mut err = match result {
                 Ok(mut response) => {
                     response.attempts = attempt;
+                    response.paced = paced;
                     tracing::debug!(attempt, took_ms, "ok");
                     return Ok(response);
                 }
@@ -239,6 +335,7 @@ impl Client {
                 let call = err.call_mut();
                 call.attempts = attempt;
                 call.earlier_attempt_may_have_applied = earlier_ambiguous;
+                call.paced = paced;
             }
             if let Error::RateLimited(limited) = &err {
                 let wait = limited
@@ -247,13 +344,12 @@ impl Client {
                 inner.pacer.pause(&inner.token, info.name, info.tier, wait);
             }
             let outcome = err.outcome();
-            let decision = inner.retry.decide(
-                info,
-                attempt,
-                &outcome,
-                started.elapsed(),
-                rand::random::<f64>(),
-            );
+            // The retry budget counts attempts and retry delays, not queueing for the pacer.
+            let elapsed = started.elapsed().saturating_sub(paced_since_first_send);
+            let decision =
+                inner
+                    .retry
+                    .decide(info, attempt, &outcome, elapsed, rand::random::<f64>());
             match decision {
                 Decision::RetryAfter(delay) => {
                     tracing::info!(
@@ -294,10 +390,11 @@ impl Client {
             .map_err(|e| transport_error(call(), e, None))?;
         let status = answer.status();
         let headers = answer.headers().clone();
-        let bytes = answer
-            .bytes()
-            .await
-            .map_err(|e| transport_error(call(), e, Some(status.as_u16())))?;
+        let bytes = answer.bytes().await.map_err(|e| {
+            let mut call = call();
+            call.request_id = request_id(&headers);
+            transport_error(call, e, Some(status.as_u16()))
+        })?;
         tracing::trace!(status = status.as_u16(), bytes = bytes.len(), "answer");
         classify(call(), status, &headers, bytes)
     }
@@ -306,6 +403,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: revoking a revoked session changes nothing (the repeat
     /// may answer `session_not_found`; see [`CallInfo::earlier_attempt_may_have_applied`]).
+    ///
+    /// Its error codes: [`Invalidate`](crate::methods::Invalidate#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -322,6 +422,9 @@ impl Client {
     /// the web ones).
     ///
     /// Retried after an unknown outcome: a second reset leaves the same state.
+    ///
+    /// Its error codes: [`Reset`](crate::methods::Reset#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -342,6 +445,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: a second job does what the first does.
     ///
+    /// Its error codes: [`ResetBulk`](crate::methods::ResetBulk#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::ResetBulkArgs;
@@ -355,6 +461,9 @@ impl Client {
 
     /// `admin.users.session.list`: one page of active sessions. To walk every page, use
     /// [`Client::list_sessions`] or [`Client::list_pages`].
+    ///
+    /// Its error codes: [`List`](crate::methods::List#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -408,6 +517,9 @@ impl Client {
 
     /// `admin.users.session.getSettings`: the session settings of up to 1,000 users.
     ///
+    /// Its error codes: [`GetSettings`](crate::methods::GetSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::GetSettingsArgs;
@@ -431,6 +543,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: writing the same absolute values again changes nothing.
     ///
+    /// Its error codes: [`SetSettings`](crate::methods::SetSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::SetSettingsArgs;
@@ -447,6 +562,9 @@ impl Client {
     ///
     /// Retried after an unknown outcome: clearing twice leaves the same state.
     ///
+    /// Its error codes: [`ClearSettings`](crate::methods::ClearSettings#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::ClearSettingsArgs;
@@ -460,6 +578,9 @@ impl Client {
 
     /// `auth.test`: who the token belongs to.
     ///
+    /// Its error codes: [`AuthTest`](crate::methods::AuthTest#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// let me = client.auth_test().await?;
@@ -471,6 +592,9 @@ impl Client {
     }
 
     /// `users.lookupByEmail`: a user by email address (needs `users:read.email`).
+    ///
+    /// Its error codes: [`LookupByEmail`](crate::methods::LookupByEmail#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -490,6 +614,9 @@ impl Client {
     /// `users.info`: one user by id (needs `users:read`; the email address only with
     /// `users:read.email`).
     ///
+    /// Its error codes: [`UsersInfo`](crate::methods::UsersInfo#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
+    ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
     /// use slack_sessions_client::methods::UsersInfoArgs;
@@ -507,6 +634,9 @@ impl Client {
 
     /// `users.list`: one page of a workspace's (or org's) users (needs `users:read`). Follow
     /// `response_metadata.next_cursor`, or use [`list_users`](Self::list_users).
+    ///
+    /// Its error codes: [`UsersList`](crate::methods::UsersList#errors); their categories:
+    /// [`Error::is_auth`], [`Error::is_not_found`], ….
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -588,6 +718,13 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The server's request id (`x-slack-req-id`, or `x-request-id`).
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, "x-slack-req-id")
+        .or_else(|| header_str(headers, "x-request-id"))
+        .map(str::to_owned)
+}
+
 /// `Retry-After` as delay-seconds (integer, or decimal from lenient servers), capped at a day.
 pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     let value = value?.trim();
@@ -613,11 +750,12 @@ fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
 /// Turns an HTTP answer into a successful envelope, with the body still to decode, or the
 /// error of the stage that failed.
 pub(crate) fn classify(
-    call: CallInfo,
+    mut call: CallInfo,
     status: StatusCode,
     headers: &HeaderMap,
     bytes: Bytes,
 ) -> Result<Response<Bytes>, Error> {
+    call.request_id = request_id(headers);
     let retry_after = parse_retry_after(header_str(headers, RETRY_AFTER.as_str()));
     let code = status.as_u16();
     let raw = || String::from_utf8_lossy(&bytes).into_owned();
@@ -704,10 +842,9 @@ pub(crate) fn classify(
         metadata: envelope.response_metadata.unwrap_or_default(),
         scopes: scope_list(header_str(headers, "x-oauth-scopes")),
         accepted_scopes: scope_list(header_str(headers, "x-accepted-oauth-scopes")),
-        request_id: header_str(headers, "x-slack-req-id")
-            .or_else(|| header_str(headers, "x-request-id"))
-            .map(str::to_owned),
+        request_id: call.request_id,
         attempts: 1,
+        paced: Duration::ZERO,
         body: bytes,
     })
 }
@@ -722,6 +859,8 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
         Err(e) => {
             let mut call = CallInfo::new(method);
             call.attempts = raw.attempts;
+            call.paced = raw.paced;
+            call.request_id = raw.request_id.clone();
             Err(decode_failure(call, e, &raw.body))
         }
     }

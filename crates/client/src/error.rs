@@ -26,6 +26,12 @@ pub struct CallInfo {
     /// (no usable answer, a 5xx, `internal_error`, …). A later error such as
     /// `session_not_found` may then be the consequence of that earlier attempt's success.
     pub earlier_attempt_may_have_applied: bool,
+    /// The server's request id of the last answer (`x-slack-req-id`, or `x-request-id`), when
+    /// one came: what Slack support asks for. Also through [`RequestId`](crate::RequestId).
+    pub request_id: Option<String>,
+    /// How long the call waited for the pacer in all (every attempt), retry delays not
+    /// included.
+    pub paced: Duration,
 }
 
 impl CallInfo {
@@ -34,6 +40,8 @@ impl CallInfo {
             method,
             attempts: 1,
             earlier_attempt_may_have_applied: false,
+            request_id: None,
+            paced: Duration::ZERO,
         }
     }
 }
@@ -58,15 +66,26 @@ pub enum NotSentReason {
     Connect,
     /// Connecting took longer than the connect timeout.
     ConnectTimeout,
+    /// The pacer would have held the call longer than
+    /// [`Pacing::max_wait`](crate::Pacing::max_wait) for its method's rate-limit budget.
+    PacingWait {
+        /// How long the call would have waited.
+        wait: Duration,
+    },
 }
 
 impl fmt::Display for NotSentReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NotSentReason::Build => "the request could not be built",
-            NotSentReason::Connect => "could not connect",
-            NotSentReason::ConnectTimeout => "connecting timed out",
-        })
+        match self {
+            NotSentReason::Build => f.write_str("the request could not be built"),
+            NotSentReason::Connect => f.write_str("could not connect"),
+            NotSentReason::ConnectTimeout => f.write_str("connecting timed out"),
+            NotSentReason::PacingWait { wait } => write!(
+                f,
+                "its rate-limit budget is spent for {:.1} s, longer than the pacing's max_wait",
+                wait.as_secs_f64()
+            ),
+        }
     }
 }
 
@@ -361,10 +380,68 @@ impl Error {
         matches!(self, Error::RateLimited(_))
     }
 
+    /// The server's request id of the last answer, if one came (for Slack support).
+    pub fn request_id(&self) -> Option<&str> {
+        self.call().request_id.as_deref()
+    }
+
+    /// Slack refused the token itself ([`ErrorCode::is_auth`]): missing, invalid, revoked,
+    /// expired, or of a kind the method does not take.
+    pub fn is_auth(&self) -> bool {
+        self.code().is_some_and(ErrorCode::is_auth)
+    }
+
+    /// The token may not do this ([`ErrorCode::is_permission`]): a missing scope, not an Org
+    /// Owner or Admin, not an Enterprise Grid org, a policy.
+    pub fn is_permission(&self) -> bool {
+        self.code().is_some_and(ErrorCode::is_permission)
+    }
+
+    /// Something the call names does not exist ([`ErrorCode::is_not_found`]): a user
+    /// (`user_not_found` for an id, `users_not_found` for an email address), a session, a
+    /// workspace.
+    pub fn is_not_found(&self) -> bool {
+        self.code().is_some_and(ErrorCode::is_not_found)
+    }
+
+    /// The same call may pass later: a rate limit, a connection that failed, no usable answer,
+    /// an HTTP 5xx, or a transient Slack code ([`ErrorCode::is_transient`]). Returned after the
+    /// retry policy gave up. A write may still have been applied: see
+    /// [`may_have_been_applied`](Self::may_have_been_applied).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::RateLimited(_) | Error::NoAnswer(_) => true,
+            Error::NotSent(e) => {
+                matches!(
+                    e.reason,
+                    NotSentReason::Connect | NotSentReason::ConnectTimeout
+                )
+            }
+            Error::Http(e) => e.status >= 500,
+            Error::Slack(e) => e.code.is_transient(),
+            Error::Decode(_) | Error::RepeatedCursor(_) => false,
+        }
+    }
+
+    /// Slack refused the call because of one of the users it names, before acting on any
+    /// ([`ErrorCode::is_user_refusal`], and no earlier attempt may have been applied): the
+    /// other users can be sent again without that one. [`Batches`](crate::batch::Batches)
+    /// splits such a batch to find the user.
+    pub fn is_user_refusal(&self) -> bool {
+        self.code().is_some_and(ErrorCode::is_user_refusal) && !self.may_have_been_applied()
+    }
+
     /// This error as an input of [`RetryPolicy::decide`](crate::RetryPolicy::decide).
     pub fn outcome(&self) -> Outcome {
         match self {
-            Error::NotSent(e) if e.reason == NotSentReason::Build => Outcome::Permanent,
+            Error::NotSent(e)
+                if matches!(
+                    e.reason,
+                    NotSentReason::Build | NotSentReason::PacingWait { .. }
+                ) =>
+            {
+                Outcome::Permanent
+            }
             Error::NotSent(_) => Outcome::ConnectFailed,
             Error::NoAnswer(_) => Outcome::NoAnswer,
             Error::Http(e) => Outcome::Http {
@@ -505,6 +582,38 @@ mod tests {
              provided: admin.users:read); [ERROR] nope"
         );
         assert_eq!(e.code(), Some(&ErrorCode::MissingScope));
+    }
+
+    #[test]
+    fn categories_and_request_ids() {
+        assert!(slack(ErrorCode::InvalidAuth).is_auth());
+        assert!(slack(ErrorCode::NotAnAdmin).is_permission());
+        assert!(slack(ErrorCode::UsersNotFound).is_not_found());
+        assert!(slack(ErrorCode::ServiceUnavailable).is_transient());
+        assert!(no_answer(NoAnswerReason::Timeout).is_transient());
+        assert!(slack(ErrorCode::CannotResetBot).is_user_refusal());
+        let mut refused = slack(ErrorCode::UserNotFound);
+        assert!(refused.is_user_refusal());
+        refused.call_mut().earlier_attempt_may_have_applied = true;
+        assert!(
+            !refused.is_user_refusal(),
+            "an earlier attempt may have acted"
+        );
+        assert!(!slack(ErrorCode::FatalError).is_transient());
+        let mut e = slack(ErrorCode::UserNotFound);
+        assert_eq!(e.request_id(), None);
+        e.call_mut().request_id = Some("req-9".into());
+        assert_eq!(e.request_id(), Some("req-9"));
+        let paced = Error::NotSent(Box::new(NotSent {
+            call: call(),
+            reason: NotSentReason::PacingWait {
+                wait: Duration::from_secs(3),
+            },
+            source: None,
+        }));
+        assert_eq!(paced.outcome(), Outcome::Permanent);
+        assert!(!paced.may_have_been_applied());
+        assert!(paced.to_string().contains("max_wait"), "{paced}");
     }
 
     #[test]

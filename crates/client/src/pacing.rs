@@ -10,14 +10,39 @@
 //! The state is shared by every clone of a [`Client`](crate::Client) (and by clients made with
 //! [`Client::with_token`](crate::Client::with_token)), across tasks.
 //!
+//! # After a 429
+//!
 //! When a call is rate limited anyway, its `Retry-After` pauses that (token, method) only:
-//! calls waiting for a slot inside the pause wait for its end, other methods go on.
+//! calls waiting for a slot inside the pause wait for its end, other methods go on. The budget
+//! then restarts **empty**: a 429 means Slack's own bucket for the method is empty, and it
+//! refills at the tier's rate, so after the pause calls leave one per interval (tier 2: about
+//! 3.3 s) until the bucket has refilled, about a window (a minute) later. That is what keeps a
+//! program from meeting 429 after 429, and it is why one 429 slows a method down for a while.
+//!
+//! # Seeing and bounding the waits
+//!
+//! - [`Client::pacing_state`](crate::Client::pacing_state) shows a method's budget: the calls
+//!   that may leave now, the wait of the next one, a `Retry-After` pause, the 429s met.
+//! - [`Response::paced`](crate::Response::paced) and
+//!   [`CallInfo::paced`](crate::CallInfo::paced) say how long a call waited for the pacer.
+//! - [`Pacing::max_wait`] bounds one wait: a call whose slot is further away fails at once with
+//!   [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait) instead of waiting.
+//! - The first long wait of a method is logged at info level, and a 429 met although the
+//!   pacing had budget left (the pacing does not match the server) at warn level.
+//! - Pacer waits are **outside** the retry budget ([`RetryPolicy::total_budget`](crate::RetryPolicy::total_budget)
+//!   bounds retry delays and attempts, not time spent queueing for the rate limit); bound
+//!   them with `max_wait`.
+//!
+//! # Against the emulator
+//!
+//! [`Pacing::matching`] paces to the emulator's [`RateLimits`], the value the emulator is
+//! started with, so that the two cannot disagree.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use slack_sessions_api::Tier;
+use slack_sessions_api::{RateLimits, Tier};
 use tokio::time::Instant;
 
 use crate::Token;
@@ -33,6 +58,15 @@ use crate::Token;
 /// assert!(pacing.interval(Tier::Tier2) < Pacing::slack().interval(Tier::Tier2));
 /// let off = Pacing::off();
 /// assert!(!off.enabled);
+///
+/// // The same value the emulator is started with:
+/// use slack_sessions_client::api::RateLimits;
+/// assert_eq!(Pacing::matching(RateLimits::Scale(10)), Pacing::scaled(10.0));
+/// assert_eq!(Pacing::matching(RateLimits::Off), Pacing::off());
+///
+/// // An interactive tool: fail fast rather than queue for the budget.
+/// let quick = Pacing::slack().max_wait(std::time::Duration::from_secs(5));
+/// assert_eq!(quick.max_wait, Some(std::time::Duration::from_secs(5)));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -46,6 +80,10 @@ pub struct Pacing {
     /// The fraction of the budget left unused, for calls made by other programs with the same
     /// token and for clock differences with the server (0.1 by default).
     pub headroom: f64,
+    /// The longest a call waits for its slot; a call that would wait longer fails at once with
+    /// [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait). `None` (the default):
+    /// calls wait as long as the budget requires, as a bulk run wants.
+    pub max_wait: Option<Duration>,
 }
 
 impl Default for Pacing {
@@ -62,6 +100,7 @@ impl Pacing {
             budget_scale: 1.0,
             window: Duration::from_secs(60),
             headroom: 0.1,
+            max_wait: None,
         }
     }
 
@@ -82,6 +121,24 @@ impl Pacing {
             window: Duration::from_secs(60).div_f64(n),
             ..Self::slack()
         }
+    }
+
+    /// The pacing that fits a server applying `limits`: [`Pacing::slack`] for
+    /// [`RateLimits::Slack`], [`Pacing::off`] for [`RateLimits::Off`], and
+    /// [`Pacing::scaled`]`(n)` for [`RateLimits::Scale`]`(n)`. Give it the value the emulator
+    /// is started with, so that the two sides cannot disagree.
+    pub fn matching(limits: RateLimits) -> Self {
+        match limits {
+            RateLimits::Off => Pacing::off(),
+            RateLimits::Scale(n) => Pacing::scaled(f64::from(n)),
+            _ => Pacing::slack(),
+        }
+    }
+
+    /// Sets [`Self::max_wait`].
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
+        self
     }
 
     /// Sets [`Self::budget_scale`]: every tier's budget per window multiplied by `scale` (for a
@@ -132,13 +189,58 @@ impl Pacing {
     }
 }
 
+impl From<RateLimits> for Pacing {
+    fn from(limits: RateLimits) -> Self {
+        Pacing::matching(limits)
+    }
+}
+
+/// Where one method's budget stands for one token; from
+/// [`Client::pacing_state`](crate::Client::pacing_state).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PacingState {
+    /// Whether calls are paced at all.
+    pub enabled: bool,
+    /// The calls that may leave at once when the budget is full.
+    pub burst: u32,
+    /// The time between two calls once the burst is spent.
+    pub interval: Duration,
+    /// The calls that may leave now without waiting.
+    pub available: u32,
+    /// How long a call made now would wait for its slot.
+    pub next_call_wait: Duration,
+    /// What is left of a `Retry-After` pause, if one is running.
+    pub paused_for: Option<Duration>,
+    /// The rate limits (429) this method met with this token.
+    pub rate_limited: u32,
+}
+
 #[derive(Debug)]
 struct Bucket {
     /// Theoretical arrival time (GCRA): the bucket is full when `tat <= now`.
     tat: Instant,
     /// The end of the latest `Retry-After` pause.
     paused_until: Option<Instant>,
+    /// 429s met.
+    rate_limited: u32,
+    /// A long wait was logged at info level already.
+    told_wait: bool,
 }
+
+impl Bucket {
+    fn new(now: Instant) -> Self {
+        Bucket {
+            tat: now,
+            paused_until: None,
+            rate_limited: 0,
+            told_wait: false,
+        }
+    }
+}
+
+/// A wait from which the first one of a method is logged at info level.
+const LONG_WAIT: Duration = Duration::from_secs(1);
 
 type Key = (Token, &'static str);
 
@@ -175,37 +277,54 @@ impl Pacer {
         self.buckets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a slot for the next call, returning when it is due. Returns how long it waited.
+    /// Takes a slot for the next call, returning when it is due with how long it waited; or,
+    /// without taking one, the wait when it would exceed [`Pacing::max_wait`].
     pub(crate) async fn acquire(
         &self,
         token: &Token,
         method: &'static str,
         tier: Tier,
-    ) -> Duration {
+    ) -> Result<Duration, Duration> {
         if !self.pacing.enabled {
-            return Duration::ZERO;
+            return Ok(Duration::ZERO);
         }
         let started = Instant::now();
         let (interval, tolerance) = self.params(tier);
         loop {
-            let at = {
+            let (at, tell) = {
                 let mut map = self.lock();
                 let now = Instant::now();
                 if map.len() > PRUNE_ABOVE {
                     map.retain(|_, b| b.tat > now || b.paused_until.is_some_and(|p| p > now));
                 }
-                let bucket = map.entry((token.clone(), method)).or_insert(Bucket {
-                    tat: now,
-                    paused_until: None,
-                });
+                let bucket = map
+                    .entry((token.clone(), method))
+                    .or_insert_with(|| Bucket::new(now));
                 let tat = bucket.tat.max(now);
                 let mut at = tat.checked_sub(tolerance).unwrap_or(now).max(now);
                 if let Some(paused) = bucket.paused_until {
                     at = at.max(paused);
                 }
+                let wait = at.saturating_duration_since(started);
+                if self.pacing.max_wait.is_some_and(|max| wait > max) {
+                    return Err(wait);
+                }
                 bucket.tat = tat.max(at) + interval;
-                at
+                let tell = wait >= LONG_WAIT && !bucket.told_wait;
+                bucket.told_wait |= tell;
+                (at, tell.then_some(wait))
             };
+            if let Some(wait) = tell {
+                tracing::info!(
+                    method,
+                    wait_ms = wait.as_millis() as u64,
+                    burst = self.pacing.burst(tier),
+                    window_ms = self.pacing.window.as_millis() as u64,
+                    "pacing holds this call for the method's rate-limit budget (see \
+                     Client::pacing_state; bound it with Pacing::max_wait; against an emulator \
+                     with scaled limits, use Pacing::matching)"
+                );
+            }
             tokio::time::sleep_until(at).await;
             // A pause that began after the slot was taken and covers it sends us to the back.
             let still_valid = {
@@ -215,27 +334,86 @@ impl Pacer {
                     .is_none_or(|paused| at >= paused)
             };
             if still_valid {
-                return started.elapsed();
+                return Ok(started.elapsed());
             }
         }
     }
 
+    /// Where the budget of `method` stands for `token`.
+    pub(crate) fn state(&self, token: &Token, method: &'static str, tier: Tier) -> PacingState {
+        let (interval, tolerance) = self.params(tier);
+        let burst = self.pacing.burst(tier);
+        let mut state = PacingState {
+            enabled: self.pacing.enabled,
+            burst,
+            interval,
+            available: burst,
+            next_call_wait: Duration::ZERO,
+            paused_for: None,
+            rate_limited: 0,
+        };
+        if !self.pacing.enabled {
+            return state;
+        }
+        let map = self.lock();
+        let Some(bucket) = map.get(&(token.clone(), method)) else {
+            return state;
+        };
+        let now = Instant::now();
+        let tat = bucket.tat.max(now);
+        let mut at = tat.checked_sub(tolerance).unwrap_or(now).max(now);
+        state.rate_limited = bucket.rate_limited;
+        if let Some(paused) = bucket.paused_until.filter(|p| *p > now) {
+            state.paused_for = Some(paused - now);
+            at = at.max(paused);
+        }
+        state.next_call_wait = at - now;
+        state.available = if at > now {
+            0
+        } else {
+            let slack = (now + tolerance).saturating_duration_since(tat);
+            let n = slack.as_nanos() / interval.as_nanos().max(1) + 1;
+            u32::try_from(n).unwrap_or(u32::MAX).min(burst)
+        };
+        state
+    }
+
     /// Pauses `method` for `token` until `wait` from now (a `Retry-After`): slots inside the pause
-    /// are not used, and the budget restarts empty at its end.
+    /// are not used, and the budget restarts empty at its end (see the [module docs](self)).
     pub(crate) fn pause(&self, token: &Token, method: &'static str, tier: Tier, wait: Duration) {
         if !self.pacing.enabled {
             return;
         }
         let (_, tolerance) = self.params(tier);
-        let mut map = self.lock();
-        let now = Instant::now();
-        let until = now + wait;
-        let bucket = map.entry((token.clone(), method)).or_insert(Bucket {
-            tat: now,
-            paused_until: None,
-        });
-        bucket.paused_until = Some(bucket.paused_until.map_or(until, |p| p.max(until)));
-        bucket.tat = bucket.tat.max(until + tolerance);
+        let first = {
+            let mut map = self.lock();
+            let now = Instant::now();
+            let until = now + wait;
+            let bucket = map
+                .entry((token.clone(), method))
+                .or_insert_with(|| Bucket::new(now));
+            bucket.paused_until = Some(bucket.paused_until.map_or(until, |p| p.max(until)));
+            bucket.tat = bucket.tat.max(until + tolerance);
+            bucket.rate_limited += 1;
+            bucket.rate_limited == 1
+        };
+        let burst = self.pacing.burst(tier);
+        let window_ms = self.pacing.window.as_millis() as u64;
+        let retry_after_ms = wait.as_millis() as u64;
+        if first {
+            tracing::warn!(
+                method,
+                retry_after_ms,
+                burst,
+                window_ms,
+                "rate limited although paced: the server allows fewer calls than the pacing \
+                 assumes (another program spending the same budget, or a pacing that does not \
+                 match the server: against an emulator started with RateLimits::Scale(n), use \
+                 Pacing::matching)"
+            );
+        } else {
+            tracing::debug!(method, retry_after_ms, "rate limited; method paused");
+        }
     }
 }
 
@@ -291,7 +469,7 @@ mod tests {
         let start = Instant::now();
         let mut out = Vec::new();
         for _ in 0..n {
-            pacer.acquire(token, method, T2).await;
+            pacer.acquire(token, method, T2).await.unwrap();
             out.push(start.elapsed());
         }
         out
@@ -329,7 +507,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         let start = Instant::now();
         let granted = join_all((0..1000).map(|_| async {
-            pacer.acquire(&token, "m", T2).await;
+            pacer.acquire(&token, "m", T2).await.unwrap();
             start.elapsed()
         }))
         .await;
@@ -355,10 +533,10 @@ mod tests {
         let b = Token::new("xoxp-b");
         sequential(&pacer, &a, "m", 20).await;
         let start = Instant::now();
-        pacer.acquire(&a, "other", T2).await;
-        pacer.acquire(&b, "m", T2).await;
+        pacer.acquire(&a, "other", T2).await.unwrap();
+        pacer.acquire(&b, "m", T2).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
-        pacer.acquire(&a, "m", T2).await;
+        pacer.acquire(&a, "m", T2).await.unwrap();
         assert_eq!(start.elapsed(), S(3));
     }
 
@@ -368,7 +546,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         pacer.pause(&token, "m", T2, S(30));
         let start = Instant::now();
-        pacer.acquire(&token, "other", T2).await;
+        pacer.acquire(&token, "other", T2).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         let times = sequential(&pacer, &token, "m", 3).await;
         assert_eq!(times, vec![S(30), S(33), S(36)]);
@@ -385,7 +563,7 @@ mod tests {
                 let pacer = Arc::clone(&pacer);
                 let token = token.clone();
                 tokio::spawn(async move {
-                    pacer.acquire(&token, "m", T2).await;
+                    pacer.acquire(&token, "m", T2).await.unwrap();
                     start.elapsed()
                 })
             })
@@ -427,10 +605,65 @@ mod tests {
         for i in 0..(PRUNE_ABOVE + 10) {
             pacer
                 .acquire(&Token::new(format!("xoxp-{i}")), "m", T2)
-                .await;
+                .await
+                .unwrap();
         }
         tokio::time::sleep(S(120)).await;
-        pacer.acquire(&Token::new("xoxp-new"), "m", T2).await;
+        pacer
+            .acquire(&Token::new("xoxp-new"), "m", T2)
+            .await
+            .unwrap();
         assert!(pacer.lock().len() <= 2, "{}", pacer.lock().len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_state_shows_the_budget_a_pause_and_the_429s() {
+        let pacer = Pacer::new(exact());
+        let token = Token::new("xoxp-a");
+        let fresh = pacer.state(&token, "m", T2);
+        assert_eq!((fresh.available, fresh.burst), (20, 20));
+        assert_eq!(fresh.next_call_wait, Duration::ZERO);
+        sequential(&pacer, &token, "m", 15).await;
+        assert_eq!(pacer.state(&token, "m", T2).available, 5);
+        sequential(&pacer, &token, "m", 5).await;
+        let spent = pacer.state(&token, "m", T2);
+        assert_eq!(spent.available, 0);
+        assert_eq!(spent.next_call_wait, S(3));
+        tokio::time::sleep(S(6)).await;
+        assert_eq!(pacer.state(&token, "m", T2).available, 2);
+        pacer.pause(&token, "m", T2, S(10));
+        let paused = pacer.state(&token, "m", T2);
+        assert_eq!(paused.paused_for, Some(S(10)));
+        assert_eq!(paused.available, 0);
+        assert_eq!(paused.rate_limited, 1);
+        // After the pause the budget restarts empty: one call per interval.
+        assert_eq!(paused.next_call_wait, S(10));
+        tokio::time::sleep(S(10)).await;
+        let after = pacer.state(&token, "m", T2);
+        assert_eq!((after.available, after.paused_for), (1, None));
+        let off = Pacer::new(Pacing::off()).state(&token, "m", T2);
+        assert!(!off.enabled);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_longer_than_max_wait_fails_at_once_without_taking_a_slot() {
+        let pacer = Pacer::new(exact().max_wait(S(4)));
+        let token = Token::new("xoxp-a");
+        sequential(&pacer, &token, "m", 20).await;
+        let start = Instant::now();
+        // Three calls at once: slots at 3, 6 and 9 s; those past 4 s are refused, at once.
+        let results = join_all((0..3).map(|_| pacer.acquire(&token, "m", T2))).await;
+        assert_eq!(results, [Ok(S(3)), Err(S(6)), Err(S(6))]);
+        assert_eq!(start.elapsed(), S(3));
+        // The refused calls took no slot: the next one is 3 s away again.
+        assert_eq!(pacer.state(&token, "m", T2).next_call_wait, S(3));
+        assert_eq!(pacer.acquire(&token, "m", T2).await, Ok(S(3)));
+    }
+
+    #[test]
+    fn matching_follows_the_emulators_modes() {
+        assert_eq!(Pacing::matching(RateLimits::Slack), Pacing::slack());
+        assert_eq!(Pacing::matching(RateLimits::Off), Pacing::off());
+        assert_eq!(Pacing::from(RateLimits::Scale(60)).window, S(1));
     }
 }

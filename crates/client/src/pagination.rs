@@ -13,10 +13,12 @@
 //!   [`Error::RepeatedCursor`] instead of looping; the page that carried it is not returned.
 //! - After an error the stream ends. [`Pages::cursor`] is the cursor of the page that failed,
 //!   so a new walk can resume there with [`ListArgs::cursor`].
-//! - The next page is asked for as soon as a page's envelope (and so its cursor) is read, in a
-//!   task of its own: the server works on page N+1 while page N is decoded and consumed. A walk
-//!   dropped early aborts that request; `list` changes nothing, so one page too many is
-//!   harmless.
+//! - A page is asked for when the stream is polled for it, as AWS paginators do: taking one
+//!   session and dropping the stream costs one call of the method's budget (tier 2: 20 a
+//!   minute). With [`Pages::prefetch`]`(true)` the next page is asked for as soon as a page's
+//!   envelope (and so its cursor) is read, in a task of its own, so the server works on page
+//!   N+1 while page N is consumed: faster for a long walk, at the price of one call too many
+//!   for a walk dropped early (its request is aborted, but it may have been sent).
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
@@ -28,7 +30,7 @@ use futures::future::BoxFuture;
 use slack_sessions_api::methods::{
     ActiveSession, List, ListArgs, ListResponse, User, UsersList, UsersListArgs,
 };
-use slack_sessions_api::{ErrorCode, Method};
+use slack_sessions_api::{ErrorCode, Method, UserId};
 use tokio::task::JoinHandle;
 
 use crate::client::decode_body;
@@ -75,6 +77,7 @@ pub struct Pages {
     seen: HashSet<String>,
     pages: u64,
     done: bool,
+    prefetch: bool,
     in_flight: Option<InFlight>,
 }
 
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Pages {
             .field("args", &self.args)
             .field("pages", &self.pages)
             .field("done", &self.done)
+            .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +103,27 @@ impl Pages {
         )
     }
 
+    /// Every session of `user` in the token's org: the org id is asked for (once per client)
+    /// with the first page.
+    pub(crate) fn in_org(client: Client, user: UserId) -> Self {
+        Self::with_fetch(
+            Box::new(move |mut args: ListArgs| {
+                let client = client.clone();
+                Box::pin(async move {
+                    if args.team_id.is_none() {
+                        args.team_id = Some(client.org_id().await?);
+                    }
+                    client.call_raw::<List>(&args).await
+                })
+            }),
+            {
+                let mut args = ListArgs::new();
+                args.user_id = Some(user);
+                args
+            },
+        )
+    }
+
     fn with_fetch(fetch: Fetch, args: ListArgs) -> Self {
         let seen = args.cursor.iter().cloned().collect();
         Pages {
@@ -107,8 +132,29 @@ impl Pages {
             seen,
             pages: 0,
             done: false,
+            prefetch: false,
             in_flight: None,
         }
+    }
+
+    /// Ask for the next page as soon as a page's cursor is known (`true`), or only when the
+    /// stream is polled for it (`false`, the default). See the [module docs](self).
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::methods::ListArgs;
+    ///
+    /// // A long export: overlap the server's work on the next page with this one's.
+    /// let mut pages = client.list_pages(ListArgs::new()).prefetch(true);
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} sessions", page.active_sessions.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn prefetch(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
+        self
     }
 
     /// The cursor of the next page to fetch: `None` before the first page and after the last.
@@ -170,9 +216,11 @@ impl Stream for Pages {
                     page: this.pages + 1,
                 })));
             }
-            let mut args = this.args.clone();
-            args.cursor = Some(next.clone());
-            this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
+            if this.prefetch {
+                let mut args = this.args.clone();
+                args.cursor = Some(next.clone());
+                this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
+            }
         }
         let page = match decode_body::<ListResponse>(List::NAME, raw) {
             Ok(page) => page,
@@ -208,6 +256,12 @@ impl Sessions {
     /// Pages fetched so far.
     pub fn pages_fetched(&self) -> u64 {
         self.pages.pages_fetched()
+    }
+
+    /// See [`Pages::prefetch`] (off by default).
+    pub fn prefetch(mut self, prefetch: bool) -> Self {
+        self.pages = self.pages.prefetch(prefetch);
+        self
     }
 
     /// The walk by pages, with the sessions not yet returned from the current page dropped.
@@ -341,6 +395,7 @@ mod tests {
             accepted_scopes: None,
             request_id: None,
             attempts: 1,
+            paced: std::time::Duration::ZERO,
         })
     }
 
@@ -461,11 +516,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_next_page_is_asked_for_before_the_current_one_is_consumed() {
+    async fn without_prefetch_a_page_is_asked_for_only_when_polled_for() {
         let (mut pages, asked) = scripted(
             ListArgs::new(),
             vec![page(&[1], Some("a")), page(&[2], None)],
         );
+        assert!(pages.next().await.unwrap().is_ok());
+        assert_eq!(*asked.lock().unwrap(), [None]);
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.is_none());
+        assert_eq!(asked.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_asked_for_before_the_current_one_is_consumed() {
+        let (pages, asked) = scripted(
+            ListArgs::new(),
+            vec![page(&[1], Some("a")), page(&[2], None)],
+        );
+        let mut pages = pages.prefetch(true);
         let first = pages.next().await.unwrap().unwrap();
         assert_eq!(first.active_sessions.len(), 1);
         assert_eq!(*asked.lock().unwrap(), [None, Some("a".to_owned())]);

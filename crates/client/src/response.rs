@@ -1,6 +1,7 @@
 //! A successful answer: the method's body plus everything else Slack sent with it.
 
 use std::ops::Deref;
+use std::time::Duration;
 
 use slack_sessions_api::{ResponseMetadata, WarningCode};
 
@@ -25,6 +26,10 @@ pub struct Response<T> {
     pub request_id: Option<String>,
     /// The attempts the call took (1 when it succeeded at once).
     pub attempts: u32,
+    /// How long the call waited for the pacer in all (every attempt; retry delays not
+    /// included). Non-zero when the method's rate-limit budget was spent, or paused by a
+    /// `Retry-After`: see [`Client::pacing_state`](crate::Client::pacing_state).
+    pub paced: Duration,
 }
 
 impl<T> Response<T> {
@@ -56,6 +61,7 @@ impl<T> Response<T> {
             accepted_scopes: self.accepted_scopes,
             request_id: self.request_id,
             attempts: self.attempts,
+            paced: self.paced,
         }
     }
 }

@@ -6,59 +6,15 @@
 //! allow. An empty bucket answers HTTP 429 with the whole seconds until a call will pass.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use slack_sessions_api::MethodInfo;
 
 use crate::api::Failure;
 
-/// How the emulator applies rate limits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RateLimits {
-    /// Slack's budgets per minute (the default).
-    #[default]
-    Slack,
-    /// No limits: for functional tests.
-    Off,
-    /// Windows of 60/N seconds with the same per-window budget: N times Slack's rate, so a
-    /// pacing test runs in seconds.
-    Scale(u32),
-}
-
-/// A rate-limit mode that is not `slack`, `off` or `scale=N` (1..=3600).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("expected slack, off or scale=N (1..=3600), got {0:?}")]
-pub struct BadRateLimits(String);
-
-impl std::str::FromStr for RateLimits {
-    type Err = BadRateLimits;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "slack" => Ok(RateLimits::Slack),
-            "off" => Ok(RateLimits::Off),
-            other => other
-                .strip_prefix("scale=")
-                .and_then(|n| n.parse::<u32>().ok())
-                .filter(|n| (1..=3600).contains(n))
-                .map(RateLimits::Scale)
-                .ok_or_else(|| BadRateLimits(other.to_owned())),
-        }
-    }
-}
-
-impl RateLimits {
-    /// The window over which a tier's budget refills.
-    pub fn window(self) -> Option<Duration> {
-        match self {
-            RateLimits::Slack => Some(Duration::from_secs(60)),
-            RateLimits::Off => None,
-            RateLimits::Scale(n) => Some(Duration::from_secs(60) / n.max(1)),
-        }
-    }
-}
+/// Defined in `slack-sessions-api` so that the client's `Pacing::matching` takes the same value.
+pub use slack_sessions_api::RateLimits;
 
 #[derive(Debug)]
 struct Bucket {
@@ -124,15 +80,6 @@ impl Limiter {
 mod tests {
     use super::*;
     use slack_sessions_api::methods::{GetSettings, List};
-
-    #[test]
-    fn parses_modes() {
-        assert_eq!("slack".parse(), Ok(RateLimits::Slack));
-        assert_eq!("off".parse(), Ok(RateLimits::Off));
-        assert_eq!("scale=10".parse(), Ok(RateLimits::Scale(10)));
-        assert!("scale=0".parse::<RateLimits>().is_err());
-        assert!("fast".parse::<RateLimits>().is_err());
-    }
 
     #[test]
     fn tier_budgets_and_independence() {

@@ -8,6 +8,7 @@ method! {
     AuthTest = "auth.test" {
         scope: None, tier: Tier4, admin: false, writes: false,
         idempotent: true, args: AuthTestArgs, response: AuthTestResponse,
+        errors: [],
     }
 }
 

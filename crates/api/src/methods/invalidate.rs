@@ -8,6 +8,7 @@ method! {
     Invalidate = "admin.users.session.invalidate" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
         idempotent: true, args: InvalidateArgs, response: Empty,
+        errors: [AdminUnauthorized, CannotInvalidatePrimaryOwner, FeatureNotEnabled, InvalidArguments, NotAnAdmin, SessionInvalidationFailed, SessionNotFound, UserNotFound],
     }
 }
 

@@ -8,6 +8,7 @@ method! {
     List = "admin.users.session.list" {
         scope: Some(Scope::AdminUsersRead), tier: Tier2, admin: true, writes: false,
         idempotent: true, args: ListArgs, response: ListResponse,
+        errors: [AdminUnauthorized, BotsNotAllowed, FeatureNotEnabled, InvalidArguments, InvalidCursor, MissingTeam, MissingUser, NoActiveSessions, NotAnAdmin, TeamNotFound, UserNotFound],
     }
 }
 
@@ -42,13 +43,39 @@ impl ListArgs {
         Self::default()
     }
 
-    /// The sessions of `user_id` on workspace `team_id`.
+    /// The sessions of `user_id` signed in to `team_id`, **and only those**.
+    ///
+    /// A workspace id (`T…`) restricts the list to the sessions on that workspace: a user of an
+    /// Enterprise Grid org who is also signed in to other workspaces, or to the org itself (an
+    /// org-level sign-in has the org id as its `team_id`), has sessions this does not list. The
+    /// `team_id` that `users.lookupByEmail` and `users.info` return is the user's *home*
+    /// workspace, so it lists only part of the user's sessions. For all of them pass the org id
+    /// (`E…`, [`for_user_in_org`](Self::for_user_in_org)), or use the client's
+    /// `Client::user_sessions`, which finds the org id itself.
+    ///
+    /// ```
+    /// use slack_sessions_api::methods::ListArgs;
+    ///
+    /// // Only what W0123ABC has open on workspace T0123.
+    /// let on_one_workspace = ListArgs::for_user("T0123", "W0123ABC");
+    /// // Everything W0123ABC has open anywhere in org E0123.
+    /// let everywhere = ListArgs::for_user_in_org("E0123", "W0123ABC");
+    /// assert_eq!(everywhere.team_id.unwrap().as_str(), "E0123");
+    /// # let _ = on_one_workspace;
+    /// ```
     pub fn for_user(team_id: impl Into<TeamId>, user_id: impl Into<UserId>) -> Self {
         ListArgs {
             team_id: Some(team_id.into()),
             user_id: Some(user_id.into()),
             ..Self::default()
         }
+    }
+
+    /// Every session of `user_id` in the Enterprise Grid org `org_id` (`E…`, the
+    /// `enterprise_id` of `auth.test`): on each of its workspaces and at the org level. The same
+    /// request as [`for_user`](Self::for_user) with the org id, named for what it lists.
+    pub fn for_user_in_org(org_id: impl Into<TeamId>, user_id: impl Into<UserId>) -> Self {
+        Self::for_user(org_id, user_id)
     }
 
     /// Page size, 1 to 1,000.
@@ -177,6 +204,14 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// `mobile` or `web`, as serialized.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Platform::Mobile => "mobile",
+            Platform::Web => "web",
+        }
+    }
+
     /// Judges a device by its OS: iOS, iPadOS and Android are mobile, everything else web.
     /// Slack's answer carries no client kind, so this is the only evidence there is.
     pub fn of(device: &DeviceRecord) -> Platform {
@@ -189,6 +224,12 @@ impl Platform {
         } else {
             Platform::Web
         }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

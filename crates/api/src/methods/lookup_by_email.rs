@@ -9,6 +9,7 @@ method! {
     LookupByEmail = "users.lookupByEmail" {
         scope: Some(Scope::UsersReadEmail), tier: Tier3, admin: false, writes: false,
         idempotent: true, args: LookupByEmailArgs, response: LookupByEmailResponse,
+        errors: [UsersNotFound],
     }
 }
 

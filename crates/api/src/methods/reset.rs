@@ -8,6 +8,7 @@ method! {
     Reset = "admin.users.session.reset" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
         idempotent: true, args: ResetArgs, response: Empty,
+        errors: [CannotResetBot, CannotResetPrimaryOwner, FeatureNotEnabled, InternalError, NotAnAdmin, UserNotFound, UserSessionResetFailed],
     }
 }
 
@@ -16,6 +17,7 @@ method! {
     ResetBulk = "admin.users.session.resetBulk" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier2, admin: true, writes: true,
         idempotent: true, args: ResetBulkArgs, response: Empty,
+        errors: [CannotResetBot, CannotResetPrimaryOwner, FailedForSomeUsers, FeatureNotEnabled, InternalError, InvalidArguments, NotAnAdmin, RestrictedAction, SessionResetNotAllowed, UserNotFound, UserSessionResetFailed],
     }
 }
 

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Empty, method};
@@ -8,6 +10,7 @@ method! {
     GetSettings = "admin.users.session.getSettings" {
         scope: Some(Scope::AdminUsersRead), tier: Tier4, admin: true, writes: false,
         idempotent: true, args: GetSettingsArgs, response: GetSettingsResponse,
+        errors: [AdminUnauthorized, BotsNotAllowed, FeatureNotEnabled, InternalError, InvalidArguments, NotAnAdmin, RestrictedAction, UserNotFound],
     }
 }
 
@@ -16,6 +19,7 @@ method! {
     SetSettings = "admin.users.session.setSettings" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier4, admin: true, writes: true,
         idempotent: true, args: SetSettingsArgs, response: Empty,
+        errors: [AdminUnauthorized, AtLeastOneSessionSettingRequired, BotsNotAllowed, FeatureNotEnabled, InternalError, InvalidArguments, NotAnAdmin, UnableToUpdateExistingSessions, UserNotFound],
     }
 }
 
@@ -24,6 +28,7 @@ method! {
     ClearSettings = "admin.users.session.clearSettings" {
         scope: Some(Scope::AdminUsersWrite), tier: Tier4, admin: true, writes: true,
         idempotent: true, args: ClearSettingsArgs, response: Empty,
+        errors: [AdminUnauthorized, BotsNotAllowed, FeatureNotEnabled, InternalError, InvalidArguments, NotAnAdmin, UserNotFound],
     }
 }
 
@@ -82,6 +87,11 @@ pub struct SessionSetting {
 }
 
 impl SessionSetting {
+    /// [`Self::duration`] as a [`Duration`].
+    pub fn session_duration(&self) -> Option<Duration> {
+        self.duration.map(Duration::from_secs)
+    }
+
     /// A user's settings.
     pub fn new(
         user_id: UserId,
@@ -93,6 +103,35 @@ impl SessionSetting {
             desktop_app_browser_quit,
             duration,
         }
+    }
+}
+
+/// A session duration as `setSettings` takes it: whole seconds, from a number of seconds or a
+/// [`Duration`] (a fraction of a second is dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionDuration(pub u64);
+
+impl SessionDuration {
+    /// Whole seconds.
+    pub const fn as_secs(self) -> u64 {
+        self.0
+    }
+
+    /// As a [`Duration`].
+    pub const fn as_duration(self) -> Duration {
+        Duration::from_secs(self.0)
+    }
+}
+
+impl From<u64> for SessionDuration {
+    fn from(seconds: u64) -> Self {
+        SessionDuration(seconds)
+    }
+}
+
+impl From<Duration> for SessionDuration {
+    fn from(duration: Duration) -> Self {
+        SessionDuration(duration.as_secs())
     }
 }
 
@@ -130,9 +169,18 @@ impl SetSettingsArgs {
         }
     }
 
-    /// Session duration in seconds.
-    pub fn duration(mut self, seconds: u64) -> Self {
-        self.duration = Some(seconds);
+    /// Session duration: seconds, or a [`Duration`](std::time::Duration) (whole seconds).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use slack_sessions_api::methods::SetSettingsArgs;
+    ///
+    /// let a = SetSettingsArgs::new(["W1"]).duration(28_800);
+    /// let b = SetSettingsArgs::new(["W1"]).duration(Duration::from_secs(8 * 3600));
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn duration(mut self, duration: impl Into<SessionDuration>) -> Self {
+        self.duration = Some(duration.into().as_secs());
         self
     }
 

@@ -11,6 +11,7 @@ method! {
     UsersList = "users.list" {
         scope: Some(Scope::UsersRead), tier: Tier2, admin: false, writes: false,
         idempotent: true, args: UsersListArgs, response: UsersListResponse,
+        errors: [InvalidArguments, InvalidCursor, LimitRequired],
     }
 }
 
@@ -19,6 +20,7 @@ method! {
     UsersInfo = "users.info" {
         scope: Some(Scope::UsersRead), tier: Tier4, admin: false, writes: false,
         idempotent: true, args: UsersInfoArgs, response: UsersInfoResponse,
+        errors: [UserNotFound, UserNotVisible],
     }
 }
 

@@ -36,7 +36,7 @@ async fn admin_check(client: &Client, bot: bool) -> Result<std::result::Result<(
         Ok(_) => Ok(Ok(())),
         // Without the read scope the check says nothing more than the scopes do.
         Err(Error::Slack(e)) if e.code == ErrorCode::MissingScope => Ok(Ok(())),
-        Err(Error::Slack(e)) if crate::exit::is_auth_code(&e.code) => Ok(Err(format!(
+        Err(Error::Slack(e)) if e.code.is_auth() || e.code.is_permission() => Ok(Err(format!(
             "{}: {}",
             e.code,
             match e.code {

@@ -1,13 +1,13 @@
 //! Carrying a run out: resolve, settle unknown outcomes, reset, verify. Every step goes
 //! through the journal first.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use slack_sessions_client::api::validate::MAX_USERS_LIST_LIMIT;
 use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
+use slack_sessions_client::batch::Batches;
 use slack_sessions_client::methods::{
     LookupByEmail, Reset, ResetArgs, ResetBulkArgs, UsersInfo, UsersInfoArgs, UsersList,
     UsersListArgs,
@@ -37,19 +37,6 @@ fn call_minutes(emails: usize, ids: usize) -> f64 {
 
 /// Calls in a row whose outcome stayed unknown before the run stops (and waits for a resume).
 const MAX_UNKNOWN_IN_A_ROW: u32 = 3;
-
-/// The codes with which Slack refuses a reset because of one user in it (checked before it acts,
-/// so nothing was applied): a batch refused with one is split in halves until the user is found.
-pub fn is_user_refusal(code: &ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::UserNotFound
-            | ErrorCode::CannotResetBot
-            | ErrorCode::CannotResetPrimaryOwner
-            | ErrorCode::SessionResetNotAllowed
-            | ErrorCode::BotsNotAllowed
-    )
-}
 
 /// A run in progress.
 #[derive(Debug)]
@@ -533,8 +520,7 @@ impl Runner {
         } else {
             self.batch_size
         };
-        let mut queue: VecDeque<Vec<UserId>> =
-            pending.chunks(size).map(<[UserId]>::to_vec).collect();
+        let mut queue = Batches::new(&pending, size);
         ui::note(format!(
             "resetting {} user(s) with {} {} call(s)",
             thousands(pending.len()),
@@ -544,7 +530,7 @@ impl Runner {
         let progress =
             Progress::for_calls("resetting", pending.len() as u64, self.method, size as u64);
         let mut unknown_in_a_row = 0;
-        while let Some(group) = queue.pop_front() {
+        while let Some(group) = queue.pop() {
             self.check_interrupted()?;
             let step = self.state.next_step;
             self.record(Record::Intent {
@@ -583,19 +569,15 @@ impl Runner {
                     at_ms: now_ms(),
                 })?;
                 progress.inc(group.len() as u64);
-            } else if !err.may_have_been_applied() && code.as_ref().is_some_and(is_user_refusal) {
+            } else if err.is_user_refusal() {
                 self.record(Record::Result {
                     step,
                     outcome: Outcome::Refused,
                     error,
                     at_ms: now_ms(),
                 })?;
-                if group.len() > 1 {
-                    // Nothing was applied: find the user(s) Slack refuses by halves.
-                    let (a, b) = group.split_at(group.len() / 2);
-                    queue.push_front(b.to_vec());
-                    queue.push_front(a.to_vec());
-                } else {
+                // Nothing was applied: find the user(s) Slack refuses by halves.
+                if !queue.split(group) {
                     progress.inc(1);
                 }
             } else if err.may_have_been_applied() {
@@ -702,18 +684,5 @@ impl Runner {
             exit_code,
             at_ms: now_ms(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_that_split_a_batch() {
-        assert!(is_user_refusal(&ErrorCode::CannotResetPrimaryOwner));
-        assert!(is_user_refusal(&ErrorCode::UserNotFound));
-        assert!(!is_user_refusal(&ErrorCode::InvalidArguments));
-        assert!(!is_user_refusal(&ErrorCode::MissingScope));
     }
 }

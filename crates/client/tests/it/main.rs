@@ -4,8 +4,10 @@
 mod common;
 mod errors;
 mod faults;
+mod helpers;
 mod methods;
 mod pacing;
 mod pagination;
 mod redaction;
+mod traps;
 mod walk_faults;
