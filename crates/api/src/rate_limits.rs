@@ -64,6 +64,17 @@ impl RateLimits {
     }
 }
 
+impl std::fmt::Display for RateLimits {
+    /// As `--rate-limits` takes it: `slack`, `off` or `scale=N`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RateLimits::Off => f.write_str("off"),
+            RateLimits::Scale(n) => write!(f, "scale={n}"),
+            _ => f.write_str("slack"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -396,6 +396,9 @@ impl Client {
             transport_error(call, e, Some(status.as_u16()))
         })?;
         tracing::trace!(status = status.as_u16(), bytes = bytes.len(), "answer");
+        if let Some(limits) = header_str(&headers, "x-slack-sessions-rate-limits") {
+            inner.pacer.observe_server_limits(limits);
+        }
         classify(call(), status, &headers, bytes)
     }
 

@@ -249,6 +249,8 @@ type Key = (Token, &'static str);
 pub(crate) struct Pacer {
     pacing: Pacing,
     buckets: Mutex<HashMap<Key, Bucket>>,
+    /// Set once a server said it applies other limits than the pacing assumes.
+    mismatch_warned: std::sync::atomic::AtomicBool,
 }
 
 /// Buckets idle for this long are forgotten once the map grows past `PRUNE_ABOVE` entries.
@@ -259,7 +261,35 @@ impl Pacer {
         Arc::new(Pacer {
             pacing,
             buckets: Mutex::new(HashMap::new()),
+            mismatch_warned: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Compares the limits a server says it applies (the emulator's
+    /// `x-slack-sessions-rate-limits` header; Slack sends none) with the pacing, and warns once
+    /// per client when they differ: a client paced for Slack against an emulator scaled 60
+    /// times runs 60 times slower than it could, and one paced faster meets 429s.
+    pub(crate) fn observe_server_limits(&self, header: &str) {
+        let Ok(limits) = header.parse::<RateLimits>() else {
+            return;
+        };
+        let fits = Pacing::matching(limits);
+        let same = self.pacing.enabled == fits.enabled
+            && (!fits.enabled || self.pacing.window == fits.window);
+        if same
+            || self
+                .mismatch_warned
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        tracing::warn!(
+            server = header,
+            pacing_window_ms = self.pacing.window.as_millis() as u64,
+            pacing_enabled = self.pacing.enabled,
+            "the server applies other rate limits than the client paces for: use \
+             Pacing::matching(RateLimits::{limits:?}) (the CLI: --pacing {header})"
+        );
     }
 
     pub(crate) fn pacing(&self) -> &Pacing {

@@ -48,8 +48,8 @@ pub use control::SignInError;
 pub use faults::{Effect, FaultError, FaultRule};
 pub use journal::{JournalEntry, JournalFilter};
 pub use ratelimit::RateLimits;
-pub use slack_sessions_api::BadRateLimits;
 pub use seed::{Seed, SeedError};
+pub use slack_sessions_api::BadRateLimits;
 pub use store::generate;
 pub use store::{AuditEntry, StoreError};
 

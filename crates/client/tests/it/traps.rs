@@ -279,3 +279,49 @@ async fn pacing_faster_than_the_server_is_warned() {
     assert!(logs.contains(List::NAME), "{logs}");
     emu.shutdown().await;
 }
+
+/// A client paced for Slack against an emulator scaled 60 times would run 60 times slower than
+/// it could, silently: the emulator says which limits it applies, and the client warns once.
+#[tokio::test]
+async fn pacing_slower_than_the_server_is_warned() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emu = emulator(RateLimits::Scale(60)).await;
+    let logs = || String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let matching = builder(&emu, slack_sessions_emulator::demo::ADMIN_TOKEN)
+        .pacing(Pacing::matching(RateLimits::Scale(60)))
+        .build()
+        .unwrap();
+    matching.auth_test().await.unwrap();
+    assert!(
+        !logs().contains("other rate limits"),
+        "no warning when they match: {}",
+        logs()
+    );
+
+    let unscaled = builder(&emu, slack_sessions_emulator::demo::ADMIN_TOKEN)
+        .pacing(Pacing::slack())
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        unscaled.auth_test().await.unwrap();
+    }
+    let logs = logs();
+    assert_eq!(
+        logs.matches("other rate limits").count(),
+        1,
+        "warned once: {logs}"
+    );
+    assert!(
+        logs.contains("Pacing::matching(RateLimits::Scale(60))"),
+        "{logs}"
+    );
+    emu.shutdown().await;
+}

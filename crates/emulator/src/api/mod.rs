@@ -36,8 +36,9 @@ use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
 use crate::store::{Plan, View};
 
-/// The axum handler of `/api/{method}`: steps 1–6.
-#[allow(clippy::too_many_arguments)]
+/// The axum handler of `/api/{method}`: steps 1–6. Every answer also says which rate limits
+/// the emulator applies (`x-slack-sessions-rate-limits: slack|off|scale=N`; Slack sends no such
+/// header), so that a client paced for other limits can say so.
 pub async fn route(
     State(app): State<Arc<App>>,
     conn: Option<Extension<ConnectInfo<ConnHandle>>>,
@@ -45,6 +46,26 @@ pub async fn route(
     http_method: HttpMethod,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    body: Body,
+) -> Response {
+    let limits = app.limits.mode();
+    let mut response = answer_call(app, conn, uri, http_method, headers, query, body).await;
+    if let Ok(v) = HeaderValue::from_str(&limits.to_string()) {
+        response
+            .headers_mut()
+            .insert("x-slack-sessions-rate-limits", v);
+    }
+    response
+}
+
+/// Steps 1–6 of one call.
+async fn answer_call(
+    app: Arc<App>,
+    conn: Option<Extension<ConnectInfo<ConnHandle>>>,
+    uri: Uri,
+    http_method: HttpMethod,
+    headers: HeaderMap,
+    query: Option<String>,
     body: Body,
 ) -> Response {
     let started = Instant::now();
