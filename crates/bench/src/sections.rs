@@ -247,7 +247,7 @@ async fn scale(sizes: &Sizes) -> Result<Section> {
 
     // The walk, keeping the cursor of the last page.
     let started = Instant::now();
-    let mut pages = c.list_pages(ListArgs::new().limit(1000));
+    let mut pages = c.list_pages(ListArgs::new().limit(1000)).prefetch(true);
     let (mut walked, mut last_cursor) = (0usize, None);
     loop {
         let cursor = pages.cursor().map(str::to_owned);
@@ -456,7 +456,7 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
     let ours_conc = total as f64 / start.elapsed().as_secs_f64();
     let start = Instant::now();
     let mut walked = 0usize;
-    let mut stream = c.list_sessions(ListArgs::new().limit(1000));
+    let mut stream = c.list_sessions(ListArgs::new().limit(1000)).prefetch(true);
     while let Some(s) = stream.next().await {
         s?;
         walked += 1;
@@ -544,7 +544,7 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
              another (ours on a current-thread tokio runtime; Python: the sync `WebClient`; \
              Node: each call awaited), then 32 at a time (ours: 32 tasks sharing one `Client`, pacing off; Python: \
              `AsyncWebClient` with 32 asyncio workers; Node: 32 concurrent promises on one \
-             `WebClient`). Then a walk of every session with `limit=1000` (ours: `list_sessions`; \
+             `WebClient`). Then a walk of every session with `limit=1000` (ours: `list_sessions` with `.prefetch(true)`, the setting for a long walk; \
              Python: response iteration; Node: `paginate()`). Latest `slack_sdk` and \
              `@slack/web-api` from their registries, driven by `crates/bench/drivers/`.",
             sizes.sdk_sessions, sizes.sdk_users
