@@ -239,7 +239,7 @@ impl Store {
             sqlite::replace_all(&tx, seed)?;
             tx.commit()?;
         }
-        *state = State::from_seed(seed);
+        *state = State::from_seed(seed.clone());
         Ok(())
     }
 

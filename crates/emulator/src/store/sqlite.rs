@@ -447,7 +447,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
             });
         }
     }
-    let mut state = State::from_seed(&seed);
+    let mut state = State::from_seed(seed);
     load_sessions(conn, &mut state)?;
     let mut stmt = conn.prepare(
         "SELECT id, org_id, user_ids, mobile_only, web_only, due_ms FROM jobs ORDER BY id",

@@ -203,30 +203,32 @@ pub enum Change {
 
 impl State {
     /// Builds the indexes from a (validated) seed.
-    pub fn from_seed(seed: &Seed) -> State {
+    /// (The seed is consumed: its users move into the indexes instead of being copied, so
+    /// loading a large org never holds two copies of its users.)
+    pub fn from_seed(seed: Seed) -> State {
         let mut state = State::default();
-        for (idx, o) in seed.orgs.iter().enumerate() {
+        for (idx, o) in seed.orgs.into_iter().enumerate() {
             let mut org = Org {
-                id: o.id.clone(),
-                name: o.name.clone(),
+                id: o.id,
+                name: o.name,
                 grid: o.grid,
-                teams: o.teams.clone(),
+                teams: o.teams,
                 ..Org::default()
             };
-            for u in &o.users {
-                org.add_user(u.clone());
+            for u in o.users {
+                org.add_user(u);
             }
             for s in &o.sessions {
                 let session = Session::intern(&mut org.strings, s);
                 org.insert_session(s.session_id, session);
             }
-            for s in &o.session_settings {
-                org.settings.insert(s.user_id.clone(), s.clone());
+            for s in o.session_settings {
+                org.settings.insert(s.user_id.clone(), s);
             }
-            for t in &o.tokens {
+            for t in o.tokens {
                 state.tokens.insert(Token {
                     org: OrgKey(idx),
-                    seed: t.clone(),
+                    seed: t,
                 });
             }
             state.orgs.push(org);
