@@ -3,10 +3,12 @@
 //! are interrupted and resumed; and `serve` as a process (durability across `kill -9`, a mixed
 //! load with rate limits on).
 
+mod bulk_kills;
 mod commands;
 mod exit_codes;
 mod harness;
 mod input;
+mod inventory;
 mod kills;
 mod manners;
 mod offboard;
