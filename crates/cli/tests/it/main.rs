@@ -5,6 +5,7 @@
 
 mod bulk_kills;
 mod commands;
+mod enforce;
 mod exit_codes;
 mod harness;
 mod input;
@@ -19,4 +20,5 @@ mod resolve;
 mod resume;
 mod serve;
 mod slack_answers;
+mod summary;
 mod token;
