@@ -20,6 +20,9 @@ Examples:
   slack-sessions sessions list --user dennis.ritchie@acme.example
   slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only
   slack-sessions offboard leavers.csv --report leavers-report.csv
+  slack-sessions sessions list --ip 198.51.100.0/24 --client-version-below 4.36
+  slack-sessions sessions invalidate --ip 192.0.2.0/24 --dry-run
+  slack-sessions enforce policy.toml --dry-run
   slack-sessions serve --demo                      # a local emulator to try it all
 
 Token: --token-file FILE (mode 600), SLACK_TOKEN_FILE, SLACK_TOKEN, or --token (visible in

@@ -126,7 +126,7 @@ pub async fn run(global: &Global, args: &EnforceArgs, format: Format) -> Result<
         let records = journal::read(&journal_path)?.unwrap_or_default();
         same_org(&journal_path, &records, &start)?;
         let state = SessionRun::replay(&records);
-        let plan = evaluate(&client, &policy, &me, &state, !args.yes).await?;
+        let plan = evaluate(&client, &policy, &me, &state).await?;
         let lines = plan_lines(&policy, &plan, now_ms());
         print_round(1, &plan, &lines, format, true)?;
         ui::note("dry run: nothing was changed; these are the actions a run would take now");
@@ -248,7 +248,7 @@ async fn rounds(
     loop {
         round += 1;
         let began = Instant::now();
-        let plan = evaluate(client, policy, me, &ender.state, true).await?;
+        let plan = evaluate(client, policy, me, &ender.state).await?;
         if round == 1 && !args.yes && plan.actions().next().is_some() {
             let lines = plan_lines(policy, &plan, now_ms());
             print_round(round, &plan, &lines, format, true)?;
@@ -314,7 +314,6 @@ async fn evaluate(
     policy: &Policy,
     me: &AuthTestResponse,
     state: &SessionRun,
-    names: bool,
 ) -> Result<Plan> {
     let mut total = 0u64;
     let mut per_user: HashMap<UserId, u64> = HashMap::new();
@@ -333,10 +332,8 @@ async fn evaluate(
         },
     )
     .await?;
-    let needs_emails = names
-        || !policy.exempt_emails.is_empty()
-        || policy.rules.iter().any(|r| !r.exempt_emails.is_empty());
-    let mut directory = if needs_emails && !found.is_empty() {
+    // Emails: for email exemptions, and to say whose sessions they are.
+    let mut directory = if !found.is_empty() {
         Directory::new(client, org_of(me))
     } else {
         Directory::none()
