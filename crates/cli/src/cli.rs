@@ -20,6 +20,9 @@ Examples:
   slack-sessions sessions list --user dennis.ritchie@acme.example
   slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only
   slack-sessions offboard leavers.csv --report leavers-report.csv
+  slack-sessions sessions list --ip 198.51.100.0/24 --client-version-below 4.36
+  slack-sessions sessions invalidate --ip 192.0.2.0/24 --dry-run
+  slack-sessions enforce policy.toml --dry-run
   slack-sessions serve --demo                      # a local emulator to try it all
 
 Token: --token-file FILE (mode 600), SLACK_TOKEN_FILE, SLACK_TOKEN, or --token (visible in
@@ -153,6 +156,10 @@ pub enum Command {
     /// Resumable after any interruption.
     Offboard(OffboardArgs),
 
+    /// Enforce a session policy: end the sessions that break its rules (networks, client
+    /// versions, OSes), once or on an interval, within guardrails.
+    Enforce(EnforceArgs),
+
     /// Run the emulator: a local server that answers the admin.users.session.* methods like Slack.
     Serve(ServeArgs),
 
@@ -176,14 +183,32 @@ pub enum SessionsCommand {
   slack-sessions sessions list
   slack-sessions sessions list --user dennis.ritchie@acme.example
   slack-sessions sessions list --user W0DEMO0005 --team T0DEMOENG1 --client mobile
-  slack-sessions sessions list --team T0DEMOENG1 --limit 100 -o csv > sessions.csv")]
+  slack-sessions sessions list --team T0DEMOENG1 --limit 100 -o csv > sessions.csv
+  slack-sessions sessions list --ip 198.51.100.0/24 --ip 2001:db8::/32
+  slack-sessions sessions list --os windows --client-version-below 4.40
+  slack-sessions sessions list --client mobile --os android --no-names -o csv")]
     List(ListArgs),
 
-    /// End one session.
+    /// End one session, or every session the filters find (resumably, with a report).
     #[command(after_help = "Examples:
   slack-sessions sessions invalidate 1112275551244 --user W0DEMO0005
-  slack-sessions sessions invalidate 1112275551244 --user dennis.ritchie@acme.example --team E0DEMO0001")]
+  slack-sessions sessions invalidate 1112275551244 --user dennis.ritchie@acme.example --team E0DEMO0001
+  slack-sessions sessions invalidate --ip 198.51.100.0/24 --dry-run
+  slack-sessions sessions invalidate --client-version-below 4.36 --yes --report old-clients.csv
+
+Without SESSION_ID, at least one filter is needed (or --all for every session of the org).
+The sessions are found first and shown (the dry run stops there); on a terminal the run asks
+(--yes to skip). It keeps a journal beside the report: stopped for any reason, the same
+command resumes it, and no session is ended twice or skipped.")]
     Invalidate(InvalidateArgs),
+
+    /// Count sessions: by client kind, OS, Slack version, workspace, network, and the users
+    /// with the most; optionally an HTML page with charts.
+    #[command(after_help = "Examples:
+  slack-sessions sessions summary
+  slack-sessions sessions summary --client-version-below 4.40 -o json
+  slack-sessions sessions summary --ip 10.0.0.0/8 --html sessions.html")]
+    Summary(SummaryArgs),
 
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
@@ -204,39 +229,111 @@ pub enum ClientFilter {
     Web,
 }
 
+/// Which sessions a command looks at; every filter given must hold (they AND together).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Only sessions on this workspace (T…), or org-level ones (the org id, E…). An id that is
+    /// not one of the org's is an error.
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Only mobile (iOS, iPadOS, Android) or only web sessions (browsers and the desktop app,
+    /// which Slack's session record does not tell apart).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub client: Option<ClientFilter>,
+    /// Only sessions whose created or recent IP is in this network (CIDR, IPv4 or IPv6, or one
+    /// address). Repeat for several networks: any of them.
+    #[arg(long = "ip", value_name = "CIDR", value_parser = crate::inventory::parse_ip_arg)]
+    pub ip: Vec<ipnet::IpNet>,
+    /// Only sessions whose OS (as last seen) is NAME, any case: "OS X", Windows, Linux, iOS,
+    /// iPadOS, Android. Repeat for several.
+    #[arg(long = "os", value_name = "NAME")]
+    pub os: Vec<String>,
+    /// Only sessions whose Slack client version (as last seen) is below VERSION, compared
+    /// number by number (4.9 < 4.10). A session without a version does not match.
+    #[arg(long, value_name = "VERSION", value_parser = crate::inventory::filter::Version::parse)]
+    pub client_version_below: Option<crate::inventory::filter::Version>,
+}
+
+impl FilterArgs {
+    /// Whether any filter is given.
+    pub fn any(&self) -> bool {
+        self.team.is_some()
+            || self.client.is_some()
+            || !self.ip.is_empty()
+            || !self.os.is_empty()
+            || self.client_version_below.is_some()
+    }
+}
+
 /// `sessions list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this user (an ID, or an email address).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
-    /// Only sessions on this workspace (T…); with --user, the org id (E…) means all of the
-    /// user's sessions. --user alone uses the org id.
-    #[arg(long, value_name = "TEAM")]
-    pub team: Option<String>,
     /// Show at most N sessions.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Only mobile or only web (browser and desktop app) sessions.
-    #[arg(long, value_enum)]
-    pub client: Option<ClientFilter>,
     /// Sessions asked for per call (1 to 1000).
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub page_size: u32,
+    /// Leave out the users' names and emails (read once per user with users.list otherwise).
+    #[arg(long)]
+    pub no_names: bool,
+    /// Which sessions.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// `sessions invalidate`.
 #[derive(Debug, Args)]
 pub struct InvalidateArgs {
-    /// The session's id.
+    /// The session's id. Without it, the sessions the filters find are ended.
     #[arg(value_name = "SESSION_ID")]
-    pub session_id: u64,
-    /// The session's user (an ID or an email address).
-    #[arg(long, value_name = "USER")]
-    pub user: String,
-    /// The session's workspace or org (T… or E…), sent along (Slack's older form).
-    #[arg(long, value_name = "TEAM")]
-    pub team: Option<String>,
+    pub session_id: Option<u64>,
+    /// The session's user (an ID or an email address), with SESSION_ID.
+    #[arg(long, value_name = "USER", requires = "session_id")]
+    pub user: Option<String>,
+    /// Which sessions (without SESSION_ID; with it, --team is sent along, Slack's older form).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// End every session of the org (no filter).
+    #[arg(long, conflicts_with = "session_id")]
+    pub all: bool,
+    /// List the sessions that would be ended, and change nothing.
+    #[arg(long, conflicts_with = "session_id")]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Where to write the report: .csv or .json [default:
+    /// sessions-invalidate-<filters' fingerprint>.report.csv]. The journal sits beside it.
+    #[arg(long, value_name = "PATH", conflicts_with = "session_id")]
+    pub report: Option<PathBuf>,
+    /// How long to wait for the sessions to be gone before calling them failed.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse_arg, conflicts_with = "session_id")]
+    pub verify_timeout: Duration,
+    /// Leave out the users' names and emails in the plan and the report.
+    #[arg(long)]
+    pub no_names: bool,
+}
+
+/// `sessions summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Which sessions.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Also write one self-contained HTML page (bar charts and the sessions table) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// How many users with the most sessions to show.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Leave out the users' names and emails.
+    #[arg(long)]
+    pub no_names: bool,
 }
 
 /// Which sessions a reset ends.
@@ -406,6 +503,41 @@ pub struct OffboardArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `enforce`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  slack-sessions enforce policy.toml --dry-run
+  slack-sessions enforce policy.toml --yes
+  slack-sessions enforce policy.toml --yes --watch 15m --audit-log /var/log/slack-policy.jsonl
+
+POLICY.toml holds rules (allowed networks, a minimum Slack client version per OS or client
+kind, denied OSes or OS versions) with their exemptions, and the guardrails: a per-user
+cooldown, caps on actions per run and per hour, and a circuit breaker that stops a run which
+would end more than a set share of all sessions. The token's own user is exempt unless the
+policy says otherwise. The README section 'Policy enforcement' shows a full file.
+
+Each action is written to a journal (AUDIT_LOG.journal) before it is sent, and every action
+and round to the JSON-lines audit log. Stopped (Ctrl-C, SIGTERM, kill), enforcement resumes
+from the journal when started again: an action whose answer was lost is checked, never sent
+twice.")]
+pub struct EnforceArgs {
+    /// The policy file (TOML).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Print exactly the actions a run would take now, and take none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run again every DURATION (e.g. 15m), until Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_positive)]
+    pub watch: Option<Duration>,
+    /// The JSON-lines audit log [default: POLICY's name with .audit.jsonl].
+    #[arg(long, value_name = "PATH")]
+    pub audit_log: Option<PathBuf>,
+    /// Do not ask for confirmation (needed off a terminal, and with --watch).
     #[arg(short, long)]
     pub yes: bool,
 }

@@ -12,8 +12,10 @@ pub mod completions;
 pub mod connect;
 pub mod duration;
 pub mod exit;
+pub mod inventory;
 pub mod offboard;
 pub mod output;
+pub mod policy;
 pub mod serve;
 pub mod token;
 pub mod ui;
@@ -125,7 +127,10 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
                     commands::sessions::list(&client, &args, format()).await
                 }
                 SessionsCommand::Invalidate(args) => {
-                    commands::sessions::invalidate(&client, &args, format()).await
+                    commands::sessions::invalidate(&global, &client, &args, format()).await
+                }
+                SessionsCommand::Summary(args) => {
+                    inventory::summary::run(&client, &args, format()).await
                 }
                 SessionsCommand::Reset(args) => {
                     commands::sessions::reset(&client, &args, format()).await
@@ -147,6 +152,7 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
             }
         }
         Command::Offboard(args) => offboard::run(&global, &args, format()).await,
+        Command::Enforce(args) => policy::enforce::run(&global, &args, format()).await,
     }
 }
 

@@ -139,6 +139,95 @@ pub fn device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
     DeviceRecord::new(hw, os, ver, client_version, ip)
 }
 
+/// The demo org's office network (IPv4): `sessions list --ip 198.51.100.0/24`.
+pub const OFFICE_NET: &str = "198.51.100.0/24";
+/// The demo org's VPN egress network.
+pub const VPN_NET: &str = "203.0.113.0/24";
+/// The demo org's IPv6 office network.
+pub const OFFICE_NET6: &str = "2001:db8:ac3e::/48";
+
+/// Devices of the demo org by client kind, old and new: (hardware, OS, OS version, Slack
+/// client version).
+const DESKTOPS: [(&str, &str, &str, &str); 6] = [
+    ("Apple M2", "OS X", "15.1", "4.41.105"),
+    ("Intel", "OS X", "13.6.9", "4.35.131"),
+    ("x86_64", "Windows", "11", "4.41.105"),
+    ("x86_64", "Windows", "10", "4.33.73"),
+    ("x86_64", "Linux", "6.8", "4.39.95"),
+    ("Apple M1", "OS X", "12.7.6", "4.29.149"),
+];
+const BROWSERS: [(&str, &str, &str, &str); 5] = [
+    ("Intel", "OS X", "14.6.1", "131.0.6778.86"),
+    ("x86_64", "Windows", "11", "132.0"),
+    ("x86_64", "Windows", "10", "109.0"),
+    ("Apple M1", "OS X", "14.2", "18.1"),
+    ("x86_64", "Linux", "6.8", "131.0"),
+];
+const PHONES: [(&str, &str, &str, &str); 5] = [
+    ("iPhone15,3", "iOS", "18.1", "24.11.10"),
+    ("iPhone12,1", "iOS", "16.7.10", "23.08.10"),
+    ("iPad13,4", "iPadOS", "17.7", "24.10.20"),
+    ("Pixel 8", "Android", "15", "24.11.10.0"),
+    ("SM-G991B", "Android", "12", "23.06.10.0"),
+];
+/// The newest Slack client of each kind, that an old one is updated to.
+const NEWEST: [(&str, &str); 3] = [("desktop", "4.41.105"), ("mobile", "24.11.10"), ("web", "")];
+
+/// An address of the demo org: the office (IPv4 or IPv6), the VPN, or a home or mobile
+/// network.
+fn demo_ip(rng: &mut impl Rng) -> String {
+    match rng.random_range(0..20) {
+        0..=6 => format!("198.51.100.{}", rng.random_range(2..=250)),
+        7..=9 => format!("203.0.113.{}", rng.random_range(2..=250)),
+        10..=12 => format!(
+            "2001:db8:ac3e:{:x}::{:x}",
+            rng.random_range(1..=4),
+            rng.random_range(1..=0xfff)
+        ),
+        13 => format!(
+            "2600:1700:{:x}:{:x}::{:x}",
+            rng.random_range(1..=0xffff),
+            rng.random_range(1..=0xffff),
+            rng.random_range(1..=0xff)
+        ),
+        _ => format!(
+            "{}.{}.{}.{}",
+            [24, 73, 98, 172][rng.random_range(0..4)],
+            rng.random_range(0..=255),
+            rng.random_range(0..=255),
+            rng.random_range(1..=254)
+        ),
+    }
+}
+
+/// Makes the demo org's sessions varied, with a generator of its own (so that the sessions'
+/// ids, users, teams and client kinds stay as they were): office, VPN, IPv6 and home networks;
+/// old and new OS and Slack client versions; sessions last seen on another network than the
+/// one they began on, some of them on an updated client.
+fn vary(sessions: &mut [SessionSeed]) {
+    let mut rng = SmallRng::seed_from_u64(0xD1_5E55);
+    for s in sessions {
+        let (hw, os, ver, app) = match s.client {
+            ClientKind::Desktop => DESKTOPS[rng.random_range(0..DESKTOPS.len())],
+            ClientKind::Web => BROWSERS[rng.random_range(0..BROWSERS.len())],
+            ClientKind::Mobile => PHONES[rng.random_range(0..PHONES.len())],
+        };
+        s.created = DeviceRecord::new(hw, os, ver, app, demo_ip(&mut rng));
+        if s.recent.is_some() {
+            let mut recent = s.created.clone();
+            recent.ip = Some(demo_ip(&mut rng));
+            let newest = NEWEST
+                .iter()
+                .find(|(k, _)| *k == s.client.as_str())
+                .map_or("", |(_, v)| *v);
+            if !newest.is_empty() && rng.random_bool(0.5) {
+                recent.slack_client_version = Some(newest.to_owned());
+            }
+            s.recent = Some(recent);
+        }
+    }
+}
+
 /// Sessions for `users`, with ids rising from `next_id`.
 fn sessions(
     rng: &mut SmallRng,
@@ -265,6 +354,7 @@ pub fn seed() -> Seed {
 
     let mut acme_sessions = sessions(&mut rng, &mut next_id, &users, ORG_ID, 2..=6);
     acme_sessions.retain(|s| !s.user_id.starts_with("W0DEMOBOT") || s.user_id == BOT_ID);
+    vary(&mut acme_sessions);
     let acme = OrgSeed {
         id: ORG_ID.into(),
         name: "Acme Corp".into(),
@@ -452,5 +542,45 @@ mod tests {
         for kind in ["web", "desktop", "mobile"] {
             assert!(acme.sessions.iter().any(|s| s.client.as_str() == kind));
         }
+        // Varied: every network, old and new clients, sessions that moved.
+        let ips: Vec<&str> = acme
+            .sessions
+            .iter()
+            .flat_map(|s| {
+                [
+                    s.created.ip.as_deref(),
+                    s.recent.as_ref().and_then(|r| r.ip.as_deref()),
+                ]
+            })
+            .flatten()
+            .collect();
+        for prefix in [
+            "198.51.100.",
+            "203.0.113.",
+            "2001:db8:ac3e:",
+            "2600:1700:",
+            "24.",
+        ] {
+            assert!(ips.iter().any(|ip| ip.starts_with(prefix)), "{prefix}");
+        }
+        let versions: Vec<&str> = acme
+            .sessions
+            .iter()
+            .filter_map(|s| s.created.slack_client_version.as_deref())
+            .collect();
+        for v in ["4.29.149", "4.33.73", "4.41.105", "23.08.10", "24.11.10"] {
+            assert!(versions.contains(&v), "{v}");
+        }
+        assert!(acme.sessions.iter().any(|s| {
+            s.recent
+                .as_ref()
+                .is_some_and(|r| r.slack_client_version != s.created.slack_client_version)
+        }));
+        // Dennis Ritchie's session of the README's examples is still there.
+        assert!(
+            acme.sessions
+                .iter()
+                .any(|s| s.session_id == 1_112_275_551_244 && s.user_id == "W0DEMO0005")
+        );
     }
 }

@@ -2,78 +2,20 @@
 
 use std::collections::BTreeSet;
 
-use futures::TryStreamExt;
 use serde_json::{Value, json};
-use slack_sessions_client::api::{TeamId, UserId};
+use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::{
-    ActiveSession, InvalidateArgs, ListArgs, Platform, ResetArgs as ApiResetArgs,
+    InvalidateArgs, ListArgs, Platform, ResetArgs as ApiResetArgs,
 };
 use slack_sessions_client::{Client, Error};
 
-use super::{org_of, who};
-use crate::cli::{ClientFilter, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs};
+use super::org_of;
+use crate::cli::{Global, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs};
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
+use crate::inventory::{self, names::Directory, row};
 use crate::output::{Column, Format, ListPrinter, col, plural, print_record, write_failed};
 use crate::ui;
 use crate::users::resolve_all;
-
-/// The columns of a session list.
-const SESSION_COLUMNS: [Column; 8] = [
-    col("SESSION", "session_id"),
-    col("USER", "user_id"),
-    col("TEAM", "team_id"),
-    col("CLIENT", "platform"),
-    col("DEVICE", "device_hardware"),
-    col("OS", "os"),
-    col("VERSION", "slack_client_version"),
-    col("IP", "ip"),
-];
-
-fn platform_name(p: Platform) -> &'static str {
-    match p {
-        Platform::Mobile => "mobile",
-        _ => "web",
-    }
-}
-
-fn session_json(s: &ActiveSession) -> Value {
-    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut v {
-        map.insert("platform".into(), platform_name(s.platform()).into());
-    }
-    v
-}
-
-fn session_cells(s: &ActiveSession) -> Vec<String> {
-    let d = s.device();
-    let os = match (&d.os, &d.os_version) {
-        (Some(os), Some(v)) => format!("{os} {v}"),
-        (Some(os), None) => os.clone(),
-        _ => String::new(),
-    };
-    let ip =
-        d.ip.clone()
-            .or_else(|| s.created.ip.clone())
-            .unwrap_or_default();
-    vec![
-        s.session_id.to_string(),
-        s.user_id.to_string(),
-        s.team_id.to_string(),
-        platform_name(s.platform()).to_owned(),
-        d.device_hardware.clone().unwrap_or_default(),
-        os,
-        d.slack_client_version.clone().unwrap_or_default(),
-        ip,
-    ]
-}
-
-fn wanted(filter: Option<ClientFilter>, s: &ActiveSession) -> bool {
-    match filter {
-        None => true,
-        Some(ClientFilter::Mobile) => s.platform() == Platform::Mobile,
-        Some(ClientFilter::Web) => s.platform() != Platform::Mobile,
-    }
-}
 
 /// Resolves one user argument (ID or email); `changes`: for a command that would change
 /// something.
@@ -82,57 +24,54 @@ async fn one_user(client: &Client, user: &str, changes: bool) -> Result<UserId> 
     Ok(resolved[0].user_id.clone())
 }
 
-/// Runs `sessions list`.
+/// Runs `sessions list`: the org's sessions (or one user's), filtered as pages arrive.
 pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8> {
+    let (mut filter, me) = inventory::filter_of(client, &args.filter).await?;
     let page = args.limit.map_or(args.page_size, |l| {
         args.page_size.min(l.clamp(1, 1000) as u32)
     });
     let mut list_args = ListArgs::new().limit(page);
-    let mut team_filter: Option<TeamId> = None;
     if let Some(user) = &args.user {
+        // Slack lists one user's sessions on one workspace, or on the org id: all of them.
         let user_id = one_user(client, user, false).await?;
-        let me = who(client).await?;
-        let team = match &args.team {
-            Some(t) => {
-                super::check_team(client, &me, t).await?;
-                TeamId::new(t.as_str())
-            }
-            None => org_of(&me),
-        };
-        list_args.team_id = Some(team);
+        list_args.team_id = Some(filter.team.take().unwrap_or_else(|| org_of(&me)));
         list_args.user_id = Some(user_id);
-    } else if let Some(team) = &args.team {
-        // Slack lists one workspace only together with a user: walk the org and keep the
-        // workspace's sessions, once the workspace is known to be one of the org's.
-        super::check_team(client, &who(client).await?, team).await?;
-        team_filter = Some(TeamId::new(team.as_str()));
     }
-    let mut printer = ListPrinter::stdout(format, &SESSION_COLUMNS);
-    let mut sessions = client.list_sessions(list_args);
+    let names = !args.no_names;
+    let mut directory = if names {
+        Directory::new(client, org_of(&me))
+    } else {
+        Directory::none()
+    };
+    let columns = row::columns(names);
+    let mut printer = ListPrinter::stdout(format, &columns);
     let mut users = BTreeSet::new();
     let (mut mobile, mut web) = (0usize, 0usize);
     let mut truncated = false;
-    while let Some(s) = sessions
-        .try_next()
-        .await
-        .map_err(|e| Failure::api("cannot list sessions", &e))?
-    {
-        if team_filter.as_ref().is_some_and(|t| *t != s.team_id) || !wanted(args.client, &s) {
-            continue;
-        }
+    inventory::walk(client, &filter, list_args, async |s| {
         if args.limit.is_some_and(|l| printer.count() >= l) {
             truncated = true;
-            break;
+            return Ok(false);
         }
         match s.platform() {
             Platform::Mobile => mobile += 1,
             _ => web += 1,
         }
         users.insert(s.user_id.clone());
+        let person = if names {
+            Some(directory.get(&s.user_id).await?.clone())
+        } else {
+            None
+        };
         printer
-            .push(&session_json(&s), session_cells(&s))
+            .push(
+                &row::json(&s, person.as_ref()),
+                row::cells(&s, person.as_ref()),
+            )
             .map_err(write_failed)?;
-    }
+        Ok(true)
+    })
+    .await?;
     let count = printer.count();
     let mut summary = format!(
         "{} of {} ({mobile} mobile, {web} web)",
@@ -148,11 +87,31 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
     Ok(OK)
 }
 
-/// Runs `sessions invalidate`.
-pub async fn invalidate(client: &Client, args: &InvalidateCmd, format: Format) -> Result<u8> {
+/// Runs `sessions invalidate`: one session by its id, or (without one) every session the
+/// filters find, as a resumable bulk run.
+pub async fn invalidate(
+    global: &Global,
+    client: &Client,
+    args: &InvalidateCmd,
+    format: Format,
+) -> Result<u8> {
+    let Some(session_id) = args.session_id else {
+        return inventory::bulk::run(global, client, args, format).await;
+    };
+    let Some(user) = &args.user else {
+        return Err(Failure::usage(
+            "--user is needed with SESSION_ID: Slack's invalidate names the session's user",
+        )
+        .hint("`sessions list` shows each session's user"));
+    };
+    if args.filter.team.is_none() && args.filter.any() {
+        return Err(Failure::usage(
+            "filters (--ip, --os, --client, --client-version-below) are for ending many sessions: give them without SESSION_ID",
+        ));
+    }
     // The current docs' form: the session's user with its id (`team_id` only as well).
-    let mut call = InvalidateArgs::new(args.session_id, one_user(client, &args.user, true).await?);
-    if let Some(team) = &args.team {
+    let mut call = InvalidateArgs::new(session_id, one_user(client, user, true).await?);
+    if let Some(team) = &args.filter.team {
         call = call.team_id(team.as_str());
     }
     let user = call.user_id.clone();
@@ -160,15 +119,15 @@ pub async fn invalidate(client: &Client, args: &InvalidateCmd, format: Format) -
     client
         .invalidate(call)
         .await
-        .map_err(|e| Failure::api(format!("cannot end session {}", args.session_id), &e))?;
+        .map_err(|e| Failure::api(format!("cannot end session {session_id}"), &e))?;
     let json = json!({
-        "session_id": args.session_id,
+        "session_id": session_id,
         "user_id": user,
         "team_id": team,
         "result": "invalidated",
     });
     let fields = [
-        ("session", args.session_id.to_string()),
+        ("session", session_id.to_string()),
         ("user", user.map(|u| u.to_string()).unwrap_or_default()),
         ("team", team.map(|t| t.to_string()).unwrap_or_default()),
         ("result", "invalidated".to_owned()),

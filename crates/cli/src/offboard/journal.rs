@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use slack_sessions_client::api::UserId;
+use slack_sessions_client::methods::ActiveSession;
 
 use crate::exit::{Failure, Result, USAGE};
 
@@ -174,6 +175,46 @@ pub enum Record {
         /// Sessions (of the run's scope) still there; 0 means done.
         sessions_left: u64,
     },
+    /// A session a run on sessions (`sessions invalidate` with filters, `enforce`) is to end,
+    /// as its filters found it.
+    Target {
+        /// The session as listed.
+        session: ActiveSession,
+    },
+    /// Every target of the run is recorded: the search is over and is not made again.
+    Selected {
+        /// How many sessions.
+        count: u64,
+        /// When.
+        at_ms: u64,
+    },
+    /// An `invalidate` call is about to be sent for one session.
+    SessionIntent {
+        /// Its step number (rising; shared with [`Record::Intent`]).
+        step: u64,
+        /// The session.
+        session_id: u64,
+        /// Its user.
+        user_id: UserId,
+        /// When.
+        at_ms: u64,
+    },
+    /// A session call whose outcome was unknown was checked by listing its user's sessions.
+    SessionSettled {
+        /// The step.
+        step: u64,
+        /// The session was no longer listed (the call was applied, or it ended anyway).
+        gone: bool,
+        /// When.
+        at_ms: u64,
+    },
+    /// A session was looked for after it was ended.
+    SessionVerified {
+        /// The session.
+        session_id: u64,
+        /// It was no longer listed.
+        gone: bool,
+    },
     /// The run finished.
     Finished {
         /// Its exit code.
@@ -188,7 +229,11 @@ impl Record {
     fn must_sync(&self) -> bool {
         !matches!(
             self,
-            Record::Resolved { .. } | Record::Known { .. } | Record::Verified { .. }
+            Record::Resolved { .. }
+                | Record::Known { .. }
+                | Record::Verified { .. }
+                | Record::Target { .. }
+                | Record::SessionVerified { .. }
         )
     }
 }

@@ -325,7 +325,8 @@ impl Runner {
     }
 }
 
-async fn catch_ctrl_c(flag: Arc<AtomicBool>) {
+/// Sets `flag` on Ctrl-C (a second Ctrl-C, or one at the prompt, ends the program at once).
+pub async fn catch_ctrl_c(flag: Arc<AtomicBool>) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }

@@ -201,6 +201,12 @@ impl RunState {
                 );
             }
             Record::Finished { exit_code, .. } => self.finished = Some(*exit_code),
+            // Records of runs on sessions (see `inventory::bulk`): no user's state.
+            Record::Target { .. }
+            | Record::Selected { .. }
+            | Record::SessionIntent { .. }
+            | Record::SessionSettled { .. }
+            | Record::SessionVerified { .. } => {}
         }
     }
 

@@ -87,6 +87,36 @@ impl Verifier {
         Ok(counts)
     }
 
+    /// Which of `sessions` (each with its user) are still listed: one list per user for a
+    /// few users, one walk of the org for many (as [`count`](Self::count) decides).
+    pub async fn present(&self, sessions: &[(UserId, u64)]) -> Result<HashSet<u64>, Error> {
+        let wanted: HashSet<u64> = sessions.iter().map(|(_, id)| *id).collect();
+        let users: HashSet<&UserId> = sessions.iter().map(|(u, _)| u).collect();
+        let per_user = match self.by {
+            VerifyBy::User => true,
+            VerifyBy::Org => false,
+            VerifyBy::Auto => users.len() <= PER_USER_UP_TO,
+        };
+        let mut found = HashSet::new();
+        let mut look = async |args: ListArgs| -> Result<(), Error> {
+            let mut walk = self.client.list_sessions(args);
+            while let Some(s) = walk.try_next().await? {
+                if wanted.contains(&s.session_id.0) {
+                    found.insert(s.session_id.0);
+                }
+            }
+            Ok(())
+        };
+        if per_user {
+            for u in users {
+                look(ListArgs::for_user(self.team.clone(), u.clone()).limit(1000)).await?;
+            }
+        } else {
+            look(ListArgs::new().limit(1000)).await?;
+        }
+        Ok(found)
+    }
+
     /// Counts round after round until every user has no session left or `timeout` passed.
     /// `gone` is told of each user as soon as none is left; `round` after every round with the
     /// users still waited for. Returns the users with sessions left at the end, with counts.

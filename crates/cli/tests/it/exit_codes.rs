@@ -126,6 +126,7 @@ fn rate_limit_or_retry_budget_is_5() {
     let out = env.run(&["--retries", "0", "sessions", "list"]).expect(5);
     assert!(one_error_line(&out.stderr).contains("rate limited"));
     env.emu().clear_faults();
+    env.emu().clear_requests();
     // A server error that outlasts the retries.
     env.emu()
         .add_fault(FaultRule::new(Effect::HttpStatus(503)).method("auth.test"))

@@ -3,10 +3,13 @@
 //! are interrupted and resumed; and `serve` as a process (durability across `kill -9`, a mixed
 //! load with rate limits on).
 
+mod bulk_kills;
 mod commands;
+mod enforce;
 mod exit_codes;
 mod harness;
 mod input;
+mod inventory;
 mod kills;
 mod manners;
 mod offboard;
@@ -17,4 +20,5 @@ mod resolve;
 mod resume;
 mod serve;
 mod slack_answers;
+mod summary;
 mod token;

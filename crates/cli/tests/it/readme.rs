@@ -29,6 +29,14 @@ fn the_readme_examples_run_on_the_demo_org() {
         "leavers.csv",
         "email\ndennis.ritchie@acme.example\nhedy.lamarr8@acme.example\n",
     );
+    // The enforcement examples read `policy.toml`: the README's own policy.
+    let readme = include_str!("../../../../README.md");
+    let policy = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a toml block");
+    env.write("policy.toml", policy);
     let home = env.dir().join("home");
     std::fs::create_dir_all(home.join(".local/share/bash-completion/completions")).unwrap();
     let bin_dir = std::path::Path::new(BIN).parent().unwrap();
@@ -63,4 +71,6 @@ fn the_readme_examples_run_on_the_demo_org() {
     }
     assert!(!env.requests("admin.users.session.invalidate").is_empty());
     assert!(!env.requests("admin.users.session.resetBulk").is_empty());
+    assert!(env.path("sessions.html").exists());
+    assert!(env.path("policy.audit.jsonl").exists());
 }

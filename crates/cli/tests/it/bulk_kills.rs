@@ -1,0 +1,100 @@
+//! A bulk invalidation killed with SIGKILL at seeded random points, again and again, then let
+//! finish: every session the filter found is ended exactly once (the emulator's request
+//! journal says so), no other session is touched, and the report covers each session once.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use slack_sessions_emulator::{Effect, FaultRule};
+
+use crate::harness::{Env, big_seed, csv_rows, wait_for};
+use crate::inventory::invalidated;
+
+const USERS: usize = 400;
+const KILLS: usize = 8;
+
+#[test]
+fn bulk_invalidation_killed_at_eight_random_points_ends_each_session_once() {
+    let env = Env::start(
+        Env::builder()
+            .seed(big_seed(USERS))
+            .journal_capacity(100_000),
+        "xoxp-big-admin",
+    );
+    let ios: BTreeSet<u64> = env.export().orgs[0]
+        .sessions
+        .iter()
+        .filter(|s| s.created.os.as_deref() == Some("iOS"))
+        .map(|s| s.session_id)
+        .collect();
+    let total = env.export().orgs[0].sessions.len();
+    assert!(ios.len() > 150, "{}", ios.len());
+    env.emu()
+        .add_fault(FaultRule::new(Effect::LatencyMs(3)).method("admin.users.session.invalidate"))
+        .unwrap();
+    let args = [
+        "sessions",
+        "invalidate",
+        "--os",
+        "iOS",
+        "--yes",
+        "--no-names",
+        "--report",
+        "ios.csv",
+        "--verify-timeout",
+        "5s",
+    ];
+    let journal = env.path("ios.csv.journal");
+    let counts = || {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        (
+            text.matches("\"type\":\"session_intent\"").count(),
+            text.matches("\"type\":\"result\"").count(),
+        )
+    };
+    let mut rng = SmallRng::seed_from_u64(0xB01C_5E55);
+    let (mut kills, mut mid_call) = (0, 0);
+    while kills < KILLS {
+        let before = counts();
+        let mut child = env.spawn(&args);
+        wait_for(
+            Duration::from_secs(30),
+            "the run's first invalidation",
+            || counts().0 > before.0,
+        );
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..120)));
+        if child.try_wait().unwrap().is_some() {
+            panic!("the run finished after only {kills} kills; the test needs more work per run");
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+        let after = counts();
+        mid_call += usize::from(after.0 > after.1);
+    }
+    eprintln!("{kills} kills, {mid_call} with an intent unanswered");
+    env.emu().clear_faults();
+    env.run(&args).expect(0);
+
+    let ended = invalidated(&env);
+    let twice: Vec<_> = ended.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "ended more than once: {twice:?}");
+    assert_eq!(
+        ended.keys().copied().collect::<BTreeSet<_>>(),
+        ios,
+        "exactly the matches"
+    );
+    let left = env.export().orgs[0].sessions.len();
+    assert_eq!(left, total - ios.len());
+
+    let rows = csv_rows(&env.read("ios.csv"));
+    let ids: BTreeSet<u64> = rows
+        .iter()
+        .map(|r| r["session_id"].parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), ios.len(), "one row per session");
+    assert_eq!(ids, ios);
+    assert!(rows.iter().all(|r| r["result"] == "done"), "{rows:?}");
+}
