@@ -59,8 +59,11 @@ def user(uid, name, role="member", teams=(), is_bot=False, deleted=False, domain
     }
 
 
-def token(tok, uid, scopes=ALL, kind="user", state="active"):
-    return {"token": tok, "user_id": uid, "type": kind, "scopes": list(scopes), "state": state}
+def token(tok, uid, scopes=ALL, kind="user", state="active", app=None):
+    t = {"token": tok, "user_id": uid, "type": kind, "scopes": list(scopes), "state": state}
+    if app:
+        t["app_id"] = app
+    return t
 
 
 def org_a():
@@ -120,10 +123,11 @@ def org_a():
             token("xoxp-conf-a-revoked", "W0AADMIN", state="revoked"),
             token("xoxp-conf-a-expired", "W0AADMIN", state="expired"),
             token("xoxp-conf-a-deleted", "W0ADELETED"),
-            # Rate-limit tests: one token per suite so their budgets never mix.
-            token("xoxp-conf-a-rl-python", "W0AADMIN"),
-            token("xoxp-conf-a-rl-node", "W0AADMIN"),
-            token("xoxp-conf-a-rl-apimatic", "W0AADMIN"),
+            # Rate-limit tests: one token, and one app, per suite so their budgets never mix
+            # (Slack counts a method's budget per workspace and app: two tokens of one app share it).
+            token("xoxp-conf-a-rl-python", "W0AADMIN", app="A0CONFRLPY"),
+            token("xoxp-conf-a-rl-node", "W0AADMIN", app="A0CONFRLNODE"),
+            token("xoxp-conf-a-rl-apimatic", "W0AADMIN", app="A0CONFRLAPIM"),
         ],
         "sessions": sessions,
         "session_settings": [
