@@ -140,24 +140,11 @@ async fn export(State(app): State<Arc<App>>) -> Response {
 async fn import(
     State(app): State<Arc<App>>,
     body: Result<axum::body::Bytes, BytesRejection>,
-) -> Response {
-    let body = match body_or_error(body) {
-        Ok(body) => body,
-        Err(e) => return error(e.status, e.code, e.detail),
-    };
-    let seed = match Seed::from_json_bytes(&body) {
-        Ok(seed) => seed,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_state", e.to_string()),
-    };
+) -> Result<Response, ControlError> {
+    let seed = Seed::from_json_bytes(&body_or_error(body)?).map_err(bad("invalid_state"))?;
     app.limits.clear();
-    match app.store.replace(&seed) {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            e.to_string(),
-        ),
-    }
+    app.store.replace(&seed)?;
+    Ok(Json(json!({"ok": true})).into_response())
 }
 
 /// `?method=&since=&status=&after=ID&limit=N` for the journal.
@@ -181,11 +168,8 @@ fn requests_limit() -> usize {
 async fn requests(
     State(app): State<Arc<App>>,
     q: Result<Query<RequestsQuery>, QueryRejection>,
-) -> Response {
-    let q = match query_or_error(q) {
-        Ok(q) => q,
-        Err(e) => return error(e.status, e.code, e.detail),
-    };
+) -> Result<Response, ControlError> {
+    let q = query_or_error(q)?;
     let filter = JournalFilter {
         method: q.method,
         since: q.since,
@@ -194,7 +178,7 @@ async fn requests(
     };
     let (page, more) = app.journal.page(&filter, q.limit.clamp(1, 10_000));
     let next_after = more.then(|| page.last().map(|e| e.id)).flatten();
-    Json(json!({"ok": true, "requests": page, "next_after": next_after})).into_response()
+    Ok(Json(json!({"ok": true, "requests": page, "next_after": next_after})).into_response())
 }
 
 async fn clear_requests(State(app): State<Arc<App>>) -> Response {
@@ -209,19 +193,11 @@ async fn list_faults(State(app): State<Arc<App>>) -> Response {
 async fn add_fault(
     State(app): State<Arc<App>>,
     body: Result<axum::body::Bytes, BytesRejection>,
-) -> Response {
-    let body = match body_or_error(body) {
-        Ok(body) => body,
-        Err(e) => return error(e.status, e.code, e.detail),
-    };
-    let rule: FaultRule = match serde_json::from_slice(&body) {
-        Ok(rule) => rule,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_fault", e.to_string()),
-    };
-    match app.faults.add(rule) {
-        Ok(rule) => Json(json!({"ok": true, "fault": rule})).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, "invalid_fault", e.to_string()),
-    }
+) -> Result<Response, ControlError> {
+    let rule: FaultRule =
+        serde_json::from_slice(&body_or_error(body)?).map_err(bad("invalid_fault"))?;
+    let rule = app.faults.add(rule).map_err(bad("invalid_fault"))?;
+    Ok(Json(json!({"ok": true, "fault": rule})).into_response())
 }
 
 async fn clear_faults(State(app): State<Arc<App>>) -> Response {
@@ -245,19 +221,10 @@ fn audit_limit() -> u32 {
 async fn audit(
     State(app): State<Arc<App>>,
     q: Result<Query<AuditQuery>, QueryRejection>,
-) -> Response {
-    let q = match query_or_error(q) {
-        Ok(q) => q,
-        Err(e) => return error(e.status, e.code, e.detail),
-    };
-    match app.store.audit(q.after, q.limit.min(100_000)) {
-        Ok(entries) => Json(json!({"ok": true, "audit": entries})).into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            e.to_string(),
-        ),
-    }
+) -> Result<Response, ControlError> {
+    let q = query_or_error(q)?;
+    let entries = app.store.audit(q.after, q.limit.min(100_000))?;
+    Ok(Json(json!({"ok": true, "audit": entries})).into_response())
 }
 
 fn error(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
@@ -268,16 +235,10 @@ fn error(status: StatusCode, code: &str, detail: impl Into<String>) -> Response 
         .into_response()
 }
 
-async fn reset(State(app): State<Arc<App>>) -> Response {
+async fn reset(State(app): State<Arc<App>>) -> Result<Response, ControlError> {
     app.limits.clear();
-    match app.store.reset() {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            e.to_string(),
-        ),
-    }
+    app.store.reset()?;
+    Ok(Json(json!({"ok": true})).into_response())
 }
 
 /// A simulated sign-in.
@@ -296,24 +257,18 @@ struct Login {
 async fn login(
     State(app): State<Arc<App>>,
     body: Result<axum::body::Bytes, BytesRejection>,
-) -> Response {
-    let body = match body_or_error(body) {
-        Ok(body) => body,
-        Err(e) => return error(e.status, e.code, e.detail),
-    };
-    let login: Login = match serde_json::from_slice(&body) {
-        Ok(l) => l,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()),
-    };
+) -> Result<Response, ControlError> {
+    let login: Login =
+        serde_json::from_slice(&body_or_error(body)?).map_err(bad("invalid_json"))?;
     let client = match login.client.as_deref().map(ClientKind::parse) {
         None => ClientKind::Web,
         Some(Some(c)) => c,
         Some(None) => {
-            return error(
+            return Err(ControlError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_client",
                 "client must be web, desktop or mobile",
-            );
+            ));
         }
     };
     let session = SessionSeed {
@@ -324,11 +279,8 @@ async fn login(
         created: login.device,
         recent: None,
     };
-    let result = insert_session(&app, session);
-    match result {
-        Ok(id) => Json(json!({"ok": true, "session_id": id})).into_response(),
-        Err(e) => error(e.status, e.code, e.detail),
-    }
+    let id = insert_session(&app, session)?;
+    Ok(Json(json!({"ok": true, "session_id": id})).into_response())
 }
 
 /// A simulated sign-in: adds `session` to its user's org, with a fresh id when its id is 0.
@@ -431,6 +383,17 @@ impl ControlError {
             detail: detail.to_owned(),
         }
     }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        error(self.status, self.code, self.detail)
+    }
+}
+
+/// A 400 with `code` for an input the control plane cannot use.
+fn bad<E: std::fmt::Display>(code: &'static str) -> impl Fn(E) -> ControlError {
+    move |e| ControlError::new(StatusCode::BAD_REQUEST, code, &e.to_string())
 }
 
 impl From<crate::store::StoreError> for ControlError {

@@ -6,7 +6,7 @@ use slack_sessions_api::{ErrorCode, MethodInfo, Scope};
 
 use super::Failure;
 use crate::seed::{Role, TokenSeed, TokenState, TokenType, UserSeed};
-use crate::store::{OrgView, View};
+use crate::store::{OrgView, TokenView, View};
 
 /// The caller, authenticated and authorized, borrowed from the view it was checked against:
 /// it cannot outlive that view, so a method never runs on another state than its caller's.
@@ -51,23 +51,26 @@ pub struct Who {
 impl Who {
     /// What is known of `token` in `view`.
     pub fn of(view: View<'_>, token: Option<&str>) -> Option<Who> {
-        let t = view.token(token?)?;
-        Some(Who {
+        view.token(token?).map(Who::from_token)
+    }
+
+    fn from_token(t: TokenView<'_>) -> Who {
+        Who {
             org_id: t.org.id().to_owned(),
             user_id: t.seed.user_id.clone(),
             scopes: t.seed.scopes.join(","),
-        })
+        }
     }
 
-    /// The org id and workspace ids of `token`'s org (what a fault rule's `team` matches).
-    pub fn teams_of(view: View<'_>, token: Option<&str>) -> Vec<String> {
-        let Some(t) = token.and_then(|t| view.token(t)) else {
-            return Vec::new();
-        };
-        std::iter::once(t.org.id())
+    /// [`Who::of`], with the org id and workspace ids of the token's org (what a fault rule's
+    /// `team` matches), from one lookup of the token.
+    pub fn with_teams(view: View<'_>, token: Option<&str>) -> Option<(Who, Vec<String>)> {
+        let t = view.token(token?)?;
+        let teams = std::iter::once(t.org.id())
             .chain(t.org.teams().iter().map(|t| t.id.as_str()))
             .map(str::to_owned)
-            .collect()
+            .collect();
+        Some((Who::from_token(t), teams))
     }
 }
 

@@ -159,9 +159,10 @@ fn pick_fault(
     if app.faults.is_empty() {
         return None;
     }
-    let (who, teams) = app
-        .store
-        .read(|view| (Who::of(view, token), Who::teams_of(view, token)));
+    let (who, teams) = match app.store.read(|view| Who::with_teams(view, token)) {
+        Some((who, teams)) => (Some(who), teams),
+        None => (None, Vec::new()),
+    };
     let fault = app.faults.pick(&crate::faults::Call {
         method: name,
         token,

@@ -20,7 +20,7 @@ use rusqlite::Connection;
 
 pub use audit::AuditEntry;
 pub use state::{Change, Job};
-pub use view::{OrgView, SessionFilter, View};
+pub use view::{OrgView, SessionFilter, TokenView, View};
 
 use crate::seed::{Seed, SeedError};
 use state::State;
@@ -232,6 +232,8 @@ impl Store {
     /// Replaces the whole state with `seed` (the seed to reset to is unchanged).
     pub fn replace(&self, seed: &Seed) -> Result<(), StoreError> {
         seed.validate()?;
+        // The new indexes are built before the lock is taken: calls go on meanwhile.
+        let fresh = State::from_seed(seed.clone());
         let mut state = self.state.write();
         {
             let mut db = self.db.lock();
@@ -239,7 +241,7 @@ impl Store {
             sqlite::replace_all(&tx, seed)?;
             tx.commit()?;
         }
-        *state = State::from_seed(seed.clone());
+        *state = fresh;
         Ok(())
     }
 
