@@ -2,9 +2,7 @@
 //! running, and a bounded mixed load with Slack's rate limits on.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,41 +10,11 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
+use crate::harness::serve;
+
 const TOKEN: &str = "xoxp-crash-admin";
 const USERS_PER_ROUND: usize = 64;
 const ROUNDS: usize = 20;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slack-sessions"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let api = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("URL")
-        .to_owned();
-    std::thread::spawn(move || for _ in lines {});
-    let base = api.trim_end_matches("/api/").to_owned();
-    Server { child, base }
-}
 
 fn crash_seed(path: &Path) {
     let users: Vec<Value> = (0..ROUNDS * USERS_PER_ROUND)

@@ -1,52 +1,27 @@
 //! `slack-sessions serve` as a process: printed URL, and durability across `kill -9`.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-struct Server {
-    child: Child,
-    api: String,
-}
+use crate::harness::{self, Server};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `serve --demo` on `db`, rate limits off.
 fn serve(db: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slack-sessions"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--demo",
-            "--rate-limits",
-            "off",
-            "--db",
-        ])
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let api = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
-    // Keep reading stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, api }
+    harness::serve(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--demo",
+        "--rate-limits",
+        "off",
+        "--db",
+        db.to_str().expect("a UTF-8 path"),
+    ])
 }
 
 async fn call(http: &reqwest::Client, s: &Server, method: &str, args: &[(&str, &str)]) -> Value {
-    http.post(format!("{}{method}", s.api))
+    http.post(format!("{}/api/{method}", s.base))
         .bearer_auth("xoxp-demo-admin")
         .form(args)
         .send()
