@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use slack_sessions_client::Token;
+use slack_sessions_client::methods::ClientKind;
 
 use crate::duration;
 use crate::output::Format;
@@ -220,13 +221,26 @@ Several users: asks for confirmation first (--yes to skip it).")]
     Reset(ResetArgs),
 }
 
-/// Which clients a list shows.
+/// Which clients a list shows (see `ClientKind` in the api crate for how a session is judged).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ClientFilter {
     /// Phones and tablets (iOS, iPadOS, Android).
     Mobile,
-    /// Browsers and desktop apps.
+    /// Slack's desktop app (a Slack client version 1.x to 9.x).
+    Desktop,
+    /// Browsers (a browser's version, 10 and up, in the Slack client version).
     Web,
+}
+
+impl ClientFilter {
+    /// The kind of session it keeps.
+    pub fn kind(self) -> ClientKind {
+        match self {
+            ClientFilter::Mobile => ClientKind::Mobile,
+            ClientFilter::Desktop => ClientKind::Desktop,
+            ClientFilter::Web => ClientKind::Web,
+        }
+    }
 }
 
 /// Which sessions a command looks at; every filter given must hold (they AND together).
@@ -237,8 +251,9 @@ pub struct FilterArgs {
     /// not one of the org's is an error.
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
-    /// Only mobile (iOS, iPadOS, Android) or only web sessions (browsers and the desktop app,
-    /// which Slack's session record does not tell apart).
+    /// Only mobile (iOS, iPadOS, Android), desktop-app or browser sessions. Slack names no
+    /// client: the desktop app's version is below 10 (4.41.105), a browser's is its own
+    /// (131.0.6778.86); a session with no version is of no kind.
     #[arg(long, value_enum, value_name = "KIND")]
     pub client: Option<ClientFilter>,
     /// Only sessions whose created or recent IP is in this network (CIDR, IPv4 or IPv6, or one

@@ -150,6 +150,12 @@ impl ActiveSession {
     pub fn platform(&self) -> Platform {
         Platform::of(self.device())
     }
+
+    /// What the session is signed in with, judged from its device as last seen
+    /// ([`ClientKind::of`]).
+    pub fn client_kind(&self) -> ClientKind {
+        ClientKind::of(self.device())
+    }
 }
 
 /// A device record of a session; every field is "if available".
@@ -224,6 +230,80 @@ impl Platform {
         } else {
             Platform::Web
         }
+    }
+}
+
+/// What a session is signed in with: a phone or tablet, the desktop app, or a browser.
+///
+/// Slack's session record names no client; the evidence is the OS and `slack_client_version`,
+/// which holds the Slack app's version for the apps and the *browser's* version for a web
+/// session (Slack's own example of a macOS web session shows `91.0.4472.77`, a Chrome version).
+/// The rule, in order:
+/// 1. iOS, iPadOS or Android: [`ClientKind::Mobile`];
+/// 2. a version whose first number is below 10: [`ClientKind::Desktop`] (the desktop app has
+///    been 1.x to 4.x; every browser Slack supports is at 10 or above: Chrome, Firefox and Edge
+///    past 100, Safari 14 and up);
+/// 3. a version of 10 or more: [`ClientKind::Web`];
+/// 4. no version: [`ClientKind::Unknown`] (browser or desktop app, the record does not say).
+///
+/// `reset`'s `web_only` covers desktop, web and unknown alike ([`Platform::Web`]).
+///
+/// ```
+/// use slack_sessions_api::methods::{ClientKind, DeviceRecord};
+///
+/// let kind = |os, version| ClientKind::of(&DeviceRecord::new("hw", os, "1", version, "192.0.2.1"));
+/// assert_eq!(kind("iOS", "24.11.10"), ClientKind::Mobile);
+/// assert_eq!(kind("Windows", "4.41.105"), ClientKind::Desktop);
+/// assert_eq!(kind("OS X", "91.0.4472.77"), ClientKind::Web);
+/// assert_eq!(kind("Linux", ""), ClientKind::Unknown);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// A phone or tablet (iOS, iPadOS, Android).
+    Mobile,
+    /// Slack's desktop app.
+    Desktop,
+    /// A browser.
+    Web,
+    /// A browser or the desktop app: the record has no client version to tell.
+    Unknown,
+}
+
+impl ClientKind {
+    /// The first number of a version below which it is the desktop app's.
+    const FIRST_BROWSER_MAJOR: u64 = 10;
+
+    /// Judges a device record (see the rule above).
+    pub fn of(device: &DeviceRecord) -> ClientKind {
+        if Platform::of(device) == Platform::Mobile {
+            return ClientKind::Mobile;
+        }
+        let major = device.slack_client_version.as_deref().and_then(|v| {
+            let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u64>().ok()
+        });
+        match major {
+            Some(m) if m < Self::FIRST_BROWSER_MAJOR => ClientKind::Desktop,
+            Some(_) => ClientKind::Web,
+            None => ClientKind::Unknown,
+        }
+    }
+
+    /// `mobile`, `desktop`, `web` or `unknown`, as serialized.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Mobile => "mobile",
+            ClientKind::Desktop => "desktop",
+            ClientKind::Web => "web",
+            ClientKind::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ClientKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

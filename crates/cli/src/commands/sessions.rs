@@ -4,15 +4,13 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use slack_sessions_client::api::UserId;
-use slack_sessions_client::methods::{
-    InvalidateArgs, ListArgs, Platform, ResetArgs as ApiResetArgs,
-};
+use slack_sessions_client::methods::{InvalidateArgs, ListArgs, ResetArgs as ApiResetArgs};
 use slack_sessions_client::{Client, Error};
 
 use super::org_of;
 use crate::cli::{Global, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs};
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
-use crate::inventory::{self, names::Directory, row};
+use crate::inventory::{self, filter::KindCounts, names::Directory, row};
 use crate::output::{Column, Format, ListPrinter, col, plural, print_record, write_failed};
 use crate::ui;
 use crate::users::resolve_all;
@@ -46,17 +44,14 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
     let columns = row::columns(names);
     let mut printer = ListPrinter::stdout(format, &columns);
     let mut users = BTreeSet::new();
-    let (mut mobile, mut web) = (0usize, 0usize);
+    let mut kinds = KindCounts::default();
     let mut truncated = false;
     inventory::walk(client, &filter, list_args, async |s| {
         if args.limit.is_some_and(|l| printer.count() >= l) {
             truncated = true;
             return Ok(false);
         }
-        match s.platform() {
-            Platform::Mobile => mobile += 1,
-            _ => web += 1,
-        }
+        kinds.add(&s);
         users.insert(s.user_id.clone());
         let person = if names {
             Some(directory.get(&s.user_id).await?.clone())
@@ -74,7 +69,7 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
     .await?;
     let count = printer.count();
     let mut summary = format!(
-        "{} of {} ({mobile} mobile, {web} web)",
+        "{} of {} ({kinds})",
         plural(count, "session", "sessions"),
         plural(users.len(), "user", "users"),
     );

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use slack_sessions_client::api::TeamId;
-use slack_sessions_client::methods::{ActiveSession, DeviceRecord, Platform};
+use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord};
 
 use crate::cli::ClientFilter;
 
@@ -136,12 +136,43 @@ pub fn latest<'a>(
         .map(String::as_str)
 }
 
-/// The client kind of a session: `mobile` (iOS, iPadOS, Android) or `web` (browsers and the
-/// desktop app: Slack's session record does not tell the two apart).
+/// The client kind of a session: `mobile`, `desktop`, `web` or `unknown`
+/// ([`ClientKind::of`] says how it is judged).
 pub fn client_kind(s: &ActiveSession) -> &'static str {
-    match s.platform() {
-        Platform::Mobile => "mobile",
-        _ => "web",
+    s.client_kind().as_str()
+}
+
+/// Sessions counted by client kind, for a summary line: `3 mobile, 2 desktop, 1 web`.
+#[derive(Clone, Debug, Default)]
+pub struct KindCounts(std::collections::BTreeMap<ClientKind, usize>);
+
+impl KindCounts {
+    /// Counts one session.
+    pub fn add(&mut self, s: &ActiveSession) {
+        *self.0.entry(s.client_kind()).or_default() += 1;
+    }
+}
+
+impl<'a> FromIterator<&'a ActiveSession> for KindCounts {
+    fn from_iter<I: IntoIterator<Item = &'a ActiveSession>>(iter: I) -> Self {
+        let mut counts = KindCounts::default();
+        iter.into_iter().for_each(|s| counts.add(s));
+        counts
+    }
+}
+
+impl fmt::Display for KindCounts {
+    /// Each kind met, in the order mobile, desktop, web, unknown; `no sessions` for none.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no sessions");
+        }
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(kind, n)| format!("{} {kind}", crate::output::thousands(*n)))
+            .collect();
+        f.write_str(&parts.join(", "))
     }
 }
 
@@ -154,7 +185,7 @@ pub struct Filter {
     pub os: Vec<String>,
     /// The latest Slack client version is below this one.
     pub client_version_below: Option<Version>,
-    /// Mobile, or web (browsers and desktop apps).
+    /// Mobile, desktop app or browser.
     pub client: Option<ClientFilter>,
     /// One workspace (or the org id for org-level sessions).
     pub team: Option<TeamId>,
@@ -175,10 +206,8 @@ impl Filter {
         if self.team.as_ref().is_some_and(|t| *t != s.team_id) {
             return false;
         }
-        match self.client {
-            Some(ClientFilter::Mobile) if s.platform() != Platform::Mobile => return false,
-            Some(ClientFilter::Web) if s.platform() == Platform::Mobile => return false,
-            _ => {}
+        if self.client.is_some_and(|c| c.kind() != s.client_kind()) {
+            return false;
         }
         if !self.networks.is_empty() && !self.in_networks(s) {
             return false;
@@ -216,13 +245,7 @@ impl Filter {
             parts.push(format!("--team {t}"));
         }
         if let Some(c) = self.client {
-            parts.push(format!(
-                "--client {}",
-                match c {
-                    ClientFilter::Mobile => "mobile",
-                    ClientFilter::Web => "web",
-                }
-            ));
+            parts.push(format!("--client {}", c.kind()));
         }
         for n in &self.networks {
             parts.push(format!("--ip {n}"));

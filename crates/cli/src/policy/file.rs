@@ -94,7 +94,8 @@ pub enum Check {
     /// The session's latest IP must be in one of these networks.
     AllowedNetworks(Vec<IpNet>),
     /// The latest Slack client version must be at least this, by OS (lower-case) or client
-    /// kind (`mobile`, `web`); an OS named is used before its kind.
+    /// kind (`mobile`, `desktop`, `web`); an OS named is used before its kind, except for a
+    /// browser (its version is the browser's), which only `web` applies to.
     MinClientVersion(BTreeMap<String, Version>),
     /// The latest OS (and version) must not be one of these.
     DenyOs(Vec<DeniedOs>),

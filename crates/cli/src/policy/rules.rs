@@ -2,10 +2,10 @@
 
 use std::net::IpAddr;
 
-use slack_sessions_client::methods::ActiveSession;
+use slack_sessions_client::methods::{ActiveSession, ClientKind};
 
 use super::file::{Check, Policy, Rule};
-use crate::inventory::filter::{Version, client_kind, latest};
+use crate::inventory::filter::{Version, latest};
 
 /// A rule a session breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,11 +27,15 @@ pub fn breaks(rule: &Rule, s: &ActiveSession) -> Option<String> {
                 .then(|| format!("IP {ip} is outside the allowed networks"))
         }
         Check::MinClientVersion(min) => {
+            let kind = s.client_kind();
             let os = latest(s, |d| d.os.as_ref()).map(str::to_lowercase);
-            let (key, wanted) = os
+            // An OS's minimum is a Slack app's version; a browser's version is the browser's,
+            // so only the `web` key applies to it.
+            let by_os = os
                 .as_ref()
-                .and_then(|os| min.get_key_value(os))
-                .or_else(|| min.get_key_value(client_kind(s)))?;
+                .filter(|_| kind != ClientKind::Web)
+                .and_then(|os| min.get_key_value(os));
+            let (key, wanted) = by_os.or_else(|| min.get_key_value(kind.as_str()))?;
             let text = latest(s, |d| d.slack_client_version.as_ref())?;
             let version = Version::of_session(text)?;
             (version < *wanted).then(|| format!("Slack {text} is below {wanted} ({key})"))
@@ -159,5 +163,35 @@ deny_os = ["OS X 12", "Android"]
             None,
         );
         assert_eq!(rule(&blank), None);
+    }
+
+    #[test]
+    fn a_browser_is_judged_by_the_web_minimum_only() {
+        let p = parse(
+            Path::new("p"),
+            "[[rule]]\nname = \"v\"\nmin_client_version = { windows = \"4.36\", desktop = \"4.30\", web = \"120\" }\n",
+        )
+        .unwrap();
+        let why = |s: &ActiveSession| first_breach(&p, s).map(|b| b.why);
+        // Chrome 109 on Windows: the web minimum, not Windows' (a desktop-app version).
+        assert_eq!(
+            why(&s("Windows", "10", "109.0", "192.0.2.1", None)).as_deref(),
+            Some("Slack 109.0 is below 120 (web)")
+        );
+        assert_eq!(
+            why(&s("Windows", "11", "131.0.6778.86", "192.0.2.1", None)),
+            None
+        );
+        // The desktop app on Windows: Windows' minimum before the desktop kind's.
+        assert_eq!(
+            why(&s("Windows", "11", "4.33.73", "192.0.2.1", None)).as_deref(),
+            Some("Slack 4.33.73 is below 4.36 (windows)")
+        );
+        // On Linux, no OS minimum: the desktop kind's applies, never the web one.
+        assert_eq!(
+            why(&s("Linux", "6.8", "4.29.149", "192.0.2.1", None)).as_deref(),
+            Some("Slack 4.29.149 is below 4.30 (desktop)")
+        );
+        assert_eq!(why(&s("Linux", "6.8", "4.39.95", "192.0.2.1", None)), None);
     }
 }

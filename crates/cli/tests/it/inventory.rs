@@ -54,13 +54,13 @@ pub fn seed() -> Seed {
             device("iOS", "17.1", Some("23.08.10"), "192.0.2.5"),
             Some(device("iOS", "17.1", Some("23.08.10"), "198.51.100.20")),
         ),
-        // The IPv6 office.
+        // The IPv6 office, in a browser (its version is the browser's).
         session(
             103,
             "W0000002",
             TEAM_B,
             "web",
-            device("Windows", "10", Some("4.10.2"), "2001:db8:ac3e:1::5"),
+            device("Windows", "10", Some("109.0"), "2001:db8:ac3e:1::5"),
             None,
         ),
         // An old client, since updated: the recent version counts.
@@ -72,7 +72,7 @@ pub fn seed() -> Seed {
             device("Windows", "11", Some("4.8.0"), "203.0.113.9"),
             Some(device("Windows", "11", Some("4.41.105"), "203.0.113.9")),
         ),
-        // No version at all.
+        // No version at all: a browser or the desktop app, the record does not say.
         session(
             105,
             "W0000003",
@@ -164,11 +164,16 @@ fn each_filter_finds_its_sessions() {
     // 4.9 < 4.10 by numbers; 104's recent version (4.41.105) counts, not its created one;
     // 105 has no version and matches no --client-version-below.
     assert_eq!(ids(&env, &["--client-version-below", "4.10"]), [101]);
+    assert_eq!(ids(&env, &["--client-version-below", "4.30"]), [101, 107]);
     assert_eq!(
-        ids(&env, &["--client-version-below", "4.30"]),
-        [101, 103, 107]
+        ids(&env, &["--client", "web", "--client-version-below", "110"]),
+        [103]
     );
+    // The client kind: the OS for mobile; the desktop app's version (below 10) or a browser's;
+    // 105, with no version, is of no kind (it is neither guessed desktop nor web).
     assert_eq!(ids(&env, &["--client", "mobile"]), [102, 106]);
+    assert_eq!(ids(&env, &["--client", "desktop"]), [101, 104, 107, 108]);
+    assert_eq!(ids(&env, &["--client", "web"]), [103]);
     assert_eq!(ids(&env, &["--team", TEAM_B]), [103, 106]);
     assert_eq!(ids(&env, &["--team", ORG]), [104]);
     // Every filter together.
@@ -177,7 +182,7 @@ fn each_filter_finds_its_sessions() {
             &env,
             &[
                 "--client",
-                "web",
+                "desktop",
                 "--ip",
                 "198.51.100.0/24",
                 "--client-version-below",
@@ -276,10 +281,17 @@ fn output_has_names_both_ips_and_the_os_apart() {
         .expect(0)
         .stdout;
     let list: Vec<Value> = serde_json::from_str(&json).unwrap();
-    assert!(
-        list.iter()
-            .all(|s| s.get("name").is_none() && s["client"] == "web")
-    );
+    assert!(list.iter().all(|s| s.get("name").is_none()));
+    let kinds: Vec<(u64, &str)> = list
+        .iter()
+        .map(|s| {
+            (
+                s["session_id"].as_u64().unwrap(),
+                s["client"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [(103, "web"), (104, "desktop")]);
     assert!(env.requests("users.list").is_empty());
     // Names are read once, with one users.list walk, however many sessions a user has.
     env.emu().clear_requests();
@@ -386,4 +398,34 @@ fn bulk_invalidation_with_all_ends_every_session_and_reports_refusals() {
     let doc: Value = serde_json::from_str(&env.read("all.json")).unwrap();
     assert_eq!(doc["sessions"].as_array().unwrap().len(), 8);
     assert_eq!(doc["complete"], true);
+}
+
+/// The emulator knows each demo session's real client (the seed's `client`); the CLI sees only
+/// what Slack sends. `--client` must find exactly the seed's sessions of each kind.
+#[test]
+fn the_client_kind_read_from_the_wire_is_the_seeds() {
+    let env = Env::demo();
+    let org = env.export().orgs[0].clone();
+    // Slack lists no bot's sessions.
+    let bots: Vec<&str> = org
+        .users
+        .iter()
+        .filter(|u| u.is_bot)
+        .map(|u| u.id.as_str())
+        .collect();
+    for kind in ["mobile", "desktop", "web"] {
+        let mut want: Vec<u64> = org
+            .sessions
+            .iter()
+            .filter(|s| s.client.as_str() == kind && !bots.contains(&s.user_id.as_str()))
+            .map(|s| s.session_id)
+            .collect();
+        want.sort();
+        assert!(
+            want.len() > 10,
+            "the demo has {} {kind} sessions",
+            want.len()
+        );
+        assert_eq!(ids(&env, &["--client", kind, "--no-names"]), want, "{kind}");
+    }
 }

@@ -29,7 +29,7 @@ use slack_sessions_client::methods::{ActiveSession, AuthTestResponse, ListArgs};
 use self::ender::Ender;
 use self::report::{Document, Row};
 use self::state::{SessionRun, SessionState};
-use super::filter::{Filter, client_kind};
+use super::filter::{Filter, KindCounts};
 use super::names::{Directory, Person};
 use crate::cli::{Global, InvalidateArgs};
 use crate::commands::org_of;
@@ -250,7 +250,7 @@ async fn select(ender: &mut Ender, client: &Client, filter: &Filter) -> Result<(
 
 fn confirmation(prep: &Prepared, run: &SessionRun, to_do: &[ActiveSession]) -> String {
     let users: std::collections::HashSet<&UserId> = to_do.iter().map(|s| &s.user_id).collect();
-    let mobile = to_do.iter().filter(|s| client_kind(s) == "mobile").count();
+    let kinds: KindCounts = to_do.iter().collect();
     let done = run.targets.len() - to_do.len();
     let resumed = if done > 0 {
         format!(
@@ -262,13 +262,11 @@ fn confirmation(prep: &Prepared, run: &SessionRun, to_do: &[ActiveSession]) -> S
         String::new()
     };
     format!(
-        "{resumed}About to end {} of {} in {} ({}) ({} mobile, {} web), found by {}, with one invalidate call each. Go ahead?",
+        "{resumed}About to end {} of {} in {} ({}) ({kinds}), found by {}, with one invalidate call each. Go ahead?",
         plural(to_do.len(), "session", "sessions"),
         plural(users.len(), "user", "users"),
         prep.me.team,
         org_of(&prep.me),
-        thousands(mobile),
-        thousands(to_do.len() - mobile),
         prep.filters,
     )
 }
