@@ -188,6 +188,26 @@ pub enum Record {
         /// When.
         at_ms: u64,
     },
+    /// Why enforcement is about to act on a session, written before the action's intent: an
+    /// action whose answer a stop lost is then still reported under its rule.
+    Decided {
+        /// The decision's number: the step its first call takes (so it is unique, and the
+        /// audit log's line for it can be found).
+        decision: u64,
+        /// The session that broke the rule.
+        session_id: u64,
+        /// Its user.
+        user_id: UserId,
+        /// The rule's name.
+        rule: String,
+        /// Why, in words.
+        why: String,
+        /// The user's email, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+        /// `invalidate` or `reset`.
+        action: String,
+    },
     /// An `invalidate` call is about to be sent for one session.
     SessionIntent {
         /// Its step number (rising; shared with [`Record::Intent`]).
@@ -234,6 +254,7 @@ impl Record {
                 | Record::Verified { .. }
                 | Record::Target { .. }
                 | Record::SessionVerified { .. }
+                | Record::Decided { .. }
         )
     }
 }

@@ -204,6 +204,7 @@ impl RunState {
             // Records of runs on sessions (see `inventory::bulk`): no user's state.
             Record::Target { .. }
             | Record::Selected { .. }
+            | Record::Decided { .. }
             | Record::SessionIntent { .. }
             | Record::SessionSettled { .. }
             | Record::SessionVerified { .. } => {}

@@ -3,7 +3,7 @@
 //! via [`Ender`]); every decision goes to the audit log. With `--watch` rounds repeat until
 //! Ctrl-C or SIGTERM, which stop it after the call in progress.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use crate::cli::{EnforceArgs, Global};
 use crate::commands::{org_of, who};
 use crate::exit::{Failure, INTERRUPTED, OK, PARTIAL, Result};
 use crate::inventory::bulk::ender::{Ended, Ender};
-use crate::inventory::bulk::state::SessionRun;
+use crate::inventory::bulk::state::{DecisionResult, SessionRun};
 use crate::inventory::filter::Filter;
 use crate::inventory::names::Directory;
 use crate::offboard::journal::{self, Journal, Options, Record, VERSION, now_ms};
@@ -144,11 +144,12 @@ pub async fn run(global: &Global, args: &EnforceArgs, format: Format) -> Result<
         state: SessionRun::replay(&records),
     };
     ender.record(start)?;
+    let logged = audit::logged_decisions(&audit_path)?;
     let mut audit = Audit::open(&audit_path)?;
     let stop = Arc::new(AtomicBool::new(false));
     let catcher = catch_stop(Arc::clone(&stop));
     let outcome = rounds(
-        &mut ender, &mut audit, &client, &policy, &me, args, format, &stop,
+        &mut ender, &mut audit, &logged, &client, &policy, &me, args, format, &stop,
     )
     .await;
     catcher.abort();
@@ -226,6 +227,7 @@ fn same_org(path: &std::path::Path, records: &[Record], now: &Record) -> Result<
 async fn rounds(
     ender: &mut Ender,
     audit: &mut Audit,
+    logged: &HashSet<u64>,
     client: &Client,
     policy: &Policy,
     me: &AuthTestResponse,
@@ -238,6 +240,25 @@ async fn rounds(
         ui::note(format!(
             "checked {settled} action(s) whose answer the last run did not get, before anything else"
         ));
+    }
+    // A decision is logged once its outcome is in; a run stopped in between left it out.
+    for (d, reason) in &ender.state.decided {
+        if logged.contains(d) {
+            continue;
+        }
+        let Some(result) = ender.state.decision_results.get(d) else {
+            continue; // not carried out: judged again this round
+        };
+        let (result, detail) = match result {
+            DecisionResult::Done(how) => ("done", format!("{} {how}", reason.action)),
+            DecisionResult::Failed(code) => ("failed", code.clone()),
+        };
+        audit.write(json!({
+            "event": "decision", "round": 0, "decision": d,
+            "session_id": reason.session_id, "user_id": reason.user_id.to_string(),
+            "email": reason.email.clone().unwrap_or_default(), "rule": reason.rule,
+            "why": reason.why, "action": reason.action, "result": result, "detail": detail,
+        }))?;
     }
     audit.write(
         json!({"event": "start", "policy": args.policy.display().to_string(),
@@ -401,6 +422,7 @@ async fn act(
     let mut stopped = false;
     let now = now_ms();
     for d in &plan.decisions {
+        let mut decision = None;
         let l = match &d.outcome {
             Err(h) => line(policy, d, "held", h.describe(now)),
             Ok(_) if stopped || stop.load(Ordering::SeqCst) => {
@@ -409,6 +431,17 @@ async fn act(
             }
             Ok(action) => {
                 let s = &d.candidate.session;
+                let c = &d.candidate;
+                decision = Some(ender.state.next_step);
+                ender.record(Record::Decided {
+                    decision: ender.state.next_step,
+                    session_id: s.session_id.0,
+                    user_id: s.user_id.clone(),
+                    rule: policy.rules[c.breach.rule].name.clone(),
+                    why: c.breach.why.clone(),
+                    email: c.email.clone(),
+                    action: action.as_str().to_owned(),
+                })?;
                 let ended = match action {
                     Action::Invalidate => ender.end(s).await?,
                     Action::Reset => ender.reset(&s.user_id).await?,
@@ -432,6 +465,9 @@ async fn act(
         if let Value::Object(m) = &mut event {
             m.insert("event".into(), "decision".into());
             m.insert("round".into(), round.into());
+            if let Some(d) = decision {
+                m.insert("decision".into(), d.into());
+            }
         }
         audit.write(event)?;
         lines.push(l);

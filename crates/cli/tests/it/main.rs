@@ -6,6 +6,7 @@
 mod bulk_kills;
 mod commands;
 mod enforce;
+mod enforce_kills;
 mod exit_codes;
 mod harness;
 mod input;

@@ -82,6 +82,40 @@ pub struct SessionRun {
     pub open_resets: std::collections::HashSet<u64>,
     /// Set when the run finished, with its exit code.
     pub finished: Option<u8>,
+    /// Enforcement's decisions ([`Record::Decided`]), by number.
+    pub decided: std::collections::BTreeMap<u64, Reason>,
+    /// What came of each decision whose calls have a known outcome.
+    pub decision_results: HashMap<u64, DecisionResult>,
+    /// The decision each step's call carried out.
+    decision_of_step: HashMap<u64, u64>,
+    /// The decision the next calls carry out (until the run stops).
+    current_decision: Option<u64>,
+}
+
+/// Why enforcement acted on a session ([`Record::Decided`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// The session that broke the rule.
+    pub session_id: u64,
+    /// Its user.
+    pub user_id: UserId,
+    /// The rule's name.
+    pub rule: String,
+    /// Why, in words.
+    pub why: String,
+    /// The user's email, if known.
+    pub email: Option<String>,
+    /// `invalidate` or `reset`.
+    pub action: String,
+}
+
+/// What came of a decision, as the journal tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecisionResult {
+    /// It took effect (the detail says how it is known).
+    Done(String),
+    /// Slack refused it (its code).
+    Failed(String),
 }
 
 /// What a step acted on.
@@ -108,6 +142,7 @@ impl SessionRun {
 
     /// Applies one record (also as the run goes, so that memory and journal agree).
     pub fn apply(&mut self, record: &Record) {
+        self.follow_decisions(record);
         match record {
             Record::Start { .. } | Record::Resume { .. } => self.finished = None,
             Record::Target { session } => {
@@ -188,7 +223,77 @@ impl SessionRun {
                 }
             }
             Record::Finished { exit_code, .. } => self.finished = Some(*exit_code),
+            Record::Decided { .. } => {}
             Record::Resolved { .. } | Record::Known { .. } | Record::Verified { .. } => {}
+        }
+    }
+
+    /// Follows enforcement's decisions: which calls carry each out, and what came of them.
+    fn follow_decisions(&mut self, record: &Record) {
+        let decision_of = |run: &Self, step: &u64| run.decision_of_step.get(step).copied();
+        let (decision, result) = match record {
+            Record::Start { .. } | Record::Resume { .. } => {
+                self.current_decision = None;
+                return;
+            }
+            Record::Decided {
+                decision,
+                session_id,
+                user_id,
+                rule,
+                why,
+                email,
+                action,
+            } => {
+                let reason = Reason {
+                    session_id: *session_id,
+                    user_id: user_id.clone(),
+                    rule: rule.clone(),
+                    why: why.clone(),
+                    email: email.clone(),
+                    action: action.clone(),
+                };
+                self.decided.insert(*decision, reason);
+                self.current_decision = Some(*decision);
+                return;
+            }
+            Record::SessionIntent { step, .. } | Record::Intent { step, .. } => {
+                if let Some(d) = self.current_decision {
+                    self.decision_of_step.insert(*step, d);
+                }
+                return;
+            }
+            Record::Result {
+                step,
+                outcome,
+                error,
+                ..
+            } => {
+                let code = error.clone().unwrap_or_default();
+                let result = match outcome {
+                    Outcome::Ok | Outcome::Partial => DecisionResult::Done("sent".into()),
+                    Outcome::Refused if code == "session_not_found" => {
+                        DecisionResult::Done("had ended already (session_not_found)".into())
+                    }
+                    Outcome::Refused => DecisionResult::Failed(code),
+                    Outcome::NotApplied | Outcome::Unknown => return,
+                };
+                (decision_of(self, step), result)
+            }
+            Record::SessionSettled {
+                step, gone: true, ..
+            } => (
+                decision_of(self, step),
+                DecisionResult::Done("its answer was lost; checked: the session is gone".into()),
+            ),
+            Record::Reconciled { step, done, .. } if !done.is_empty() => (
+                decision_of(self, step),
+                DecisionResult::Done("its answer was lost; checked: no session left".into()),
+            ),
+            _ => return,
+        };
+        if let Some(d) = decision {
+            self.decision_results.insert(d, result);
         }
     }
 
