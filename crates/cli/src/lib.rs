@@ -4,7 +4,8 @@
 //! The binary (`src/main.rs`) only calls [`main`]: it parses the command line, sets up
 //! logging, runs one command and turns its outcome into an exit code ([`exit`]). The commands
 //! live in their own modules; the resumable bulk engine (journal, state, run, verify, report)
-//! is [`offboard`], usable by any bulk operation on sessions.
+//! is [`offboard`], usable by any bulk operation on sessions, and what every journaled run
+//! shares (recording, replaying, printing its outcome) is [`journaled`].
 
 pub mod cli;
 pub mod commands;
@@ -13,6 +14,7 @@ pub mod connect;
 pub mod duration;
 pub mod exit;
 pub mod inventory;
+pub mod journaled;
 pub mod offboard;
 pub mod output;
 pub mod policy;

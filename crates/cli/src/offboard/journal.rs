@@ -520,6 +520,22 @@ pub fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()
     ))
 }
 
+/// Records for the tests of the states that replay a journal.
+#[cfg(test)]
+pub mod fixtures {
+    use super::{Outcome, Record};
+
+    /// What came of the call of `step` (at time 0).
+    pub fn result(step: u64, outcome: Outcome, error: Option<&str>) -> Record {
+        Record::Result {
+            step,
+            outcome,
+            error: error.map(Into::into),
+            at_ms: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

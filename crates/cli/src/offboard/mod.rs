@@ -58,6 +58,7 @@ use crate::cli::{Global, OffboardArgs};
 use crate::commands::{org_of, who};
 use crate::duration::{format_elapsed, format_secs};
 use crate::exit::{Failure, LINES_UNUSED, OK, PARTIAL, Result, USAGE};
+use crate::journaled::{self, Journaled, Replay};
 use crate::output::{Format, thousands};
 use crate::{connect, ui};
 
@@ -144,8 +145,7 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
     let mut runner = Runner {
         client,
         writer,
-        journal: Some(journal),
-        state: RunState::replay(&records),
+        run: Journaled::resume(Some(journal), &records),
         entries: prep.input.entries.clone(),
         method,
         batch_size: args.batch_size as usize,
@@ -161,12 +161,12 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
             .unwrap_or_else(|| org.clone()),
     };
     if records.is_empty() {
-        runner.record_start(&prep.start)?;
+        runner.run.record(prep.start.clone())?;
     }
     if args.dry_run {
         return dry_run(&mut runner, &prep, args, format).await;
     }
-    if let Some(code) = runner.state.finished {
+    if let Some(code) = runner.run.state.finished {
         ui::note(format!(
             "this offboarding finished already (journal {}); writing its report again",
             prep.journal_path.display()
@@ -176,10 +176,10 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         return Ok(code);
     }
     if !records.is_empty() {
-        if runner.state.calls.is_empty() {
+        if runner.run.state.calls.is_empty() {
             ui::note(format!(
                 "using the {} lookup(s) kept in {}",
-                thousands(runner.state.resolved.len()),
+                thousands(runner.run.state.resolved.len()),
                 prep.journal_path.display()
             ));
         } else {
@@ -188,25 +188,29 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
                 prep.journal_path.display()
             ));
         }
-        runner.record_resume()?;
+        runner.run.record(Record::Resume { at_ms: now_ms() })?;
     }
 
     let catch = tokio::spawn(catch_ctrl_c(Arc::clone(&interrupted)));
     let outcome = carry_out(&mut runner, &prep, args).await;
     catch.abort();
-    runner.sync()?;
+    runner.run.sync()?;
     if let Err(failure) = &outcome
         && failure.code == USAGE
-        && runner.state.calls.is_empty()
+        && runner.run.state.calls.is_empty()
     {
         // Declined before anything changed: a journal this run created goes (one kept from
         // a dry run stays, with its lookups).
-        if fresh && let Some(journal) = runner.journal.take() {
+        if fresh && let Some(journal) = runner.run.journal.take() {
             journal.discard();
         }
         return outcome.map(|()| OK);
     }
-    let lines = report::build(&runner.entries, &runner.state, &setup(args, method, None));
+    let lines = report::build(
+        &runner.entries,
+        &runner.run.state,
+        &setup(args, method, None),
+    );
     let code = match &outcome {
         Ok(()) => exit_code(&lines),
         Err(f) => f.code,
@@ -226,18 +230,9 @@ pub async fn run(global: &Global, args: &OffboardArgs, format: Format) -> Result
         format_elapsed(started.elapsed()),
         prep.report_path.display()
     ));
-    match outcome {
-        Ok(()) => Ok(code),
-        Err(failure) => {
-            if failure.code != USAGE {
-                ui::note(format!(
-                    "the journal {} keeps this run: start the same command again to resume it",
-                    prep.journal_path.display()
-                ));
-            }
-            Err(failure)
-        }
-    }
+    outcome
+        .map(|()| code)
+        .map_err(|failure| journaled::stopped(&prep.journal_path, failure))
 }
 
 /// The exit code of a finished run: 7 if a user was not signed out, 8 if every user was but
@@ -308,23 +303,6 @@ fn open_journal(prep: &Prepared) -> Result<(Journal, Vec<Record>, bool)> {
     Ok((journal, records, fresh))
 }
 
-impl Runner {
-    fn record_start(&mut self, start: &Record) -> Result<()> {
-        if let Some(j) = &mut self.journal {
-            j.append(start)?;
-        }
-        self.state.apply(start);
-        Ok(())
-    }
-
-    fn record_resume(&mut self) -> Result<()> {
-        if let Some(j) = &mut self.journal {
-            j.append(&Record::Resume { at_ms: now_ms() })?;
-        }
-        Ok(())
-    }
-}
-
 /// Sets `flag` on Ctrl-C (a second Ctrl-C, or one at the prompt, ends the program at once).
 pub async fn catch_ctrl_c(flag: Arc<AtomicBool>) {
     if tokio::signal::ctrl_c().await.is_err() {
@@ -361,7 +339,7 @@ fn unusable(runner: &Runner) -> usize {
         .filter(|e| match &e.kind {
             input::Kind::Invalid(_) => true,
             input::Kind::Email(email) => matches!(
-                runner.state.resolved.get(&email.to_ascii_lowercase()),
+                runner.run.state.resolved.get(&email.to_ascii_lowercase()),
                 Some(None)
             ),
             input::Kind::Id(_) => false,
@@ -373,19 +351,8 @@ fn unusable(runner: &Runner) -> usize {
 fn held(runner: &Runner) -> Vec<(UserId, Hold)> {
     let mut seen = std::collections::HashSet::new();
     runner
-        .entries
-        .iter()
-        .filter_map(|e| match &e.kind {
-            input::Kind::Id(id) => Some(id.clone()),
-            input::Kind::Email(email) => runner
-                .state
-                .resolved
-                .get(&email.to_ascii_lowercase())
-                .cloned()
-                .flatten(),
-            input::Kind::Invalid(_) => None,
-        })
-        .filter_map(|u| runner.state.hold(&u).map(|h| (u, h)))
+        .named()
+        .filter_map(|u| runner.run.state.hold(&u).map(|h| (u, h)))
         .filter(|(u, _)| seen.insert(u.clone()))
         .collect()
 }
@@ -395,6 +362,7 @@ async fn carry_out(runner: &mut Runner, prep: &Prepared, args: &OffboardArgs) ->
     runner.resolve().await?;
     let order = runner.users();
     let to_do = runner
+        .run
         .state
         .select(&order, |s| {
             matches!(s, UserState::Pending | UserState::InFlight { .. })
@@ -485,16 +453,17 @@ async fn dry_run(
     args: &OffboardArgs,
     format: Format,
 ) -> Result<u8> {
-    if !runner.state.calls.is_empty() {
+    if !runner.run.state.calls.is_empty() {
         ui::note(format!(
             "a run is kept in {}: showing what resuming it would do",
             prep.journal_path.display()
         ));
     }
     runner.resolve().await?;
-    runner.sync()?;
+    runner.run.sync()?;
     let order = runner.users();
     let to_do: Vec<UserId> = runner
+        .run
         .state
         .select(&order, |s| {
             matches!(s, UserState::Pending | UserState::InFlight { .. })
@@ -513,7 +482,7 @@ async fn dry_run(
         let (by_id, looked_up): (Vec<UserId>, Vec<UserId>) = to_do
             .iter()
             .cloned()
-            .partition(|u| !runner.state.facts.contains_key(u));
+            .partition(|u| !runner.run.state.facts.contains_key(u));
         for u in &by_id {
             match runner.verifier.count_one(u).await {
                 Ok(n) => {
@@ -554,11 +523,11 @@ async fn dry_run(
     }
     // Users in flight are shown as planned: a resumed run checks them before sending.
     for u in &to_do {
-        runner.state.users.insert(u.clone(), UserState::Pending);
+        runner.run.state.users.insert(u.clone(), UserState::Pending);
     }
     let lines = report::build(
         &runner.entries,
-        &runner.state,
+        &runner.run.state,
         &setup(args, prep.method, Some(plan)),
     );
     print_outcome(prep, runner, &lines, format, args)?;
@@ -577,7 +546,7 @@ fn info<'a>(prep: &'a Prepared, runner: &'a Runner, args: &'a OffboardArgs) -> R
         method: prep.method,
         scope: args.scope.name(),
         dry_run: args.dry_run,
-        calls: &runner.state.calls,
+        calls: &runner.run.state.calls,
         report_path: &prep.report_path,
         journal_path: &prep.journal_path,
         column: prep.input.column.as_ref(),
@@ -597,7 +566,7 @@ fn print_outcome(
 fn write_report(runner: &Runner, prep: &Prepared, args: &OffboardArgs) -> Result<Vec<Line>> {
     let lines = report::build(
         &runner.entries,
-        &runner.state,
+        &runner.run.state,
         &setup(args, prep.method, None),
     );
     let bytes = report::render(

@@ -8,12 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use slack_sessions_client::api::{ErrorCode, UserId};
+use slack_sessions_client::api::UserId;
 
 use super::input::{Entry, Kind, UserColumn};
 use super::state::{Hold, RunState, UserState};
 use crate::exit::{Failure, Result};
-use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed, write_record};
+use crate::journaled::{self, code_detail};
+use crate::output::{Column, Format, ListPrinter, col, thousands, write_record};
 use serde_json::Value;
 
 /// The report's file format.
@@ -46,11 +47,7 @@ impl ReportFormat {
 
 /// The default report path: next to the input, `NAME.report.csv`.
 pub fn default_path(input: &Path) -> PathBuf {
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "offboard".to_owned());
-    input.with_file_name(format!("{stem}.report.csv"))
+    journaled::beside(input, "offboard", "report.csv")
 }
 
 /// What a line came to.
@@ -124,15 +121,6 @@ pub struct Line {
 /// Short method names for the report.
 pub fn short(method: &str) -> String {
     method.trim_start_matches("admin.users.session.").to_owned()
-}
-
-fn code_detail(code: &str) -> String {
-    let described = ErrorCode::parse(code).description();
-    if described.is_empty() {
-        code.to_owned()
-    } else {
-        format!("{code}: {described}")
-    }
 }
 
 /// How the run was set up, for the wording of the report.
@@ -474,105 +462,83 @@ const TABLE_PROBLEMS: usize = 50;
 /// summary and the lines that need attention (every line for a dry run); otherwise every line.
 pub fn print(info: &RunInfo<'_>, lines: &[Line], format: Format) -> Result<()> {
     let doc = document(info, lines);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        match format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-                writeln!(out)?;
-            }
-            Format::Ndjson | Format::Csv => {
-                let mut printer = ListPrinter::new(format, &LINE_COLUMNS, &mut out);
-                for l in lines {
-                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
-                    printer.push(&json, csv_cells(l))?;
-                }
-                printer.finish(None, "")?;
-            }
-            Format::Table => {
-                let summary = doc
-                    .summary
-                    .iter()
-                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let calls: Vec<String> = info
-                    .calls
-                    .iter()
-                    .map(|(m, n)| format!("{} {} call(s)", thousands(*n as usize), short(m)))
-                    .collect();
-                let mut fields = vec![
-                    (
-                        "input",
-                        format!(
-                            "{} ({} lines)",
-                            info.input.display(),
-                            thousands(lines.len())
-                        ),
-                    ),
-                    ("org", format!("{} ({})", info.org_name, info.org_id)),
-                    (
-                        "method",
-                        format!("{}, {} sessions", short(info.method), doc.scope),
-                    ),
-                    ("results", summary),
-                ];
-                if let Some(column) = info.column {
-                    fields.insert(2, ("column", column.describe()));
-                }
-                if !info.dry_run {
-                    fields.push((
-                        "calls",
-                        if calls.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            calls.join(", ")
-                        },
-                    ));
-                    fields.push(("report", info.report_path.display().to_string()));
-                    fields.push(("journal", info.journal_path.display().to_string()));
-                }
-                write_record(&mut out, Format::Table, &Value::Null, &fields)?;
-                let shown: Vec<&Line> = if info.dry_run {
-                    lines.iter().collect()
-                } else {
-                    lines
-                        .iter()
-                        .filter(|l| {
-                            l.result.is_failure()
-                                || l.result.is_unused()
-                                || l.result == Status::Pending
-                        })
-                        .collect()
-                };
-                if !shown.is_empty() {
-                    writeln!(out)?;
-                    let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
-                    let limit = if info.dry_run {
-                        usize::MAX
-                    } else {
-                        TABLE_PROBLEMS
-                    };
-                    for l in shown.iter().take(limit) {
-                        printer.push(&Value::Null, csv_cells(l))?;
-                    }
-                    let more = shown.len().saturating_sub(limit);
-                    let tail =
-                        (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
-                    printer.finish(tail.as_deref(), "")?;
-                }
-            }
+    journaled::print_outcome(format, &doc, lines, &LINE_COLUMNS, csv_cells, |mut out| {
+        let summary = doc
+            .summary
+            .iter()
+            .map(|(k, v)| format!("{} {k}", thousands(*v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let calls: Vec<String> = info
+            .calls
+            .iter()
+            .map(|(m, n)| format!("{} {} call(s)", thousands(*n as usize), short(m)))
+            .collect();
+        let mut fields = vec![
+            (
+                "input",
+                format!(
+                    "{} ({} lines)",
+                    info.input.display(),
+                    thousands(lines.len())
+                ),
+            ),
+            ("org", format!("{} ({})", info.org_name, info.org_id)),
+            (
+                "method",
+                format!("{}, {} sessions", short(info.method), doc.scope),
+            ),
+            ("results", summary),
+        ];
+        if let Some(column) = info.column {
+            fields.insert(2, ("column", column.describe()));
         }
-        out.flush()
-    })();
-    result.map_err(write_failed)
+        if !info.dry_run {
+            fields.push((
+                "calls",
+                if calls.is_empty() {
+                    "none".to_owned()
+                } else {
+                    calls.join(", ")
+                },
+            ));
+            fields.push(("report", info.report_path.display().to_string()));
+            fields.push(("journal", info.journal_path.display().to_string()));
+        }
+        write_record(&mut out, Format::Table, &Value::Null, &fields)?;
+        let shown: Vec<&Line> = if info.dry_run {
+            lines.iter().collect()
+        } else {
+            lines
+                .iter()
+                .filter(|l| {
+                    l.result.is_failure() || l.result.is_unused() || l.result == Status::Pending
+                })
+                .collect()
+        };
+        if !shown.is_empty() {
+            writeln!(out)?;
+            let mut printer = ListPrinter::new(Format::Table, &LINE_COLUMNS, &mut out);
+            let limit = if info.dry_run {
+                usize::MAX
+            } else {
+                TABLE_PROBLEMS
+            };
+            for l in shown.iter().take(limit) {
+                printer.push(&Value::Null, csv_cells(l))?;
+            }
+            let more = shown.len().saturating_sub(limit);
+            let tail = (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
+            printer.finish(tail.as_deref(), "")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journaled::Replay;
     use crate::offboard::journal::{Outcome, Record};
 
     fn entry(line: u64, text: &str, kind: Kind) -> Entry {

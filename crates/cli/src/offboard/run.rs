@@ -15,11 +15,12 @@ use slack_sessions_client::methods::{
 use slack_sessions_client::{Client, Error};
 
 use super::input::{Entry, Kind};
-use super::journal::{Facts, Journal, Outcome, Record, now_ms};
+use super::journal::{Facts, Outcome, Record, now_ms};
 use super::state::{RunState, UserState};
 use super::verify::{Stop, Verifier};
 use crate::cli::{ResolveBy, Scope};
 use crate::exit::{Failure, INTERRUPTED, Result};
+use crate::journaled::Journaled;
 use crate::output::thousands;
 use crate::ui::{self, Progress};
 use crate::users;
@@ -45,10 +46,8 @@ pub struct Runner {
     pub client: Client,
     /// For resets: never repeats a call whose outcome is unknown (the run checks instead).
     pub writer: Client,
-    /// The journal (`None` for a dry run: nothing is written).
-    pub journal: Option<Journal>,
-    /// Where every user stands.
-    pub state: RunState,
+    /// Where every user stands, and the journal (`None` for a dry run: nothing is written).
+    pub run: Journaled<RunState>,
     /// The input's entries.
     pub entries: Vec<Entry>,
     /// The method used to reset.
@@ -70,23 +69,6 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Writes a record to the journal (if any) and applies it.
-    fn record(&mut self, record: Record) -> Result<()> {
-        if let Some(journal) = &mut self.journal {
-            journal.append(&record)?;
-        }
-        self.state.apply(&record);
-        Ok(())
-    }
-
-    /// Forces the journal to disk.
-    pub fn sync(&mut self) -> Result<()> {
-        match &mut self.journal {
-            Some(j) => j.sync(),
-            None => Ok(()),
-        }
-    }
-
     fn check_interrupted(&self) -> Result<()> {
         if self.interrupted.load(Ordering::SeqCst) {
             Err(Failure::new(
@@ -120,7 +102,7 @@ impl Runner {
             })
             .filter(|email| {
                 let key = email.to_ascii_lowercase();
-                !self.state.resolved.contains_key(&key) && seen.insert(key)
+                !self.run.state.resolved.contains_key(&key) && seen.insert(key)
             })
             .collect()
     }
@@ -135,8 +117,8 @@ impl Runner {
                 _ => None,
             })
             .filter(|id| {
-                !self.state.facts.contains_key(id)
-                    && !self.state.missing.contains(id)
+                !self.run.state.facts.contains_key(id)
+                    && !self.run.state.missing.contains(id)
                     && seen.insert(id.clone())
             })
             .collect()
@@ -240,7 +222,7 @@ impl Runner {
                     primary_owner: u.is_primary_owner,
                 };
                 if wanted_ids.remove(&u.id) {
-                    self.record(Record::Known {
+                    self.run.record(Record::Known {
                         user_id: u.id.clone(),
                         found: true,
                         facts,
@@ -251,7 +233,7 @@ impl Runner {
                     continue;
                 };
                 if let Some(written) = wanted.remove(&email.to_ascii_lowercase()) {
-                    self.record(Record::Resolved {
+                    self.run.record(Record::Resolved {
                         email: written,
                         user_id: Some(u.id.clone()),
                         facts,
@@ -278,7 +260,7 @@ impl Runner {
         }
         // The whole org was read: what it does not hold, nobody in it has.
         for (_, email) in wanted.drain() {
-            self.record(Record::Resolved {
+            self.run.record(Record::Resolved {
                 email,
                 user_id: None,
                 facts: Facts::default(),
@@ -286,7 +268,7 @@ impl Runner {
             progress.inc(1);
         }
         for user_id in wanted_ids.drain() {
-            self.record(Record::Known {
+            self.run.record(Record::Known {
                 user_id,
                 found: false,
                 facts: Facts::default(),
@@ -294,7 +276,7 @@ impl Runner {
             progress.inc(1);
         }
         progress.finish();
-        self.sync()?;
+        self.run.sync()?;
         Ok((Vec::new(), Vec::new()))
     }
 
@@ -340,11 +322,11 @@ impl Runner {
                 }
                 Err(e) => return Err(Failure::api(format!("cannot read user {id}"), &e)),
             };
-            self.record(record)?;
+            self.run.record(record)?;
             progress.inc(1);
         }
         progress.finish();
-        self.sync()
+        self.run.sync()
     }
 
     /// Looks up each of `emails` with `users.lookupByEmail`.
@@ -371,7 +353,7 @@ impl Runner {
                 bot: u.is_bot,
                 primary_owner: u.is_primary_owner,
             });
-            self.record(Record::Resolved {
+            self.run.record(Record::Resolved {
                 email,
                 user_id: found.map(|u| u.id),
                 facts,
@@ -379,33 +361,38 @@ impl Runner {
             progress.inc(1);
         }
         progress.finish();
-        self.sync()
+        self.run.sync()
     }
 
     /// The users to act on, each once, in input order: those the input names, less those held
     /// back ([`RunState::hold`]: the token's own user, the primary owner, bots).
     pub fn users(&self) -> Vec<UserId> {
         let mut seen = std::collections::HashSet::new();
-        self.entries
-            .iter()
-            .filter_map(|e| match &e.kind {
-                Kind::Id(id) => Some(id.clone()),
-                Kind::Email(email) => self
-                    .state
-                    .resolved
-                    .get(&email.to_ascii_lowercase())
-                    .cloned()
-                    .flatten(),
-                Kind::Invalid(_) => None,
-            })
-            .filter(|u| self.state.hold(u).is_none() && seen.insert(u.clone()))
+        self.named()
+            .filter(|u| self.run.state.hold(u).is_none() && seen.insert(u.clone()))
             .collect()
+    }
+
+    /// The users the input's lines name, in input order, repeats included (an email not looked
+    /// up yet, or that no user has, names nobody).
+    pub fn named(&self) -> impl Iterator<Item = UserId> + '_ {
+        self.entries.iter().filter_map(|e| match &e.kind {
+            Kind::Id(id) => Some(id.clone()),
+            Kind::Email(email) => self
+                .run
+                .state
+                .resolved
+                .get(&email.to_ascii_lowercase())
+                .cloned()
+                .flatten(),
+            Kind::Invalid(_) => None,
+        })
     }
 
     /// Settles the calls a previous run left without an answer: lists their users' sessions
     /// and re-sends only to users who still have some.
     pub async fn settle_in_flight(&mut self, order: &[UserId]) -> Result<()> {
-        let in_flight = self.state.in_flight(order);
+        let in_flight = self.run.state.in_flight(order);
         if in_flight.is_empty() {
             return Ok(());
         }
@@ -433,6 +420,7 @@ impl Runner {
         progress: &Progress,
     ) -> Result<Vec<UserId>> {
         let method = self
+            .run
             .state
             .steps
             .get(&step)
@@ -466,7 +454,7 @@ impl Runner {
             .filter(|u| left.contains_key(*u))
             .cloned()
             .collect();
-        self.record(Record::Reconciled {
+        self.run.record(Record::Reconciled {
             step,
             done,
             resend: resend.clone(),
@@ -507,6 +495,7 @@ impl Runner {
     /// Resets every pending user: an intent in the journal, the call, its result.
     pub async fn reset(&mut self, order: &[UserId]) -> Result<()> {
         let pending: Vec<UserId> = self
+            .run
             .state
             .select(order, |s| *s == UserState::Pending)
             .into_iter()
@@ -532,8 +521,8 @@ impl Runner {
         let mut unknown_in_a_row = 0;
         while let Some(group) = queue.pop() {
             self.check_interrupted()?;
-            let step = self.state.next_step;
-            self.record(Record::Intent {
+            let step = self.run.state.next_step();
+            self.run.record(Record::Intent {
                 step,
                 method: self.method.to_owned(),
                 user_ids: group.clone(),
@@ -543,7 +532,7 @@ impl Runner {
             let err = match answer {
                 Ok(()) => {
                     unknown_in_a_row = 0;
-                    self.record(Record::Result {
+                    self.run.record(Record::Result {
                         step,
                         outcome: Outcome::Ok,
                         error: None,
@@ -562,7 +551,7 @@ impl Runner {
             );
             if code == Some(ErrorCode::FailedForSomeUsers) {
                 // Applied for some: verification tells which users still have sessions.
-                self.record(Record::Result {
+                self.run.record(Record::Result {
                     step,
                     outcome: Outcome::Partial,
                     error,
@@ -570,7 +559,7 @@ impl Runner {
                 })?;
                 progress.inc(group.len() as u64);
             } else if err.is_user_refusal() {
-                self.record(Record::Result {
+                self.run.record(Record::Result {
                     step,
                     outcome: Outcome::Refused,
                     error,
@@ -581,7 +570,7 @@ impl Runner {
                     progress.inc(1);
                 }
             } else if err.may_have_been_applied() {
-                self.record(Record::Result {
+                self.run.record(Record::Result {
                     step,
                     outcome: Outcome::Unknown,
                     error,
@@ -603,7 +592,7 @@ impl Runner {
                     queue.push_front(resend);
                 }
             } else {
-                self.record(Record::Result {
+                self.run.record(Record::Result {
                     step,
                     outcome: Outcome::NotApplied,
                     error,
@@ -627,10 +616,11 @@ impl Runner {
     /// timeout passes.
     pub async fn verify(&mut self, order: &[UserId], partial_only: bool) -> Result<()> {
         let sent: Vec<UserId> = self
+            .run
             .state
             .select(order, |s| *s == UserState::Sent)
             .into_iter()
-            .filter(|u| !partial_only || self.state.partial.contains(*u))
+            .filter(|u| !partial_only || self.run.state.partial.contains(*u))
             .cloned()
             .collect();
         if sent.is_empty() {
@@ -645,21 +635,18 @@ impl Runner {
         let verifier = self.verifier.clone();
         let interrupted = Arc::clone(&self.interrupted);
         let timeout = self.verify_timeout;
-        let Runner { journal, state, .. } = self;
+        let run = &mut self.run;
         let left = verifier
             .wait_until_gone(
                 &sent,
                 timeout,
                 &|| interrupted.load(Ordering::SeqCst),
                 &mut |u: &UserId, n| {
-                    let record = Record::Verified {
+                    run.record(Record::Verified {
                         user_id: u.clone(),
                         sessions_left: n,
-                    };
-                    if let Some(j) = journal.as_mut() {
-                        j.append(&record).map_err(Stop::Local)?;
-                    }
-                    state.apply(&record);
+                    })
+                    .map_err(Stop::Local)?;
                     progress.inc(1);
                     Ok(())
                 },
@@ -668,19 +655,19 @@ impl Runner {
         let left = left.map_err(|e| self.stop(e, "cannot verify sessions"))?;
         for u in order {
             if let Some(n) = left.get(u) {
-                self.record(Record::Verified {
+                self.run.record(Record::Verified {
                     user_id: u.clone(),
                     sessions_left: *n,
                 })?;
             }
         }
         progress.finish();
-        self.sync()
+        self.run.sync()
     }
 
     /// Records the end of the run.
     pub fn finish(&mut self, exit_code: u8) -> Result<()> {
-        self.record(Record::Finished {
+        self.run.record(Record::Finished {
             exit_code,
             at_ms: now_ms(),
         })

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use slack_sessions_client::api::UserId;
 
 use super::journal::{Facts, Outcome, Record};
+use crate::journaled::Replay;
 
 /// Where one user stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,8 +71,8 @@ pub struct RunState {
     pub method_of: HashMap<UserId, String>,
     /// Each step's method and users.
     pub steps: HashMap<u64, (String, Vec<UserId>)>,
-    /// The next step number.
-    pub next_step: u64,
+    /// The last step number used (0: none yet).
+    pub last_step: u64,
     /// State-changing calls made, by method.
     pub calls: HashMap<String, u64>,
     /// Set when the run finished, with its exit code.
@@ -89,21 +90,8 @@ pub struct RunState {
     pub partial: std::collections::HashSet<UserId>,
 }
 
-impl RunState {
-    /// Replays a journal.
-    pub fn replay(records: &[Record]) -> RunState {
-        let mut state = RunState {
-            next_step: 1,
-            ..RunState::default()
-        };
-        for record in records {
-            state.apply(record);
-        }
-        state
-    }
-
-    /// Applies one record (also used as the run goes, so that memory and journal agree).
-    pub fn apply(&mut self, record: &Record) {
+impl Replay for RunState {
+    fn apply(&mut self, record: &Record) {
         match record {
             Record::Start {
                 admin_user_id,
@@ -144,7 +132,7 @@ impl RunState {
                 user_ids,
                 ..
             } => {
-                self.next_step = self.next_step.max(step + 1);
+                self.last_step = self.last_step.max(*step);
                 *self.calls.entry(method.clone()).or_default() += 1;
                 for u in user_ids {
                     self.users
@@ -210,6 +198,13 @@ impl RunState {
             | Record::SessionVerified { .. } => {}
         }
     }
+}
+
+impl RunState {
+    /// The step number of the next call (steps count from 1).
+    pub fn next_step(&self) -> u64 {
+        self.last_step + 1
+    }
 
     /// Why a user is not to be sent a reset, if so. The token's own user may be the primary
     /// owner: then `--include-self` lets them be reset (the primary owner may reset themself).
@@ -263,6 +258,7 @@ impl RunState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::offboard::journal::fixtures::result;
 
     fn u(id: &str) -> UserId {
         UserId::new(id)
@@ -277,15 +273,6 @@ mod tests {
         }
     }
 
-    fn result(step: u64, outcome: Outcome, error: Option<&str>) -> Record {
-        Record::Result {
-            step,
-            outcome,
-            error: error.map(Into::into),
-            at_ms: 0,
-        }
-    }
-
     #[test]
     fn the_crash_window_leaves_users_in_flight() {
         let s = RunState::replay(&[
@@ -296,7 +283,7 @@ mod tests {
         assert_eq!(s.of(&u("W1")), UserState::Sent);
         assert_eq!(s.of(&u("W3")), UserState::InFlight { step: 2 });
         assert_eq!(s.of(&u("W9")), UserState::Pending);
-        assert_eq!(s.next_step, 3);
+        assert_eq!(s.next_step(), 3);
         let order = [u("W1"), u("W2"), u("W3"), u("W4")];
         assert_eq!(s.in_flight(&order), vec![(2, vec![u("W3"), u("W4")])]);
         assert_eq!(s.calls["admin.users.session.resetBulk"], 2);

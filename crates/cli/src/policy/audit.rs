@@ -13,11 +13,7 @@ use crate::exit::{Failure, Result};
 
 /// The default audit log of a policy: `NAME.audit.jsonl` beside it.
 pub fn default_path(policy: &Path) -> PathBuf {
-    let stem = policy
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "policy".to_owned());
-    policy.with_file_name(format!("{stem}.audit.jsonl"))
+    crate::journaled::beside(policy, "policy", "audit.jsonl")
 }
 
 /// The decisions the log tells of (their `decision` numbers): the outcome of a decision is

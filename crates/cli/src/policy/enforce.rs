@@ -25,6 +25,7 @@ use crate::inventory::bulk::ender::{Ended, Ender};
 use crate::inventory::bulk::state::{DecisionResult, SessionRun};
 use crate::inventory::filter::Filter;
 use crate::inventory::names::Directory;
+use crate::journaled::{Journaled, Replay};
 use crate::offboard::journal::{self, Journal, Options, Record, VERSION, now_ms};
 use crate::offboard::journal_path;
 use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed};
@@ -140,10 +141,9 @@ pub async fn run(global: &Global, args: &EnforceArgs, format: Format) -> Result<
         reader: client.clone(),
         writer,
         org: org_of(&me),
-        journal: Some(journal),
-        state: SessionRun::replay(&records),
+        run: Journaled::resume(Some(journal), &records),
     };
-    ender.record(start)?;
+    ender.run.record(start)?;
     let logged = audit::logged_decisions(&audit_path)?;
     let mut audit = Audit::open(&audit_path)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -153,7 +153,7 @@ pub async fn run(global: &Global, args: &EnforceArgs, format: Format) -> Result<
     )
     .await;
     catcher.abort();
-    ender.sync()?;
+    ender.run.sync()?;
     audit.write(
         json!({"event": "stop", "exit_code": outcome.as_ref().map_or_else(|f| f.code, |c| *c)}),
     )?;
@@ -242,11 +242,11 @@ async fn rounds(
         ));
     }
     // A decision is logged once its outcome is in; a run stopped in between left it out.
-    for (d, reason) in &ender.state.decided {
+    for (d, reason) in &ender.run.state.decided {
         if logged.contains(d) {
             continue;
         }
-        let Some(result) = ender.state.decision_results.get(d) else {
+        let Some(result) = ender.run.state.decision_results.get(d) else {
             continue; // not carried out: judged again this round
         };
         let (result, detail) = match result {
@@ -269,7 +269,7 @@ async fn rounds(
     loop {
         round += 1;
         let began = Instant::now();
-        let plan = evaluate(client, policy, me, &ender.state).await?;
+        let plan = evaluate(client, policy, me, &ender.run.state).await?;
         if round == 1 && !args.yes && plan.actions().next().is_some() {
             let lines = plan_lines(policy, &plan, now_ms());
             print_round(round, &plan, &lines, format, true)?;
@@ -290,7 +290,7 @@ async fn rounds(
             "failed": failed, "breaker": plan.breaker, "stopped": stopped}),
         )?;
         audit.sync()?;
-        ender.sync()?;
+        ender.run.sync()?;
         print_round(round, &plan, &lines, format, false)?;
         if let Some(reason) = &plan.breaker {
             ui::warn(format!("circuit breaker: {reason}"));
@@ -432,9 +432,9 @@ async fn act(
             Ok(action) => {
                 let s = &d.candidate.session;
                 let c = &d.candidate;
-                decision = Some(ender.state.next_step);
-                ender.record(Record::Decided {
-                    decision: ender.state.next_step,
+                decision = Some(ender.run.state.next_step());
+                ender.run.record(Record::Decided {
+                    decision: ender.run.state.next_step(),
                     session_id: s.session_id.0,
                     user_id: s.user_id.clone(),
                     rule: policy.rules[c.breach.rule].name.clone(),

@@ -12,7 +12,8 @@ use slack_sessions_client::{Client, Error};
 use super::state::{SessionRun, SessionState};
 use crate::cli::{Scope, VerifyBy};
 use crate::exit::{Failure, Result};
-use crate::offboard::journal::{Journal, Outcome, Record, now_ms};
+use crate::journaled::Journaled;
+use crate::offboard::journal::{Outcome, Record, now_ms};
 use crate::offboard::verify::Verifier;
 
 /// Calls in a row whose outcome stayed unknown before the run stops (and waits for a resume).
@@ -38,10 +39,8 @@ pub struct Ender {
     pub writer: Client,
     /// The org id: a user's sessions are listed with it.
     pub org: TeamId,
-    /// The journal (`None`: nothing is written, for tests of the planning only).
-    pub journal: Option<Journal>,
-    /// The run as recorded.
-    pub state: SessionRun,
+    /// The run as recorded, and its journal (none for a dry run: nothing is written).
+    pub run: Journaled<SessionRun>,
 }
 
 /// Whether an error says nothing was applied because of the target itself (not the token,
@@ -66,23 +65,6 @@ fn code_text(err: &Error) -> String {
 }
 
 impl Ender {
-    /// Writes a record to the journal (if any) and applies it.
-    pub fn record(&mut self, record: Record) -> Result<()> {
-        if let Some(j) = &mut self.journal {
-            j.append(&record)?;
-        }
-        self.state.apply(&record);
-        Ok(())
-    }
-
-    /// Forces the journal to disk.
-    pub fn sync(&mut self) -> Result<()> {
-        match &mut self.journal {
-            Some(j) => j.sync(),
-            None => Ok(()),
-        }
-    }
-
     /// Whether `session_id` of `user` is still listed.
     async fn still_listed(&self, user: &UserId, session_id: u64) -> Result<bool> {
         let verifier = self.verifier(VerifyBy::User);
@@ -106,7 +88,7 @@ impl Ender {
     /// done; still there, it goes back to pending (the call never took effect).
     pub async fn settle(&mut self, step: u64, user: &UserId, session_id: u64) -> Result<bool> {
         let gone = !self.still_listed(user, session_id).await?;
-        self.record(Record::SessionSettled {
+        self.run.record(Record::SessionSettled {
             step,
             gone,
             at_ms: now_ms(),
@@ -123,7 +105,7 @@ impl Ender {
         } else {
             (vec![], vec![user.clone()])
         };
-        self.record(Record::Reconciled {
+        self.run.record(Record::Reconciled {
             step,
             done,
             resend,
@@ -135,6 +117,7 @@ impl Ender {
     /// Settles every call a previous run left without an answer. Returns how many.
     pub async fn settle_in_flight(&mut self) -> Result<usize> {
         let mut sessions: Vec<(u64, u64, UserId)> = self
+            .run
             .state
             .sessions
             .iter()
@@ -142,16 +125,16 @@ impl Ender {
                 SessionState::InFlight { step } => Some((*step, *id)),
                 _ => None,
             })
-            .filter_map(|(step, id)| self.state.user_of(step).map(|u| (step, id, u.clone())))
+            .filter_map(|(step, id)| self.run.state.user_of(step).map(|u| (step, id, u.clone())))
             .collect();
         sessions.sort();
-        let mut resets: Vec<u64> = self.state.open_resets.iter().copied().collect();
+        let mut resets: Vec<u64> = self.run.state.open_resets.iter().copied().collect();
         resets.sort();
         for (step, id, user) in &sessions {
             self.settle(*step, user, *id).await?;
         }
         for step in &resets {
-            if let Some(user) = self.state.user_of(*step).cloned() {
+            if let Some(user) = self.run.state.user_of(*step).cloned() {
                 self.settle_reset(*step, &user).await?;
             }
         }
@@ -164,8 +147,8 @@ impl Ender {
         let id = session.session_id.0;
         let mut unknown = 0;
         loop {
-            let step = self.state.next_step;
-            self.record(Record::SessionIntent {
+            let step = self.run.state.next_step();
+            self.run.record(Record::SessionIntent {
                 step,
                 session_id: id,
                 user_id: session.user_id.clone(),
@@ -210,8 +193,8 @@ impl Ender {
     /// Resets a user (every session): intent, call, result. A lost answer is settled at once
     /// by listing the user's sessions.
     pub async fn reset(&mut self, user: &UserId) -> Result<Ended> {
-        let step = self.state.next_step;
-        self.record(Record::Intent {
+        let step = self.run.state.next_step();
+        self.run.record(Record::Intent {
             step,
             method: "admin.users.session.reset".into(),
             user_ids: vec![user.clone()],
@@ -250,7 +233,7 @@ impl Ender {
     }
 
     fn result(&mut self, step: u64, outcome: Outcome, error: Option<String>) -> Result<()> {
-        self.record(Record::Result {
+        self.run.record(Record::Result {
             step,
             outcome,
             error,
@@ -266,6 +249,7 @@ impl Ender {
         interrupted: &dyn Fn() -> bool,
     ) -> Result<()> {
         let mut left: Vec<(UserId, u64)> = self
+            .run
             .state
             .select(|s| *s == SessionState::Ended)
             .iter()
@@ -290,7 +274,7 @@ impl Ender {
             for (user, id) in left {
                 let gone = !present.contains(&id);
                 if gone || out_of_time {
-                    self.record(Record::SessionVerified {
+                    self.run.record(Record::SessionVerified {
                         session_id: id,
                         gone,
                     })?;
@@ -304,7 +288,7 @@ impl Ender {
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
-        self.sync()
+        self.run.sync()
     }
 
     /// Lists one user's sessions (for the enforcer's checks after a reset).

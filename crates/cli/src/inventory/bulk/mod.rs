@@ -33,11 +33,12 @@ use super::filter::{Filter, KindCounts};
 use super::names::{Directory, Person};
 use crate::cli::{Global, InvalidateArgs};
 use crate::commands::org_of;
-use crate::exit::{Failure, INTERRUPTED, OK, PARTIAL, Result, USAGE};
+use crate::exit::{Failure, INTERRUPTED, OK, PARTIAL, Result};
+use crate::journaled::{self, Journaled, Replay};
 use crate::offboard::journal::{self, Journal, Options, Record, VERSION, now_ms};
 use crate::offboard::report::{ReportFormat, Status};
 use crate::offboard::{catch_ctrl_c, journal_path};
-use crate::output::{Format, ListPrinter, plural, thousands, write_failed, write_record};
+use crate::output::{Format, ListPrinter, plural, thousands, write_record};
 use crate::{connect, ui};
 
 /// Slack's method.
@@ -148,35 +149,35 @@ pub async fn run(
         reader: client.clone(),
         writer,
         org: org_of(&prep.me),
-        journal: Some(journal),
-        state: SessionRun::replay(&records),
+        run: Journaled::resume(Some(journal), &records),
     };
     if fresh {
-        ender.record(prep.start.clone())?;
-    } else if ender.state.finished.is_some() {
+        ender.run.record(prep.start.clone())?;
+    } else if ender.run.state.finished.is_some() {
         ui::note(format!(
             "this invalidation finished already (journal {}); writing its report again",
             prep.journal_path.display()
         ));
-        let code = ender.state.finished.unwrap_or(OK);
-        let rows = finish_report(&ender.state, &prep, &mut directory).await?;
-        print_outcome(&prep, &ender.state, &rows, format)?;
+        let code = ender.run.state.finished.unwrap_or(OK);
+        let rows = finish_report(&ender.run.state, &prep, &mut directory).await?;
+        print_outcome(&prep, &ender.run.state, &rows, format)?;
         return Ok(code);
     } else {
         ui::note(format!(
             "resuming the invalidation kept in {}",
             prep.journal_path.display()
         ));
-        ender.record(Record::Resume { at_ms: now_ms() })?;
+        ender.run.record(Record::Resume { at_ms: now_ms() })?;
     }
-    if !ender.state.selected {
+    if !ender.run.state.selected {
         select(&mut ender, client, &prep.filter).await?;
     }
     let to_do = ender
+        .run
         .state
         .select(|s| matches!(s, SessionState::Pending | SessionState::InFlight { .. }));
     if !to_do.is_empty() && !args.yes {
-        let question = confirmation(&prep, &ender.state, &to_do);
+        let question = confirmation(&prep, &ender.run.state, &to_do);
         let refusal = match ui::confirm(&question) {
             Ok(true) => None,
             Ok(false) => Some(Failure::usage("not confirmed; nothing was changed")),
@@ -185,8 +186,8 @@ pub async fn run(
         if let Some(failure) = refusal {
             // Declined before anything changed: a journal this run created goes.
             if fresh
-                && ender.state.calls == 0
-                && let Some(j) = ender.journal.take()
+                && ender.run.state.calls == 0
+                && let Some(j) = ender.run.journal.take()
             {
                 j.discard();
             }
@@ -197,35 +198,27 @@ pub async fn run(
     let catch = tokio::spawn(catch_ctrl_c(Arc::clone(&interrupted)));
     let outcome = carry_out(&mut ender, &interrupted, args).await;
     catch.abort();
-    ender.sync()?;
-    let rows = build_rows(&ender.state, &mut directory, false).await?;
+    ender.run.sync()?;
+    let rows = build_rows(&ender.run.state, &mut directory, false).await?;
     let code = match &outcome {
         Ok(()) if rows.iter().any(|r| r.result == Status::Failed) => PARTIAL,
         Ok(()) => OK,
         Err(f) => f.code,
     };
     if outcome.is_ok() {
-        ender.record(Record::Finished {
+        ender.run.record(Record::Finished {
             exit_code: code,
             at_ms: now_ms(),
         })?;
     }
     write_report(&prep, &rows)?;
-    print_outcome(&prep, &ender.state, &rows, format)?;
+    print_outcome(&prep, &ender.run.state, &rows, format)?;
     match outcome {
         Ok(()) => {
             ui::note(format!("report: {}", prep.report_path.display()));
             Ok(code)
         }
-        Err(failure) => {
-            if failure.code != USAGE {
-                ui::note(format!(
-                    "the journal {} keeps this run: start the same command again to resume it",
-                    prep.journal_path.display()
-                ));
-            }
-            Err(failure)
-        }
+        Err(failure) => Err(journaled::stopped(&prep.journal_path, failure)),
     }
 }
 
@@ -235,17 +228,17 @@ async fn select(ender: &mut Ender, client: &Client, filter: &Filter) -> Result<(
     let mut found = 0u64;
     super::walk(client, filter, ListArgs::new().limit(1000), async |s| {
         found += 1;
-        ender.record(Record::Target { session: s })?;
+        ender.run.record(Record::Target { session: s })?;
         Ok(true)
     })
     .await?;
-    let count = ender.state.targets.len() as u64;
-    ender.record(Record::Selected {
+    let count = ender.run.state.targets.len() as u64;
+    ender.run.record(Record::Selected {
         count,
         at_ms: now_ms(),
     })?;
     let _ = found;
-    ender.sync()
+    ender.run.sync()
 }
 
 fn confirmation(prep: &Prepared, run: &SessionRun, to_do: &[ActiveSession]) -> String {
@@ -283,7 +276,7 @@ async fn carry_out(
             thousands(settled)
         ));
     }
-    let pending = ender.state.select(|s| *s == SessionState::Pending);
+    let pending = ender.run.state.select(|s| *s == SessionState::Pending);
     if !pending.is_empty() {
         ui::note(format!(
             "ending {} with one invalidate call each",
@@ -385,11 +378,13 @@ async fn dry_run(
             reader: client.clone(),
             writer: client.clone(),
             org: org_of(&prep.me),
-            journal: None,
-            state: run,
+            run: Journaled {
+                journal: None,
+                state: run,
+            },
         };
         select(&mut ender, client, &prep.filter).await?;
-        run = ender.state;
+        run = ender.run.state;
     }
     let rows = build_rows(&run, directory, true).await?;
     print_outcome(prep, &run, &rows, format)?;
@@ -400,67 +395,54 @@ async fn dry_run(
 fn print_outcome(prep: &Prepared, run: &SessionRun, rows: &[Row], format: Format) -> Result<()> {
     let org = org_of(&prep.me).to_string();
     let doc = document(prep, &org, rows);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        use std::io::Write;
-        match format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+    journaled::print_outcome(
+        format,
+        &doc,
+        rows,
+        &report::COLUMNS,
+        report::cells,
+        |mut out| {
+            let summary: Vec<String> = doc
+                .summary
+                .iter()
+                .map(|(k, v)| format!("{} {k}", thousands(*v)))
+                .collect();
+            let fields = vec![
+                ("filters", prep.filters.clone()),
+                ("org", format!("{} ({org})", prep.me.team)),
+                (
+                    "sessions",
+                    if summary.is_empty() {
+                        "none matched".to_owned()
+                    } else {
+                        summary.join(", ")
+                    },
+                ),
+                (
+                    "calls",
+                    format!("{} invalidate", thousands(run.calls as usize)),
+                ),
+                ("report", prep.report_path.display().to_string()),
+            ];
+            let dry_run = rows.iter().any(|r| r.result == Status::Planned);
+            let fields: Vec<(&str, String)> = fields
+                .into_iter()
+                .filter(|(k, _)| !dry_run || !matches!(*k, "calls" | "report"))
+                .collect();
+            write_record(&mut out, Format::Table, &serde_json::Value::Null, &fields)?;
+            let shown: Vec<&Row> = rows
+                .iter()
+                .filter(|r| dry_run || r.result != Status::Done)
+                .collect();
+            if !shown.is_empty() {
                 writeln!(out)?;
-            }
-            Format::Ndjson | Format::Csv => {
-                let mut printer = ListPrinter::new(format, &report::COLUMNS, &mut out);
-                for r in rows {
-                    let json = serde_json::to_value(r).map_err(std::io::Error::other)?;
-                    printer.push(&json, report::cells(r))?;
+                let mut printer = ListPrinter::new(Format::Table, &report::COLUMNS, &mut out);
+                for r in shown {
+                    printer.push(&serde_json::Value::Null, report::cells(r))?;
                 }
                 printer.finish(None, "")?;
             }
-            Format::Table => {
-                let summary: Vec<String> = doc
-                    .summary
-                    .iter()
-                    .map(|(k, v)| format!("{} {k}", thousands(*v)))
-                    .collect();
-                let fields = vec![
-                    ("filters", prep.filters.clone()),
-                    ("org", format!("{} ({org})", prep.me.team)),
-                    (
-                        "sessions",
-                        if summary.is_empty() {
-                            "none matched".to_owned()
-                        } else {
-                            summary.join(", ")
-                        },
-                    ),
-                    (
-                        "calls",
-                        format!("{} invalidate", thousands(run.calls as usize)),
-                    ),
-                    ("report", prep.report_path.display().to_string()),
-                ];
-                let dry_run = rows.iter().any(|r| r.result == Status::Planned);
-                let fields: Vec<(&str, String)> = fields
-                    .into_iter()
-                    .filter(|(k, _)| !dry_run || !matches!(*k, "calls" | "report"))
-                    .collect();
-                write_record(&mut out, Format::Table, &serde_json::Value::Null, &fields)?;
-                let shown: Vec<&Row> = rows
-                    .iter()
-                    .filter(|r| dry_run || r.result != Status::Done)
-                    .collect();
-                if !shown.is_empty() {
-                    writeln!(out)?;
-                    let mut printer = ListPrinter::new(Format::Table, &report::COLUMNS, &mut out);
-                    for r in shown {
-                        printer.push(&serde_json::Value::Null, report::cells(r))?;
-                    }
-                    printer.finish(None, "")?;
-                }
-            }
-        }
-        out.flush()
-    })();
-    result.map_err(write_failed)
+            Ok(())
+        },
+    )
 }

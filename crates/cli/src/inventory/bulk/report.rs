@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use slack_sessions_client::api::ErrorCode;
 use slack_sessions_client::methods::ActiveSession;
 
 use super::state::{SessionRun, SessionState};
 use crate::exit::{Failure, Result};
 use crate::inventory::filter::{client_kind, latest};
 use crate::inventory::names::Person;
+use crate::journaled::code_detail;
 use crate::offboard::report::{ReportFormat, Status};
 use crate::output::{Column, col};
 
@@ -61,15 +61,6 @@ pub const COLUMNS: [Column; 13] = [
     col("RESULT", "result"),
     col("DETAIL", "detail"),
 ];
-
-fn code_detail(code: &str) -> String {
-    let described = ErrorCode::parse(code).description();
-    if described.is_empty() {
-        code.to_owned()
-    } else {
-        format!("{code}: {described}")
-    }
-}
 
 /// What a session's state comes to in the report (`planned` for a dry run's pending ones).
 pub fn outcome(state: &SessionState, dry_run: bool) -> (Status, String) {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
+use crate::journaled::Replay;
 use crate::offboard::journal::{Outcome, Record};
 
 /// Where one session stands.
@@ -70,8 +71,8 @@ pub struct SessionRun {
     pub sessions: HashMap<u64, SessionState>,
     /// Each step's session (invalidations) or users (resets).
     pub steps: HashMap<u64, StepOf>,
-    /// The next step number.
-    pub next_step: u64,
+    /// The last step number used (0: none yet).
+    pub last_step: u64,
     /// State-changing calls made.
     pub calls: u64,
     /// Every action sent, in order.
@@ -127,21 +128,8 @@ pub enum StepOf {
     Users(Vec<UserId>),
 }
 
-impl SessionRun {
-    /// Replays a journal.
-    pub fn replay(records: &[Record]) -> SessionRun {
-        let mut run = SessionRun {
-            next_step: 1,
-            ..SessionRun::default()
-        };
-        for r in records {
-            run.apply(r);
-        }
-        run
-    }
-
-    /// Applies one record (also as the run goes, so that memory and journal agree).
-    pub fn apply(&mut self, record: &Record) {
+impl Replay for SessionRun {
+    fn apply(&mut self, record: &Record) {
         self.follow_decisions(record);
         match record {
             Record::Start { .. } | Record::Resume { .. } => self.finished = None,
@@ -227,6 +215,13 @@ impl SessionRun {
             Record::Resolved { .. } | Record::Known { .. } | Record::Verified { .. } => {}
         }
     }
+}
+
+impl SessionRun {
+    /// The step number of the next call (steps count from 1).
+    pub fn next_step(&self) -> u64 {
+        self.last_step + 1
+    }
 
     /// Follows enforcement's decisions: which calls carry each out, and what came of them.
     fn follow_decisions(&mut self, record: &Record) {
@@ -298,7 +293,7 @@ impl SessionRun {
     }
 
     fn begin(&mut self, step: u64, at_ms: u64, users: &[UserId]) {
-        self.next_step = self.next_step.max(step + 1);
+        self.last_step = self.last_step.max(step);
         self.calls += 1;
         for u in users {
             self.actions.push(Action {
@@ -352,6 +347,7 @@ impl SessionRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::offboard::journal::fixtures::result;
     use slack_sessions_client::api::{SessionId, TeamId};
     use slack_sessions_client::methods::DeviceRecord;
 
@@ -373,15 +369,6 @@ mod tests {
             session_id: id,
             user_id: UserId::new("W1"),
             at_ms: step,
-        }
-    }
-
-    fn result(step: u64, outcome: Outcome, error: Option<&str>) -> Record {
-        Record::Result {
-            step,
-            outcome,
-            error: error.map(Into::into),
-            at_ms: 0,
         }
     }
 
@@ -417,7 +404,7 @@ mod tests {
         assert_eq!(run.of(12), SessionState::Settled);
         assert_eq!(run.of(13), SessionState::Pending);
         assert_eq!(run.of(14), SessionState::InFlight { step: 5 });
-        assert_eq!(run.next_step, 6);
+        assert_eq!(run.next_step(), 6);
         assert_eq!(run.calls, 5);
         assert!(run.void.contains(&4) && run.void.contains(&2) && !run.void.contains(&3));
         assert_eq!(
