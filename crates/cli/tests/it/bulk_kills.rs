@@ -2,14 +2,10 @@
 //! finish: every session the filter found is ended exactly once (the emulator's request
 //! journal says so), no other session is touched, and the report covers each session once.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use slack_sessions_emulator::{Effect, FaultRule};
+use std::collections::BTreeSet;
 
-use crate::harness::{Env, big_seed, csv_rows, wait_for};
+use crate::harness::{Env, big_seed, csv_rows, kill_at_random_points};
 use crate::inventory::invalidated;
 
 const USERS: usize = 400;
@@ -47,34 +43,16 @@ fn bulk_invalidation_killed_at_eight_random_points_ends_each_session_once() {
         "5s",
     ];
     let journal = env.path("ios.csv.journal");
-    let counts = || {
-        let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        (
-            text.matches("\"type\":\"session_intent\"").count(),
-            text.matches("\"type\":\"result\"").count(),
-        )
-    };
-    let mut rng = SmallRng::seed_from_u64(0xB01C_5E55);
-    let (mut kills, mut mid_call) = (0, 0);
-    while kills < KILLS {
-        let before = counts();
-        let mut child = env.spawn(&args);
-        wait_for(
-            Duration::from_secs(30),
-            "the run's first invalidation",
-            || counts().0 > before.0,
-        );
-        std::thread::sleep(Duration::from_millis(rng.random_range(0..120)));
-        if child.try_wait().unwrap().is_some() {
-            panic!("the run finished after only {kills} kills; the test needs more work per run");
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        kills += 1;
-        let after = counts();
-        mid_call += usize::from(after.0 > after.1);
-    }
-    eprintln!("{kills} kills, {mid_call} with an intent unanswered");
+    let seen = kill_at_random_points(
+        &env,
+        &args,
+        &journal,
+        "session_intent",
+        KILLS,
+        120,
+        0xB01C_5E55,
+    );
+    assert!(seen.mid_call > 0, "no kill left an answer lost");
     env.emu().clear_faults();
     env.run(&args).expect(0);
 

@@ -4,15 +4,10 @@
 //! touched. One test per action, since the two settle differently: an invalidation by looking
 //! for the session, a reset by counting the user's sessions.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
-use std::time::Duration;
-
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use slack_sessions_emulator::{Effect, FaultRule};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::harness::{Env, big_seed, reset_counts, wait_for};
+use crate::harness::{Env, big_seed, kill_at_random_points, reset_counts};
 use crate::inventory::invalidated;
 
 const USERS: usize = 400;
@@ -53,44 +48,24 @@ fn kill_and_finish(env: &Env, action: &str, intent: &str, seed: u64) {
         .unwrap();
     let args = ["enforce", "policy.toml", "--yes", "-o", "ndjson"];
     let journal = env.path("policy.audit.jsonl.journal");
-    let counts = || {
-        let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        (
-            text.matches(&format!("\"type\":\"{intent}\"")).count(),
-            text.matches("\"type\":\"result\"").count(),
-        )
-    };
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let (mut kills, mut mid_call) = (0, 0);
-    while kills < KILLS {
-        let before = counts();
-        // Its decisions are not read: to /dev/null, so that a full pipe never holds it up.
-        let mut child = env
-            .command(&args)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
-        wait_for(Duration::from_secs(30), "the run's first action", || {
-            counts().0 > before.0
-        });
-        std::thread::sleep(Duration::from_millis(rng.random_range(0..120)));
-        if child.try_wait().unwrap().is_some() {
-            panic!("the run finished after only {kills} kills; the test needs more work per run");
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        kills += 1;
-        let after = counts();
-        mid_call += usize::from(after.0 > after.1);
-    }
-    eprintln!("{kills} kills, {mid_call} with an intent unanswered");
+    let seen = kill_at_random_points(env, &args, &journal, intent, KILLS, 120, seed);
     assert!(
-        mid_call > 0,
+        seen.mid_call > 0,
         "no kill left an answer lost: nothing was settled"
     );
     env.emu().clear_faults();
     let last = env.run(&args);
     assert_eq!(last.code, 0, "{}", last.stderr);
+}
+
+/// An org of `USERS` users, a third of their sessions on iOS.
+fn big_env() -> Env {
+    Env::start(
+        Env::builder()
+            .seed(big_seed(USERS))
+            .journal_capacity(100_000),
+        "xoxp-big-admin",
+    )
 }
 
 /// The audit log's `done` decisions: (session id, user id, rule) each.
@@ -121,12 +96,7 @@ fn ios_sessions(env: &Env) -> BTreeMap<u64, String> {
 
 #[test]
 fn enforce_killed_at_random_points_ends_each_violating_session_once() {
-    let env = Env::start(
-        Env::builder()
-            .seed(big_seed(USERS))
-            .journal_capacity(100_000),
-        "xoxp-big-admin",
-    );
+    let env = big_env();
     let ios = ios_sessions(&env);
     let total = env.export().orgs[0].sessions.len();
     assert!(ios.len() > 150, "{}", ios.len());
@@ -154,12 +124,7 @@ fn enforce_killed_at_random_points_ends_each_violating_session_once() {
 
 #[test]
 fn enforce_killed_at_random_points_resets_each_violating_user_once() {
-    let env = Env::start(
-        Env::builder()
-            .seed(big_seed(USERS))
-            .journal_capacity(100_000),
-        "xoxp-big-admin",
-    );
+    let env = big_env();
     let ios_users: BTreeSet<String> = ios_sessions(&env).into_values().collect();
     assert!(ios_users.len() > 150, "{}", ios_users.len());
     let untouched: usize = env.export().orgs[0]

@@ -401,3 +401,72 @@ pub fn serve(args: &[&str]) -> Server {
     let base = api.trim_end_matches("/api/").to_owned();
     Server { child, base }
 }
+
+/// What [`kill_at_random_points`] saw.
+pub struct Kills {
+    /// Runs killed.
+    pub kills: usize,
+    /// Kills after which the run had journaled a result (some work was done and answered).
+    pub progressed: usize,
+    /// Kills that left an intent without its result (an answer lost).
+    pub mid_call: usize,
+}
+
+/// Starts `args` `kills` times and kills each run with SIGKILL a seeded random moment (below
+/// `max_ms`) after it journals its first new `intent` record (`"type":"intent"` or
+/// `"type":"session_intent"`) in `journal`: counted from there, not from the start, so that on
+/// a slow machine too every kill lands among the calls. Panics if a run finishes first.
+pub fn kill_at_random_points(
+    env: &Env,
+    args: &[&str],
+    journal: &Path,
+    intent: &str,
+    kills: usize,
+    max_ms: u64,
+    seed: u64,
+) -> Kills {
+    use rand::{Rng, SeedableRng};
+    let counts = || {
+        let text = std::fs::read_to_string(journal).unwrap_or_default();
+        (
+            text.matches(&format!("\"type\":\"{intent}\"")).count(),
+            text.matches("\"type\":\"result\"").count(),
+        )
+    };
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut seen = Kills {
+        kills: 0,
+        progressed: 0,
+        mid_call: 0,
+    };
+    while seen.kills < kills {
+        let before = counts();
+        // Its output is not read: to /dev/null, so that a full pipe never holds it up.
+        let mut child = env
+            .command(args)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        wait_for(Duration::from_secs(30), "the run's first call", || {
+            counts().0 > before.0
+        });
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..max_ms)));
+        if child.try_wait().unwrap().is_some() {
+            panic!(
+                "the run finished after only {} kills; the test needs more work per run",
+                seen.kills
+            );
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        seen.kills += 1;
+        let after = counts();
+        seen.progressed += usize::from(after.1 > before.1);
+        seen.mid_call += usize::from(after.0 > after.1);
+    }
+    eprintln!(
+        "{} kills: {} after some calls were answered, {} with an intent unanswered",
+        seen.kills, seen.progressed, seen.mid_call
+    );
+    seen
+}

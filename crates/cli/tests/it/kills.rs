@@ -2,14 +2,10 @@
 //! finish: every user is reset exactly once (the emulator's request journal says so) and the
 //! report covers every line once.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use slack_sessions_emulator::{Effect, FaultRule};
+use std::collections::BTreeSet;
 
-use crate::harness::{Env, big_seed, csv_rows, reset_counts, wait_for};
+use crate::harness::{Env, big_seed, csv_rows, kill_at_random_points, reset_counts};
 
 const USERS: usize = 800;
 const KILLS: usize = 12;
@@ -45,41 +41,13 @@ fn offboarding_killed_at_twelve_random_points_resets_each_user_once() {
     ];
 
     let journal = env.path("leavers.report.csv.journal");
-    let intents = || {
-        let text = std::fs::read_to_string(&journal).unwrap_or_default();
-        (
-            text.matches("\"type\":\"intent\"").count(),
-            text.matches("\"type\":\"result\"").count(),
-        )
-    };
-    let mut rng = SmallRng::seed_from_u64(0x0FF_B0A2D);
-    let (mut kills, mut progressed, mut mid_call) = (0, 0, 0);
-    while kills < KILLS {
-        let before = intents();
-        let mut child = env.spawn(&args);
-        // Start-up and the email lookups take longer on a slow machine: the random point is
-        // counted from the run's first new intent, so every kill lands among the resets.
-        wait_for(Duration::from_secs(30), "the run's first reset", || {
-            intents().0 > before.0
-        });
-        std::thread::sleep(Duration::from_millis(rng.random_range(0..150)));
-        if child.try_wait().unwrap().is_some() {
-            panic!("the run finished after only {kills} kills; the test needs more work per run");
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        kills += 1;
-        let after = intents();
-        progressed += usize::from(after.1 > before.1);
-        mid_call += usize::from(after.0 > after.1);
-    }
-    eprintln!(
-        "{kills} kills: {progressed} after some resets were done, {mid_call} with an intent unanswered"
-    );
+    let seen = kill_at_random_points(&env, &args, &journal, "intent", KILLS, 150, 0x0FF_B0A2D);
     // The kills landed in the work, most of them after some reset was answered.
     assert!(
-        progressed >= KILLS / 2,
-        "{progressed} of {kills} kills came after progress"
+        seen.progressed >= KILLS / 2,
+        "{} of {} kills came after progress",
+        seen.progressed,
+        seen.kills
     );
     env.emu().clear_faults();
     env.run(&args).expect(0);
