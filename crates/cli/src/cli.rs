@@ -54,6 +54,8 @@ pub struct Cli {
 }
 
 /// Options every command takes (shown under their own heading in each command's help).
+// The field docs are `--help` text, where a URL is plain text, not a Markdown link.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {

@@ -12,7 +12,7 @@
 //!
 //! # Surviving interruption
 //!
-//! Everything goes through the [journal](journal) first. Before each reset call, an *intent*
+//! Everything goes through the [journal] first. Before each reset call, an *intent*
 //! record (step, method, users) is written and fsync'd; after it, a *result* record. A run that
 //! stops for any reason — Ctrl-C, `kill -9`, a lost network, an exhausted retry budget —
 //! resumes from the journal when started again with the same arguments; a journal from other

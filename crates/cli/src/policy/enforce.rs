@@ -1,5 +1,5 @@
 //! `enforce POLICY.toml`: each round walks the org's sessions once, judges each against the
-//! rules, decides within the guardrails ([`plan`]) and acts through the journal (offboarding's,
+//! rules, decides within the guardrails ([`super::plan`]) and acts through the journal (offboarding's,
 //! via [`Ender`]); every decision goes to the audit log. With `--watch` rounds repeat until
 //! Ctrl-C or SIGTERM, which stop it after the call in progress.
 

@@ -1,4 +1,4 @@
-//! Session policies: the file ([`file`]), judging sessions by its rules ([`rules`]), deciding
+//! Session policies: the file ([`mod@file`]), judging sessions by its rules ([`rules`]), deciding
 //! within its guardrails ([`plan`]), and enforcing it ([`enforce`], with its [`audit`] log).
 
 pub mod audit;

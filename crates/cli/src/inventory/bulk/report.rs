@@ -1,5 +1,5 @@
 //! The report of a bulk invalidation: one row per session found, with what came of it. CSV or
-//! JSON by the report's extension, written atomically (offboarding's [`report::write`]).
+//! JSON by the report's extension, written atomically (offboarding's [`crate::offboard::report::write`]).
 
 use std::collections::BTreeMap;
 
