@@ -260,7 +260,7 @@ pub struct FilterArgs {
     pub client: Option<ClientFilter>,
     /// Only sessions whose created or recent IP is in this network (CIDR, IPv4 or IPv6, or one
     /// address). Repeat for several networks: any of them.
-    #[arg(long = "ip", value_name = "CIDR", value_parser = crate::inventory::parse_ip_arg)]
+    #[arg(long = "ip", value_name = "CIDR", value_parser = crate::inventory::filter::parse_network)]
     pub ip: Vec<ipnet::IpNet>,
     /// Only sessions whose OS (as last seen) is NAME, any case: "OS X", Windows, Linux, iOS,
     /// iPadOS, Android. Repeat for several.

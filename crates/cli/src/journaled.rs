@@ -4,7 +4,7 @@
 //!
 //! Each run has a state of its own ([`RunState`](crate::offboard::state::RunState),
 //! [`SessionRun`](crate::inventory::bulk::state::SessionRun)) over one journal format
-//! ([`crate::offboard::journal`]). Replaying and recording live here once, so that what a run
+//! ([`crate::journal`]). Replaying and recording live here once, so that what a run
 //! holds in memory is always what a resumed run would read back from disk.
 
 use std::io::{self, Write};
@@ -14,7 +14,7 @@ use serde::Serialize;
 use slack_sessions_client::api::ErrorCode;
 
 use crate::exit::{Failure, Result, USAGE};
-use crate::offboard::journal::{Journal, Record};
+use crate::journal::{Journal, Record};
 use crate::output::{Column, Format, ListPrinter, write_failed};
 use crate::ui;
 

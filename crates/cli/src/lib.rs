@@ -14,6 +14,7 @@ pub mod connect;
 pub mod duration;
 pub mod exit;
 pub mod inventory;
+pub mod journal;
 pub mod journaled;
 pub mod offboard;
 pub mod output;
@@ -132,7 +133,7 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
                     commands::sessions::invalidate(&global, &client, &args, format()).await
                 }
                 SessionsCommand::Summary(args) => {
-                    inventory::summary::run(&client, &args, format()).await
+                    commands::sessions::summary(&client, &args, format()).await
                 }
                 SessionsCommand::Reset(args) => {
                     commands::sessions::reset(&client, &args, format()).await

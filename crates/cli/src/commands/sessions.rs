@@ -8,7 +8,9 @@ use slack_sessions_client::methods::{InvalidateArgs, ListArgs, ResetArgs as ApiR
 use slack_sessions_client::{Client, Error};
 
 use super::org_of;
-use crate::cli::{Global, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs};
+use crate::cli::{
+    Global, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs, SummaryArgs,
+};
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
 use crate::inventory::{self, filter::KindCounts, names::Directory, row};
 use crate::output::{Column, Format, ListPrinter, col, plural, print_record, write_failed};
@@ -239,5 +241,52 @@ pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<
         ui::warn(format!("{failed} of {count} users could not be reset"));
         return Ok(PARTIAL);
     }
+    Ok(OK)
+}
+
+/// Runs `sessions summary`.
+pub async fn summary(client: &Client, args: &SummaryArgs, format: Format) -> Result<u8> {
+    let (filter, me) = inventory::filter_of(client, &args.filter).await?;
+    let mut counter = inventory::summary::Counter::default();
+    let mut kept: Vec<slack_sessions_client::methods::ActiveSession> = Vec::new();
+    let mut more = 0u64;
+    inventory::walk(client, &filter, ListArgs::new().limit(1000), async |s| {
+        counter.add(&s);
+        if args.html.is_some() {
+            if kept.len() < inventory::html::HTML_ROWS {
+                kept.push(s);
+            } else {
+                more += 1;
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    let mut directory = if args.no_names {
+        Directory::none()
+    } else {
+        Directory::new(client, org_of(&me))
+    };
+    let top = counter.top(args.top);
+    let mut people = std::collections::HashMap::new();
+    let wanted = top
+        .iter()
+        .map(|(u, _)| u.clone())
+        .chain(kept.iter().map(|s| s.user_id.clone()));
+    for u in wanted {
+        if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(u) {
+            let p = directory.get(slot.key()).await?.clone();
+            slot.insert(p);
+        }
+    }
+    let counts = counter.finish(filter.describe(), org_of(&me).to_string(), &top, &people);
+    if let Some(path) = &args.html {
+        let page = inventory::html::page(&counts, &kept, more, &people, &me.team);
+        crate::offboard::report::write(path, page.as_bytes())?;
+        crate::ui::note(format!("wrote {}", path.display()));
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    inventory::summary::print(&counts, format, &mut out).map_err(write_failed)?;
     Ok(OK)
 }

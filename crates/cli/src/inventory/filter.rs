@@ -10,8 +10,6 @@ use ipnet::IpNet;
 use slack_sessions_client::api::TeamId;
 use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord};
 
-use crate::cli::ClientFilter;
-
 /// A dotted version, compared part by part as numbers (`4.9` < `4.10`; `4.10` = `4.10.0`).
 #[derive(Clone, Debug)]
 pub struct Version(Vec<u64>);
@@ -186,7 +184,7 @@ pub struct Filter {
     /// The latest Slack client version is below this one.
     pub client_version_below: Option<Version>,
     /// Mobile, desktop app or browser.
-    pub client: Option<ClientFilter>,
+    pub client: Option<ClientKind>,
     /// One workspace (or the org id for org-level sessions).
     pub team: Option<TeamId>,
 }
@@ -206,7 +204,7 @@ impl Filter {
         if self.team.as_ref().is_some_and(|t| *t != s.team_id) {
             return false;
         }
-        if self.client.is_some_and(|c| c.kind() != s.client_kind()) {
+        if self.client.is_some_and(|c| c != s.client_kind()) {
             return false;
         }
         if !self.networks.is_empty() && !self.in_networks(s) {
@@ -245,7 +243,7 @@ impl Filter {
             parts.push(format!("--team {t}"));
         }
         if let Some(c) = self.client {
-            parts.push(format!("--client {}", c.kind()));
+            parts.push(format!("--client {c}"));
         }
         for n in &self.networks {
             parts.push(format!("--ip {n}"));

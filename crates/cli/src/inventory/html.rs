@@ -12,6 +12,9 @@ use super::row;
 use super::summary::{Count, DIMENSIONS, Summary, share};
 use crate::output::thousands;
 
+/// The most sessions the page's table lists (the counts cover them all).
+pub const HTML_ROWS: usize = 5_000;
+
 /// Bars a chart shows; the rest are added up in one `other` bar.
 pub const MAX_BARS: usize = 15;
 /// The colour of the bars (the browser test looks for it).

@@ -17,7 +17,7 @@ use slack_sessions_client::Client;
 use slack_sessions_client::api::TeamId;
 use slack_sessions_client::methods::{ActiveSession, AuthTestResponse, ListArgs};
 
-use self::filter::{Filter, parse_network};
+use self::filter::Filter;
 use crate::cli::FilterArgs;
 use crate::commands::{check_team, org_of, who};
 use crate::exit::{Failure, Result};
@@ -33,7 +33,7 @@ pub async fn filter_of(client: &Client, args: &FilterArgs) -> Result<(Filter, Au
         networks: args.ip.clone(),
         os: args.os.iter().map(|o| o.trim().to_lowercase()).collect(),
         client_version_below: args.client_version_below.clone(),
-        client: args.client,
+        client: args.client.map(crate::cli::ClientFilter::kind),
         team: args.team.as_deref().map(TeamId::new),
     };
     Ok((filter, me))
@@ -63,9 +63,4 @@ pub async fn walk(
         }
     }
     Ok(())
-}
-
-/// Parses `--ip` (for clap).
-pub fn parse_ip_arg(text: &str) -> std::result::Result<ipnet::IpNet, String> {
-    parse_network(text)
 }

@@ -1,4 +1,4 @@
-//! `sessions summary`: the sessions the filters find, counted by client kind, OS and version,
+//! The counts of `sessions summary`: the sessions the filters find, counted by client kind, OS and version,
 //! Slack client version, workspace and network (/24 for IPv4, /48 for IPv6, of the latest IP),
 //! and the users with the most sessions. Counted as pages arrive: memory grows with the
 //! number of distinct values and users, never with the number of sessions.
@@ -8,19 +8,12 @@ use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
-use slack_sessions_client::Client;
 use slack_sessions_client::api::UserId;
-use slack_sessions_client::methods::{ActiveSession, ListArgs};
+use slack_sessions_client::methods::ActiveSession;
 
 use super::filter::{client_kind, latest};
-use super::names::{Directory, Person};
-use crate::cli::SummaryArgs;
-use crate::commands::org_of;
-use crate::exit::{OK, Result};
-use crate::output::{Format, ListPrinter, col, thousands, write_failed};
-
-/// The most sessions the HTML page's table lists (the counts cover them all).
-pub const HTML_ROWS: usize = 5_000;
+use super::names::Person;
+use crate::output::{Format, ListPrinter, col, thousands};
 
 /// The dimensions counted, with their names in JSON and CSV and their titles.
 pub const DIMENSIONS: [(&str, &str); 5] = [
@@ -323,53 +316,6 @@ pub fn share(n: u64, total: u64) -> String {
         return "0%".into();
     }
     format!("{:.1}%", n as f64 * 100.0 / total as f64)
-}
-
-/// Runs `sessions summary`.
-pub async fn run(client: &Client, args: &SummaryArgs, format: Format) -> Result<u8> {
-    let (filter, me) = super::filter_of(client, &args.filter).await?;
-    let mut counter = Counter::default();
-    let mut kept: Vec<ActiveSession> = Vec::new();
-    let mut more = 0u64;
-    super::walk(client, &filter, ListArgs::new().limit(1000), async |s| {
-        counter.add(&s);
-        if args.html.is_some() {
-            if kept.len() < HTML_ROWS {
-                kept.push(s);
-            } else {
-                more += 1;
-            }
-        }
-        Ok(true)
-    })
-    .await?;
-    let mut directory = if args.no_names {
-        Directory::none()
-    } else {
-        Directory::new(client, org_of(&me))
-    };
-    let top = counter.top(args.top);
-    let mut people = HashMap::new();
-    let wanted = top
-        .iter()
-        .map(|(u, _)| u.clone())
-        .chain(kept.iter().map(|s| s.user_id.clone()));
-    for u in wanted {
-        if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(u) {
-            let p = directory.get(slot.key()).await?.clone();
-            slot.insert(p);
-        }
-    }
-    let summary = counter.finish(filter.describe(), org_of(&me).to_string(), &top, &people);
-    if let Some(path) = &args.html {
-        let page = super::html::page(&summary, &kept, more, &people, &me.team);
-        crate::offboard::report::write(path, page.as_bytes())?;
-        crate::ui::note(format!("wrote {}", path.display()));
-    }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    print(&summary, format, &mut out).map_err(write_failed)?;
-    Ok(OK)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!
 //! # Surviving interruption
 //!
-//! Everything goes through the [journal] first. Before each reset call, an *intent*
+//! Everything goes through the [journal](crate::journal) first. Before each reset call, an *intent*
 //! record (step, method, users) is written and fsync'd; after it, a *result* record. A run that
 //! stops for any reason — Ctrl-C, `kill -9`, a lost network, an exhausted retry budget —
 //! resumes from the journal when started again with the same arguments; a journal from other
@@ -34,13 +34,12 @@
 //! call whose outcome is unknown (a timeout, a truncated answer); the run settles it instead.
 
 pub mod input;
-pub mod journal;
 pub mod report;
 pub mod run;
 pub mod state;
 pub mod verify;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -49,7 +48,6 @@ use slack_sessions_client::api::{ErrorCode, Method, TeamId, UserId};
 use slack_sessions_client::methods::{AuthTestResponse, Reset, ResetBulk};
 
 use self::input::Input;
-use self::journal::{Journal, Options, Record, VERSION, check_same_run, now_ms};
 use self::report::{Line, Plan, ReportFormat, RunInfo, Setup};
 use self::run::Runner;
 use self::state::{Hold, RunState, UserState};
@@ -58,16 +56,10 @@ use crate::cli::{Global, OffboardArgs};
 use crate::commands::{org_of, who};
 use crate::duration::{format_elapsed, format_secs};
 use crate::exit::{Failure, LINES_UNUSED, OK, PARTIAL, Result, USAGE};
+use crate::journal::{Journal, Options, Record, VERSION, check_same_run, journal_path, now_ms};
 use crate::journaled::{self, Journaled, Replay};
 use crate::output::{Format, thousands};
 use crate::{connect, ui};
-
-/// The journal of a report: `REPORT.journal`.
-pub fn journal_path(report: &Path) -> PathBuf {
-    let mut name = report.as_os_str().to_owned();
-    name.push(".journal");
-    PathBuf::from(name)
-}
 
 /// Everything a run needs to know, worked out before it starts.
 struct Prepared {
@@ -584,7 +576,7 @@ mod tests {
     #[test]
     fn the_journal_sits_next_to_the_report() {
         assert_eq!(
-            journal_path(Path::new("out/leavers.report.csv")),
+            journal_path(std::path::Path::new("out/leavers.report.csv")),
             PathBuf::from("out/leavers.report.csv.journal")
         );
     }

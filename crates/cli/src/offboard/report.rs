@@ -13,6 +13,7 @@ use slack_sessions_client::api::UserId;
 use super::input::{Entry, Kind, UserColumn};
 use super::state::{Hold, RunState, UserState};
 use crate::exit::{Failure, Result};
+use crate::journal::short;
 use crate::journaled::{self, code_detail};
 use crate::output::{Column, Format, ListPrinter, col, thousands, write_record};
 use serde_json::Value;
@@ -116,11 +117,6 @@ pub struct Line {
     pub sessions_left: Option<u64>,
     /// Why, in words.
     pub detail: String,
-}
-
-/// Short method names for the report.
-pub fn short(method: &str) -> String {
-    method.trim_start_matches("admin.users.session.").to_owned()
 }
 
 /// How the run was set up, for the wording of the report.
@@ -538,8 +534,8 @@ pub fn print(info: &RunInfo<'_>, lines: &[Line], format: Format) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::{Outcome, Record};
     use crate::journaled::Replay;
-    use crate::offboard::journal::{Outcome, Record};
 
     fn entry(line: u64, text: &str, kind: Kind) -> Entry {
         Entry {

@@ -15,11 +15,11 @@ use slack_sessions_client::methods::{
 use slack_sessions_client::{Client, Error};
 
 use super::input::{Entry, Kind};
-use super::journal::{Facts, Outcome, Record, now_ms};
 use super::state::{RunState, UserState};
 use super::verify::{Stop, Verifier};
 use crate::cli::{ResolveBy, Scope};
 use crate::exit::{Failure, INTERRUPTED, Result};
+use crate::journal::{Facts, Outcome, Record, now_ms};
 use crate::journaled::Journaled;
 use crate::output::thousands;
 use crate::ui::{self, Progress};
@@ -514,7 +514,7 @@ impl Runner {
             "resetting {} user(s) with {} {} call(s)",
             thousands(pending.len()),
             thousands(queue.len()),
-            super::report::short(self.method)
+            crate::journal::short(self.method)
         ));
         let progress =
             Progress::for_calls("resetting", pending.len() as u64, self.method, size as u64);

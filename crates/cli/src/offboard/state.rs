@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use slack_sessions_client::api::UserId;
 
-use super::journal::{Facts, Outcome, Record};
+use crate::journal::{Facts, Outcome, Record};
 use crate::journaled::Replay;
 
 /// Where one user stands.
@@ -258,7 +258,7 @@ impl RunState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::offboard::journal::fixtures::result;
+    use crate::journal::fixtures::result;
 
     fn u(id: &str) -> UserId {
         UserId::new(id)
@@ -296,7 +296,7 @@ mod tests {
             tool: "t".into(),
             input: "i".into(),
             input_sha256: "s".into(),
-            options: crate::offboard::journal::Options {
+            options: crate::journal::Options {
                 method: "m".into(),
                 batch_size: 1,
                 scope: "all".into(),

@@ -85,7 +85,7 @@ impl Audit {
     /// Appends one event (an object; `at_ms` is added).
     pub fn write(&mut self, mut event: Value) -> Result<()> {
         if let Value::Object(map) = &mut event {
-            map.insert("at_ms".into(), crate::offboard::journal::now_ms().into());
+            map.insert("at_ms".into(), crate::journal::now_ms().into());
         }
         let mut line = serde_json::to_vec(&event).map_err(|e| self.fail(e.into()))?;
         line.push(b'\n');

@@ -25,9 +25,9 @@ use crate::inventory::bulk::ender::{Ended, Ender};
 use crate::inventory::bulk::state::{DecisionResult, SessionRun};
 use crate::inventory::filter::Filter;
 use crate::inventory::names::Directory;
+use crate::journal::journal_path;
+use crate::journal::{self, Journal, Options, Record, VERSION, now_ms};
 use crate::journaled::{Journaled, Replay};
-use crate::offboard::journal::{self, Journal, Options, Record, VERSION, now_ms};
-use crate::offboard::journal_path;
 use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed};
 use crate::{connect, ui};
 

@@ -12,8 +12,8 @@ use slack_sessions_client::{Client, Error};
 use super::state::{SessionRun, SessionState};
 use crate::cli::{Scope, VerifyBy};
 use crate::exit::{Failure, Result};
+use crate::journal::{Outcome, Record, now_ms};
 use crate::journaled::Journaled;
-use crate::offboard::journal::{Outcome, Record, now_ms};
 use crate::offboard::verify::Verifier;
 
 /// Calls in a row whose outcome stayed unknown before the run stops (and waits for a resume).

@@ -34,10 +34,11 @@ use super::names::{Directory, Person};
 use crate::cli::{Global, InvalidateArgs};
 use crate::commands::org_of;
 use crate::exit::{Failure, INTERRUPTED, OK, PARTIAL, Result};
+use crate::journal::journal_path;
+use crate::journal::{self, Journal, Options, Record, VERSION, now_ms};
 use crate::journaled::{self, Journaled, Replay};
-use crate::offboard::journal::{self, Journal, Options, Record, VERSION, now_ms};
+use crate::offboard::catch_ctrl_c;
 use crate::offboard::report::{ReportFormat, Status};
-use crate::offboard::{catch_ctrl_c, journal_path};
 use crate::output::{Format, ListPrinter, plural, thousands, write_record};
 use crate::{connect, ui};
 

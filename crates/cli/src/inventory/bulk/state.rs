@@ -1,13 +1,13 @@
 //! Where each session of a run on sessions stands, replayed from the journal (the same journal
-//! as offboarding's: [`crate::offboard::journal`]).
+//! as offboarding's: [`crate::journal`]).
 
 use std::collections::HashMap;
 
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
+use crate::journal::{Outcome, Record};
 use crate::journaled::Replay;
-use crate::offboard::journal::{Outcome, Record};
 
 /// Where one session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -347,7 +347,7 @@ impl SessionRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::offboard::journal::fixtures::result;
+    use crate::journal::fixtures::result;
     use slack_sessions_client::api::{SessionId, TeamId};
     use slack_sessions_client::methods::DeviceRecord;
 

@@ -1,5 +1,6 @@
 //! The journal: an append-only file of JSON lines next to the report, from which an
-//! interrupted run resumes.
+//! interrupted run resumes. Offboarding, bulk invalidation and enforcement each keep one
+//! ([`crate::journaled`] replays it and writes to it).
 //!
 //! # Protocol
 //!
@@ -16,7 +17,7 @@
 //!   one; it is dropped when the journal is opened again. An intent that was cut short was
 //!   never followed by its call.
 //! - The file is locked (an advisory `flock`) while a run uses it: two runs of the same
-//!   offboarding at once are refused. The lock goes with the process, even after `kill -9`.
+//!   run at once are refused. The lock goes with the process, even after `kill -9`.
 //!
 //! The token is never written here.
 
@@ -259,6 +260,18 @@ impl Record {
     }
 }
 
+/// The journal of a report: `REPORT.journal`.
+pub fn journal_path(report: &Path) -> PathBuf {
+    let mut name = report.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+/// A method's name without `admin.users.session.` (`reset`, `resetBulk`), for reports.
+pub fn short(method: &str) -> String {
+    method.trim_start_matches("admin.users.session.").to_owned()
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -456,8 +469,8 @@ pub fn check_same_run(journal: &Path, first: &Record, now: &Record) -> Result<()
     if o0.method != o1.method {
         diffs.push(format!(
             "--one-by-one differs (journal: {}, now: {})",
-            super::report::short(&o0.method),
-            super::report::short(&o1.method)
+            short(&o0.method),
+            short(&o1.method)
         ));
     }
     if o0.batch_size != o1.batch_size {
