@@ -195,19 +195,9 @@ pub enum Record {
         /// The decision's number: the step its first call takes (so it is unique, and the
         /// audit log's line for it can be found).
         decision: u64,
-        /// The session that broke the rule.
-        session_id: u64,
-        /// Its user.
-        user_id: UserId,
-        /// The rule's name.
-        rule: String,
-        /// Why, in words.
-        why: String,
-        /// The user's email, if known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        email: Option<String>,
-        /// `invalidate` or `reset`.
-        action: String,
+        /// What was decided, and why.
+        #[serde(flatten)]
+        reason: Reason,
     },
     /// An `invalidate` call is about to be sent for one session.
     SessionIntent {
@@ -270,6 +260,24 @@ pub fn journal_path(report: &Path) -> PathBuf {
 /// A method's name without `admin.users.session.` (`reset`, `resetBulk`), for reports.
 pub fn short(method: &str) -> String {
     method.trim_start_matches("admin.users.session.").to_owned()
+}
+
+/// Why enforcement acts on a session ([`Record::Decided`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The session that broke the rule.
+    pub session_id: u64,
+    /// Its user.
+    pub user_id: UserId,
+    /// The rule's name.
+    pub rule: String,
+    /// Why, in words.
+    pub why: String,
+    /// The user's email, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// `invalidate` or `reset`.
+    pub action: String,
 }
 
 /// Milliseconds since the Unix epoch.

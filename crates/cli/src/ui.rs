@@ -223,8 +223,9 @@ impl Drop for Progress {
     }
 }
 
-/// Calls a second that pacing allows for `method`, if the client paces.
-fn paced_calls_per_sec(method: &str) -> Option<f64> {
+/// The calls pacing allows `method` in each window, and the window in seconds, if the client
+/// paces.
+fn paced_budget(method: &str) -> Option<(u32, f64)> {
     let pacing = ui()
         .pacing
         .lock()
@@ -234,22 +235,17 @@ fn paced_calls_per_sec(method: &str) -> Option<f64> {
         return None;
     }
     let info = CATALOGUE.iter().find(|m| m.name == method)?;
-    Some(f64::from(pacing.burst(info.tier)) / pacing.window.as_secs_f64())
+    Some((pacing.burst(info.tier), pacing.window.as_secs_f64()))
+}
+
+/// Calls a second that pacing allows for `method`, if the client paces.
+fn paced_calls_per_sec(method: &str) -> Option<f64> {
+    paced_budget(method).map(|(per_window, window)| f64::from(per_window) / window)
 }
 
 /// How a method is paced, for messages: "18 calls a minute".
 pub fn budget_of(method: &str) -> Option<String> {
-    let pacing = ui()
-        .pacing
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()?;
-    if !pacing.enabled {
-        return None;
-    }
-    let info = CATALOGUE.iter().find(|m| m.name == method)?;
-    let per_window = pacing.burst(info.tier);
-    let window = pacing.window.as_secs_f64();
+    let (per_window, window) = paced_budget(method)?;
     Some(if (window - 60.0).abs() < 0.001 {
         format!("{per_window} calls a minute")
     } else {

@@ -134,12 +134,6 @@ pub fn latest<'a>(
         .map(String::as_str)
 }
 
-/// The client kind of a session: `mobile`, `desktop`, `web` or `unknown`
-/// ([`ClientKind::of`] says how it is judged).
-pub fn client_kind(s: &ActiveSession) -> &'static str {
-    s.client_kind().as_str()
-}
-
 /// Sessions counted by client kind, for a summary line: `3 mobile, 2 desktop, 1 web`.
 #[derive(Clone, Debug, Default)]
 pub struct KindCounts(std::collections::BTreeMap<ClientKind, usize>);

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use slack_sessions_client::methods::ActiveSession;
 
-use super::filter::{client_kind, latest};
+use super::filter::latest;
 use super::names::Person;
 use crate::output::{Column, col};
 
@@ -46,7 +46,7 @@ pub fn cells(s: &ActiveSession, person: Option<&Person>) -> Vec<String> {
     }
     out.extend([
         s.team_id.to_string(),
-        client_kind(s).to_owned(),
+        s.client_kind().to_string(),
         text(latest(s, |d| d.device_hardware.as_ref())),
         text(latest(s, |d| d.os.as_ref())),
         text(latest(s, |d| d.os_version.as_ref())),
@@ -71,7 +71,7 @@ pub fn json(s: &ActiveSession, person: Option<&Person>) -> Value {
         );
     }
     map.insert("team_id".into(), s.team_id.to_string().into());
-    map.insert("client".into(), client_kind(s).into());
+    map.insert("client".into(), s.client_kind().as_str().into());
     map.insert(
         "created".into(),
         serde_json::to_value(&s.created).unwrap_or(Value::Null),

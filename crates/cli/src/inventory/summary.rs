@@ -11,7 +11,7 @@ use serde::Serialize;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
-use super::filter::{client_kind, latest};
+use super::filter::latest;
 use super::names::Person;
 use crate::output::{Format, ListPrinter, col, thousands};
 
@@ -86,7 +86,7 @@ pub fn keys(s: &ActiveSession) -> [String; 5] {
         _ => "unknown".to_owned(),
     };
     [
-        client_kind(s).to_owned(),
+        s.client_kind().to_string(),
         os,
         or_unknown(latest(s, |d| d.slack_client_version.as_ref())),
         s.team_id.to_string(),

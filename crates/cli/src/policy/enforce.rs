@@ -26,7 +26,7 @@ use crate::inventory::bulk::state::{DecisionResult, SessionRun};
 use crate::inventory::filter::Filter;
 use crate::inventory::names::Directory;
 use crate::journal::journal_path;
-use crate::journal::{self, Journal, Options, Record, VERSION, now_ms};
+use crate::journal::{self, Journal, Options, Reason, Record, VERSION, now_ms};
 use crate::journaled::{Journaled, Replay};
 use crate::output::{Column, Format, ListPrinter, col, thousands, write_failed};
 use crate::{connect, ui};
@@ -253,12 +253,17 @@ async fn rounds(
             DecisionResult::Done(how) => ("done", format!("{} {how}", reason.action)),
             DecisionResult::Failed(code) => ("failed", code.clone()),
         };
-        audit.write(json!({
-            "event": "decision", "round": 0, "decision": d,
-            "session_id": reason.session_id, "user_id": reason.user_id.to_string(),
-            "email": reason.email.clone().unwrap_or_default(), "rule": reason.rule,
-            "why": reason.why, "action": reason.action, "result": result, "detail": detail,
-        }))?;
+        let line = Line {
+            session_id: reason.session_id,
+            user_id: reason.user_id.to_string(),
+            email: reason.email.clone().unwrap_or_default(),
+            rule: reason.rule.clone(),
+            why: reason.why.clone(),
+            action: reason.action.clone(),
+            result: result.to_owned(),
+            detail,
+        };
+        log_decision(audit, &line, 0, Some(*d))?;
     }
     audit.write(
         json!({"event": "start", "policy": args.policy.display().to_string(),
@@ -435,12 +440,14 @@ async fn act(
                 decision = Some(ender.run.state.next_step());
                 ender.run.record(Record::Decided {
                     decision: ender.run.state.next_step(),
-                    session_id: s.session_id.0,
-                    user_id: s.user_id.clone(),
-                    rule: policy.rules[c.breach.rule].name.clone(),
-                    why: c.breach.why.clone(),
-                    email: c.email.clone(),
-                    action: action.as_str().to_owned(),
+                    reason: Reason {
+                        session_id: s.session_id.0,
+                        user_id: s.user_id.clone(),
+                        rule: policy.rules[c.breach.rule].name.clone(),
+                        why: c.breach.why.clone(),
+                        email: c.email.clone(),
+                        action: action.as_str().to_owned(),
+                    },
                 })?;
                 let ended = match action {
                     Action::Invalidate => ender.end(s).await?,
@@ -461,18 +468,23 @@ async fn act(
                 }
             }
         };
-        let mut event = l.json();
-        if let Value::Object(m) = &mut event {
-            m.insert("event".into(), "decision".into());
-            m.insert("round".into(), round.into());
-            if let Some(d) = decision {
-                m.insert("decision".into(), d.into());
-            }
-        }
-        audit.write(event)?;
+        log_decision(audit, &l, round, decision)?;
         lines.push(l);
     }
     Ok((lines, failed, stopped))
+}
+
+/// Appends a decision to the audit log: its line, its round, and (for an action) its number.
+fn log_decision(audit: &mut Audit, l: &Line, round: u64, decision: Option<u64>) -> Result<()> {
+    let mut event = l.json();
+    if let Value::Object(m) = &mut event {
+        m.insert("event".into(), "decision".into());
+        m.insert("round".into(), round.into());
+        if let Some(d) = decision {
+            m.insert("decision".into(), d.into());
+        }
+    }
+    audit.write(event)
 }
 
 fn print_round(

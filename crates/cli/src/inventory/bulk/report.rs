@@ -8,7 +8,7 @@ use slack_sessions_client::methods::ActiveSession;
 
 use super::state::{SessionRun, SessionState};
 use crate::exit::{Failure, Result};
-use crate::inventory::filter::{client_kind, latest};
+use crate::inventory::filter::latest;
 use crate::inventory::names::Person;
 use crate::journaled::code_detail;
 use crate::offboard::report::{ReportFormat, Status};
@@ -109,7 +109,7 @@ pub fn row(s: &ActiveSession, person: &Person, state: &SessionState, dry_run: bo
         name: person.name.clone(),
         email: person.email.clone().unwrap_or_default(),
         team_id: s.team_id.to_string(),
-        client: client_kind(s).to_owned(),
+        client: s.client_kind().to_string(),
         os: text(latest(s, |d| d.os.as_ref())),
         os_version: text(latest(s, |d| d.os_version.as_ref())),
         slack_client_version: text(latest(s, |d| d.slack_client_version.as_ref())),

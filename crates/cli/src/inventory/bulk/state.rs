@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
-use crate::journal::{Outcome, Record};
+use crate::journal::{Outcome, Reason, Record};
 use crate::journaled::Replay;
 
 /// Where one session stands.
@@ -91,23 +91,6 @@ pub struct SessionRun {
     decision_of_step: HashMap<u64, u64>,
     /// The decision the next calls carry out (until the run stops).
     current_decision: Option<u64>,
-}
-
-/// Why enforcement acted on a session ([`Record::Decided`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reason {
-    /// The session that broke the rule.
-    pub session_id: u64,
-    /// Its user.
-    pub user_id: UserId,
-    /// The rule's name.
-    pub rule: String,
-    /// Why, in words.
-    pub why: String,
-    /// The user's email, if known.
-    pub email: Option<String>,
-    /// `invalidate` or `reset`.
-    pub action: String,
 }
 
 /// What came of a decision, as the journal tells it.
@@ -231,24 +214,8 @@ impl SessionRun {
                 self.current_decision = None;
                 return;
             }
-            Record::Decided {
-                decision,
-                session_id,
-                user_id,
-                rule,
-                why,
-                email,
-                action,
-            } => {
-                let reason = Reason {
-                    session_id: *session_id,
-                    user_id: user_id.clone(),
-                    rule: rule.clone(),
-                    why: why.clone(),
-                    email: email.clone(),
-                    action: action.clone(),
-                };
-                self.decided.insert(*decision, reason);
+            Record::Decided { decision, reason } => {
+                self.decided.insert(*decision, reason.clone());
                 self.current_decision = Some(*decision);
                 return;
             }
