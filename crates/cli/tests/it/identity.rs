@@ -81,7 +81,10 @@ fn the_same_incident_command_again_ends_the_sessions_that_match_now() {
     );
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["done"], 1, "{}", out.stdout);
-    assert!(!remaining(&env).contains(&again), "the new session was ended");
+    assert!(
+        !remaining(&env).contains(&again),
+        "the new session was ended"
+    );
     assert_eq!(invalidated(&env).get(&again), Some(&1));
     assert_eq!(invalidated(&env).get(&106), Some(&1), "the old one once");
     // The finished journal is kept beside the new one.
@@ -202,7 +205,10 @@ fn sigterm_stops_offboarding_like_sigint() {
         "{stderr}"
     );
     let text = env.read("leavers.report.csv.journal");
-    assert!(text.contains("\"outcome\":\"ok\""), "the call in flight was finished");
+    assert!(
+        text.contains("\"outcome\":\"ok\""),
+        "the call in flight was finished"
+    );
     env.emu().clear_faults();
     env.run(&args).expect(0);
     let counts = reset_counts(&env);
@@ -235,8 +241,5 @@ fn sigterm_stops_bulk_invalidation_like_sigint() {
     env.emu().clear_faults();
     env.run(&args).expect(0);
     let ended = invalidated(&env);
-    assert_eq!(
-        ended.into_iter().collect::<Vec<_>>(),
-        [(103, 1), (104, 1)]
-    );
+    assert_eq!(ended.into_iter().collect::<Vec<_>>(), [(103, 1), (104, 1)]);
 }

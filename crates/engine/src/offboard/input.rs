@@ -16,7 +16,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use slack_sessions_client::api::UserId;
 
-use crate::exit::{Failure, Result};
+use crate::error::{Error, Result};
+use crate::journal::hex;
 use crate::users::{UserRef, parse};
 
 /// What a line names.
@@ -88,17 +89,17 @@ pub struct Input {
 /// Reads and parses the input file; `column` is `--column` (a header or a 1-based number).
 pub fn read(path: &Path, column: Option<&str>) -> Result<Input> {
     let bytes = std::fs::read(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Error::refused(format!("cannot read {}: {e}", path.display())))?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let parsed = parse_entries(&bytes, column).map_err(|refusal| {
-        let failure = Failure::usage(format!("{}: {}", path.display(), refusal.message));
+        let error = Error::refused(format!("{}: {}", path.display(), refusal.message));
         match refusal.hint {
-            Some(hint) => failure.hint(hint),
-            None => failure,
+            Some(hint) => error.hint(hint),
+            None => error,
         }
     })?;
     if parsed.entries.is_empty() {
-        return Err(Failure::usage(format!(
+        return Err(Error::refused(format!(
             "{} names no user (one email address or user ID a line)",
             path.display()
         )));
@@ -108,11 +109,6 @@ pub fn read(path: &Path, column: Option<&str>) -> Result<Input> {
         entries: parsed.entries,
         column: parsed.column,
     })
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why a file is refused.

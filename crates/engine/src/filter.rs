@@ -1,4 +1,4 @@
-//! Which sessions a command looks at: by network, OS, Slack client version, client kind and
+//! Which sessions a run looks at: by network, OS, Slack client version, client kind and
 //! workspace. Every filter is checked on each session as its page arrives, so nothing is kept.
 
 use std::cmp::Ordering;
@@ -7,8 +7,9 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
+use slack_sessions_client::Client;
 use slack_sessions_client::api::TeamId;
-use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord};
+use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord, ListArgs};
 
 /// A dotted version, compared part by part as numbers (`4.9` < `4.10`; `4.10` = `4.10.0`).
 #[derive(Clone, Debug)]
@@ -162,7 +163,7 @@ impl fmt::Display for KindCounts {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|(kind, n)| format!("{} {kind}", crate::output::thousands(*n)))
+            .map(|(kind, n)| format!("{} {kind}", crate::text::thousands(*n)))
             .collect();
         f.write_str(&parts.join(", "))
     }
@@ -250,6 +251,28 @@ impl Filter {
         }
         parts.join(" ")
     }
+}
+
+/// Walks the sessions of `list` (the org's, or one user's), calling `each` with every one that
+/// passes `filter`, as pages arrive; `each` returns `false` to stop the walk.
+pub async fn walk(
+    client: &Client,
+    filter: &Filter,
+    list: ListArgs,
+    mut each: impl AsyncFnMut(ActiveSession) -> crate::Result<bool>,
+) -> crate::Result<()> {
+    use futures::TryStreamExt;
+    let mut sessions = client.list_sessions(list);
+    while let Some(s) = sessions
+        .try_next()
+        .await
+        .map_err(|e| crate::Error::slack("cannot list sessions", e))?
+    {
+        if filter.matches(&s) && !each(s).await? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::exit::{Failure, Result};
-use crate::inventory::filter::{Version, parse_network};
+use crate::error::{Error, Result};
+use crate::filter::{Version, parse_network};
 
 /// What a rule does to a session that breaks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -172,7 +172,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn fail<T>(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Result<T> {
-        Err(Failure::usage(format!(
+        Err(Error::refused(format!(
             "{} line {}: {message}",
             self.path.display(),
             line_of(self.text, span.start)
@@ -289,7 +289,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         let message = e.message().trim().to_owned();
-        Failure::usage(match line {
+        Error::refused(match line {
             Some(line) => format!("{} line {line}: {message}", path.display()),
             None => format!("{}: {message}", path.display()),
         })
@@ -319,7 +319,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
         g.exempt_token_owner = b;
     }
     if raw.rule.is_empty() {
-        return Err(Failure::usage(format!(
+        return Err(Error::refused(format!(
             "{}: no [[rule]]: a policy needs at least one rule",
             path.display()
         )));
@@ -364,7 +364,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
 /// Reads and checks a policy file.
 pub fn read(path: &Path) -> Result<(Policy, String)> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read the policy {}: {e}", path.display())))?;
+        .map_err(|e| Error::refused(format!("cannot read the policy {}: {e}", path.display())))?;
     Ok((parse(path, &text)?, text))
 }
 
@@ -373,7 +373,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        parse(Path::new("p.toml"), text).unwrap_err().message
+        parse(Path::new("p.toml"), text).unwrap_err().to_string()
     }
 
     const GOOD: &str = r#"

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
-use super::file::{Action, Policy};
+use super::policy::{Action, Policy};
 use super::rules::Breach;
-use crate::inventory::bulk::state::Action as Past;
+use crate::guardrails::History;
 
 /// A session that breaks a rule.
 #[derive(Clone, Debug)]
@@ -69,9 +69,9 @@ pub struct Decision {
     pub outcome: Result<Action, Hold>,
 }
 
-/// The round's plan.
+/// A round's decisions, made before any action.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub struct Round {
     /// Every session that breaks a rule, in the order found.
     pub decisions: Vec<Decision>,
     /// The breaker's reason, when it tripped.
@@ -80,7 +80,7 @@ pub struct Plan {
     pub total: u64,
 }
 
-impl Plan {
+impl Round {
     /// The actions to take.
     pub fn actions(&self) -> impl Iterator<Item = (&Candidate, Action)> {
         self.decisions
@@ -89,32 +89,21 @@ impl Plan {
     }
 }
 
-/// Decides a round. `past`: every action of earlier rounds with whether it took effect
-/// (`applied`); `sessions_of`: each user's sessions in the org now (a reset ends them all);
-/// `me`: the token's owner; `now_ms`: the time.
+/// Decides a round. `history`: the actions taken under the policy in the org (by any run);
+/// `sessions_of`: each user's sessions in the org now (a reset ends them all); `me`: the
+/// token's owner; `now_ms`: the time.
 pub fn decide(
     policy: &Policy,
     candidates: Vec<Candidate>,
     total: u64,
-    past: &[(Past, bool)],
+    history: &History,
     sessions_of: &HashMap<UserId, u64>,
     me: &UserId,
     now_ms: u64,
-) -> Plan {
+) -> Round {
     let g = &policy.guardrails;
-    let hour_ago = now_ms.saturating_sub(3_600_000);
-    let mut last_applied: HashMap<&UserId, u64> = HashMap::new();
-    let mut in_last_hour = 0u64;
-    let mut counted_steps = HashSet::new();
-    for (a, applied) in past {
-        if *applied {
-            let t = last_applied.entry(&a.user_id).or_default();
-            *t = (*t).max(a.at_ms);
-        }
-        if a.at_ms >= hour_ago && counted_steps.insert(a.step) {
-            in_last_hour += 1;
-        }
-    }
+    let last_applied = history.last_applied();
+    let in_last_hour = history.taken_since(now_ms.saturating_sub(crate::guardrails::HOUR_MS));
     let mut decisions = Vec::with_capacity(candidates.len());
     let mut reset_users: HashSet<UserId> = HashSet::new();
     for c in candidates {
@@ -188,7 +177,7 @@ pub fn decide(
                 d.outcome = Err(Hold::Breaker);
             }
         }
-        return Plan {
+        return Round {
             decisions,
             breaker: Some(reason),
             total,
@@ -207,7 +196,7 @@ pub fn decide(
             }
         }
     }
-    Plan {
+    Round {
         decisions,
         breaker: None,
         total,
@@ -217,7 +206,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::file::parse;
+    use crate::enforce::policy::parse;
     use slack_sessions_client::api::{SessionId, TeamId};
     use slack_sessions_client::methods::DeviceRecord;
     use std::path::Path;
@@ -246,7 +235,7 @@ mod tests {
         parse(Path::new("p"), &text).unwrap()
     }
 
-    fn outcomes(plan: &Plan) -> Vec<(u64, Result<Action, Hold>)> {
+    fn outcomes(plan: &Round) -> Vec<(u64, Result<Action, Hold>)> {
         plan.decisions
             .iter()
             .map(|d| (d.candidate.session.session_id.0, d.outcome.clone()))
@@ -258,24 +247,7 @@ mod tests {
     #[test]
     fn exemptions_cooldowns_and_resets() {
         let p = policy("[guardrails]\nmax_share = 1.0\ncooldown = \"1h\"");
-        let past = vec![
-            (
-                Past {
-                    user_id: UserId::new("W3"),
-                    at_ms: NOW - 60_000,
-                    step: 1,
-                },
-                true,
-            ),
-            (
-                Past {
-                    user_id: UserId::new("W4"),
-                    at_ms: NOW - 60_000,
-                    step: 2,
-                },
-                false,
-            ),
-        ];
+        let past = History::of(&[("W3", NOW - 60_000, false), ("W4", NOW - 60_000, true)]);
         let plan = decide(
             &p,
             vec![
@@ -324,7 +296,7 @@ mod tests {
             &p,
             cands.clone(),
             30,
-            &[],
+            &History::default(),
             &HashMap::new(),
             &UserId::new("W0ME"),
             NOW,
@@ -334,7 +306,7 @@ mod tests {
             &p,
             cands,
             29,
-            &[],
+            &History::default(),
             &HashMap::new(),
             &UserId::new("W0ME"),
             NOW,
@@ -347,7 +319,7 @@ mod tests {
             &p,
             vec![cand(9, "W7", 1, None)],
             30,
-            &[],
+            &History::default(),
             &sessions,
             &UserId::new("W0ME"),
             NOW,
@@ -365,31 +337,14 @@ mod tests {
             &p,
             cands.clone(),
             10,
-            &[],
+            &History::default(),
             &HashMap::new(),
             &UserId::new("W0ME"),
             NOW,
         );
         assert_eq!(plan.actions().count(), 2);
         assert_eq!(plan.decisions[2].outcome, Err(Hold::RunCap));
-        let past = vec![
-            (
-                Past {
-                    user_id: UserId::new("W8"),
-                    at_ms: NOW - 1000,
-                    step: 1,
-                },
-                true,
-            ),
-            (
-                Past {
-                    user_id: UserId::new("W8"),
-                    at_ms: NOW - 4_000_000,
-                    step: 2,
-                },
-                true,
-            ),
-        ];
+        let past = History::of(&[("W8", NOW - 1000, false), ("W8", NOW - 4_000_000, false)]);
         let plan = decide(
             &p,
             cands,

@@ -1,18 +1,16 @@
-//! The report of a bulk invalidation: one row per session found, with what came of it. CSV or
-//! JSON by the report's extension, written atomically (offboarding's [`crate::offboard::report::write`]).
+//! The report of a bulk invalidation: one row per session found, with what came of it.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use slack_sessions_client::methods::ActiveSession;
 
-use super::state::{SessionRun, SessionState};
-use crate::exit::{Failure, Result};
-use crate::inventory::filter::latest;
-use crate::inventory::names::Person;
-use crate::journaled::code_detail;
-use crate::offboard::report::{ReportFormat, Status};
-use crate::output::{Column, col};
+use super::state::{SessionState, State};
+use crate::calls::code_detail;
+use crate::filter::latest;
+use crate::journaled::Calls;
+use crate::report::{Column, Status, col};
+use crate::users::Person;
 
 /// One row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -163,35 +161,19 @@ pub struct Document<'a> {
     pub sessions: &'a [Row],
 }
 
-/// Renders the report.
-pub fn render(format: ReportFormat, doc: &Document<'_>) -> Result<Vec<u8>> {
-    let fail = |e: String| Failure::other(format!("cannot encode the report: {e}"));
-    match format {
-        ReportFormat::Json => {
-            let mut out = serde_json::to_vec_pretty(doc).map_err(|e| fail(e.to_string()))?;
-            out.push(b'\n');
-            Ok(out)
-        }
-        ReportFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(COLUMNS.iter().map(|c| c.name))
-                .map_err(|e| fail(e.to_string()))?;
-            for r in doc.sessions {
-                w.write_record(cells(r)).map_err(|e| fail(e.to_string()))?;
-            }
-            w.into_inner().map_err(|e| fail(e.to_string()))
-        }
-    }
-}
-
 /// The rows of a run, for every target, with names from `person`.
 pub fn rows(
-    run: &SessionRun,
-    person: &dyn Fn(&ActiveSession) -> Person,
+    state: &State,
+    calls: &Calls,
+    person: &dyn Fn(&ActiveSession) -> Option<Person>,
     dry_run: bool,
 ) -> Vec<Row> {
-    run.targets
+    state
+        .targets
         .iter()
-        .map(|s| row(s, &person(s), &run.of(s.session_id.0), dry_run))
+        .map(|s| {
+            let p = person(s).unwrap_or_default();
+            row(s, &p, &state.of(s.session_id.0, calls), dry_run)
+        })
         .collect()
 }

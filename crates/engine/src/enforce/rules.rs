@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use slack_sessions_client::methods::{ActiveSession, ClientKind};
 
-use super::file::{Check, Policy, Rule};
-use crate::inventory::filter::{Version, latest};
+use super::policy::{Check, Policy, Rule};
+use crate::filter::{Version, latest};
 
 /// A rule a session breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn first_breach(policy: &Policy, s: &ActiveSession) -> Option<Breach> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::file::parse;
+    use crate::enforce::policy::parse;
     use slack_sessions_client::api::{SessionId, TeamId, UserId};
     use slack_sessions_client::methods::DeviceRecord;
     use std::path::Path;

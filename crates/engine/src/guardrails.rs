@@ -1,0 +1,354 @@
+//! The guardrails' memory: every action taken on a user in an org under one policy, kept
+//! across runs in a ledger of its own, so that a cooldown or an hourly cap holds whatever
+//! journal, audit log or process a run uses. The ledger lives in the state directory
+//! (`$SLACK_SESSIONS_STATE_DIR`, else `$XDG_STATE_HOME/slack-sessions`, else
+//! `~/.local/state/slack-sessions`), one file per org and policy, and is locked while a run
+//! uses it: two runs acting under one policy at once are refused.
+//!
+//! An action is recorded as taken *before* its call is sent and voided once it is known not to
+//! have taken effect, so a crash never lets one through uncounted. The ledger forgets what is
+//! older than its window (an hour, or the longest cooldown), and is compacted as it grows.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use slack_sessions_client::api::UserId;
+
+use crate::error::{Error, Result};
+use crate::journal::{Header, Journal, Line, RunKind, now_ms, parse};
+use crate::journaled::{Calls, Journaled, Replay};
+use crate::org::Org;
+
+/// The environment variable naming the state directory.
+pub const STATE_DIR_ENV: &str = "SLACK_SESSIONS_STATE_DIR";
+
+/// An hour, in ms: the window of the hourly cap.
+pub const HOUR_MS: u64 = 3_600_000;
+
+/// The state directory: `$SLACK_SESSIONS_STATE_DIR`, else `$XDG_STATE_HOME/slack-sessions`,
+/// else `~/.local/state/slack-sessions`.
+pub fn state_dir() -> Result<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var(STATE_DIR_ENV)
+        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("slack-sessions")))
+        .or_else(|| var("HOME").map(|d| d.join(".local/state/slack-sessions")))
+        .ok_or_else(|| Error::refused("no state directory: set SLACK_SESSIONS_STATE_DIR (or HOME)"))
+}
+
+/// A ledger's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// An action on a user is about to be sent.
+    Taken {
+        /// Its number in the ledger.
+        id: u64,
+        /// The user.
+        user_id: UserId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The action `id` did not take effect (refused, or certainly not applied).
+    Void {
+        /// Its number.
+        id: u64,
+    },
+}
+
+/// One action as the ledger keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Action {
+    id: u64,
+    user_id: UserId,
+    at_ms: u64,
+    void: bool,
+}
+
+/// The actions within the window.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    actions: VecDeque<Action>,
+    last_id: u64,
+    window_ms: u64,
+}
+
+impl Replay for History {
+    type Record = Record;
+
+    fn apply(&mut self, line: &Line<Record>, _: &Calls) {
+        match line {
+            Line::Run(Record::Taken { id, user_id, at_ms }) => {
+                self.last_id = self.last_id.max(*id);
+                self.actions.push_back(Action {
+                    id: *id,
+                    user_id: user_id.clone(),
+                    at_ms: *at_ms,
+                    void: false,
+                });
+                self.forget_before(at_ms.saturating_sub(self.window_ms.max(HOUR_MS)));
+            }
+            Line::Run(Record::Void { id }) => {
+                if let Some(a) = self.actions.iter_mut().rev().find(|a| a.id == *id) {
+                    a.void = true;
+                }
+            }
+            Line::Checkpoint { last_step, .. } => self.last_id = self.last_id.max(*last_step),
+            _ => {}
+        }
+    }
+
+    fn must_sync(_: &Record) -> bool {
+        true
+    }
+
+    fn snapshot(&self, _: &Calls) -> Option<Vec<Line<Record>>> {
+        let mut lines = Vec::new();
+        for a in &self.actions {
+            lines.push(Line::Run(Record::Taken {
+                id: a.id,
+                user_id: a.user_id.clone(),
+                at_ms: a.at_ms,
+            }));
+            if a.void {
+                lines.push(Line::Run(Record::Void { id: a.id }));
+            }
+        }
+        Some(lines)
+    }
+}
+
+impl History {
+    fn forget_before(&mut self, at_ms: u64) {
+        while self.actions.front().is_some_and(|a| a.at_ms < at_ms) {
+            self.actions.pop_front();
+        }
+    }
+
+    /// Actions taken (void or not: an action counts against a cap when it is sent) since
+    /// `since_ms`.
+    pub fn taken_since(&self, since_ms: u64) -> u64 {
+        self.actions.iter().filter(|a| a.at_ms >= since_ms).count() as u64
+    }
+
+    /// When each user was last acted on with effect (or with an outcome still open).
+    pub fn last_applied(&self) -> HashMap<&UserId, u64> {
+        let mut last: HashMap<&UserId, u64> = HashMap::new();
+        for a in self.actions.iter().filter(|a| !a.void) {
+            let t = last.entry(&a.user_id).or_default();
+            *t = (*t).max(a.at_ms);
+        }
+        last
+    }
+
+    /// Actions kept (within the window).
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// A history of `(user, at_ms, void)` actions, for tests.
+    #[cfg(test)]
+    pub(crate) fn of(actions: &[(&str, u64, bool)]) -> History {
+        let mut h = History::default();
+        for (i, (user, at_ms, void)) in actions.iter().enumerate() {
+            h.actions.push_back(Action {
+                id: i as u64 + 1,
+                user_id: UserId::new(*user),
+                at_ms: *at_ms,
+                void: *void,
+            });
+        }
+        h
+    }
+}
+
+/// The ledger of an org under one policy.
+#[derive(Debug)]
+pub struct Ledger {
+    run: Journaled<History>,
+}
+
+/// The ledger's file for `org` under the policy (or listener) `key`.
+pub fn ledger_path(dir: &Path, org: &Org, key: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = crate::journal::hex(&Sha256::digest(key.as_bytes()));
+    dir.join(format!("guardrails-{}-{}.journal", org.id, &digest[..16]))
+}
+
+fn header(org: &Org, key: &str, api_url: &str) -> Header {
+    Header::new(
+        RunKind::Guardrails,
+        key,
+        key.as_bytes(),
+        BTreeMap::new(),
+        org,
+        api_url,
+    )
+}
+
+/// Reads a ledger's lines and checks that it is of this org and API.
+fn read(path: &Path, bytes: &[u8], org: &Org, api_url: &str) -> Result<Vec<Line<Record>>> {
+    let (lines, _) = parse::<Record>(path, bytes)?;
+    if let Some(Line::Start(h)) = lines.first()
+        && (h.org_id != org.id.as_str() || h.api_url != api_url)
+    {
+        return Err(Error::refused(format!(
+            "the guardrails ledger {} is of another org or API ({} at {})",
+            path.display(),
+            h.org_id,
+            h.api_url
+        )));
+    }
+    Ok(lines)
+}
+
+impl Ledger {
+    /// Opens (and locks) the ledger of `org` under `key` in `dir`, keeping `window_ms` of
+    /// history (at least an hour).
+    pub fn open(dir: &Path, org: &Org, key: &str, api_url: &str, window_ms: u64) -> Result<Ledger> {
+        create_dir(dir)?;
+        let path = ledger_path(dir, org, key);
+        let (mut journal, bytes) = Journal::open(&path)?;
+        let mut lines = read(&path, &bytes, org, api_url)?;
+        let header = match lines.first() {
+            Some(Line::Start(h)) => h.clone(),
+            _ => {
+                let h = header(org, key, api_url);
+                let start = Line::Start(h.clone());
+                journal.append(&start, true)?;
+                lines = vec![start];
+                h
+            }
+        };
+        let history = History {
+            window_ms,
+            ..History::default()
+        };
+        let run = Journaled::with_state(Some(journal), header, history, &lines);
+        let mut ledger = Ledger { run };
+        ledger.compact()?;
+        Ok(ledger)
+    }
+
+    /// The history of `org` under `key` without opening the ledger for writing (for a dry
+    /// run, while a run may hold it).
+    pub fn peek(
+        dir: &Path,
+        org: &Org,
+        key: &str,
+        api_url: &str,
+        window_ms: u64,
+    ) -> Result<History> {
+        let path = ledger_path(dir, org, key);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::file("read", "guardrails ledger", &path, e)),
+        };
+        let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let mut history = History {
+            window_ms,
+            ..History::default()
+        };
+        let calls = Calls::default();
+        for line in read(&path, &bytes[..whole], org, api_url)? {
+            history.apply(&line, &calls);
+        }
+        Ok(history)
+    }
+
+    /// Records an action on `user` about to be sent; returns its number.
+    pub fn taken(&mut self, user: &UserId) -> Result<u64> {
+        let id = self.run.state.last_id + 1;
+        self.run.run(Record::Taken {
+            id,
+            user_id: user.clone(),
+            at_ms: now_ms(),
+        })?;
+        Ok(id)
+    }
+
+    /// Records that the action `id` did not take effect.
+    pub fn void(&mut self, id: u64) -> Result<()> {
+        self.run.run(Record::Void { id })
+    }
+
+    /// The history.
+    pub fn history(&self) -> &History {
+        &self.run.state
+    }
+
+    /// Rewrites the ledger with only its window, once it has grown.
+    pub fn compact(&mut self) -> Result<bool> {
+        let window = self.run.state.window_ms;
+        let done = self.run.compact()?;
+        self.run.state.window_ms = window;
+        Ok(done)
+    }
+}
+
+/// Creates the state directory (0700) if it is not there.
+fn create_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| Error::file("create", "state directory", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_sessions_client::methods::AuthTestResponse;
+
+    fn org(id: &str) -> Org {
+        let me: AuthTestResponse = serde_json::from_value(serde_json::json!({
+            "ok": true, "url": "https://x/", "team": "X", "user": "admin",
+            "team_id": "T1", "user_id": "W1", "enterprise_id": id
+        }))
+        .unwrap();
+        Org::from(me)
+    }
+
+    #[test]
+    fn actions_outlive_the_process_and_two_runs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (o, api) = (org("E1"), "http://127.0.0.1/api/");
+        let mut l = Ledger::open(dir.path(), &o, "/p.toml", api, HOUR_MS).unwrap();
+        let a = l.taken(&UserId::new("W2")).unwrap();
+        let b = l.taken(&UserId::new("W3")).unwrap();
+        l.void(b).unwrap();
+        assert!(Ledger::open(dir.path(), &o, "/p.toml", api, HOUR_MS).is_err());
+        drop(l);
+        let l = Ledger::open(dir.path(), &o, "/p.toml", api, HOUR_MS).unwrap();
+        let h = l.history();
+        assert_eq!(h.taken_since(0), 2);
+        let last = h.last_applied();
+        assert!(last.contains_key(&UserId::new("W2")) && !last.contains_key(&UserId::new("W3")));
+        assert_eq!(a, 1);
+        let peeked = Ledger::peek(dir.path(), &o, "/p.toml", api, HOUR_MS).unwrap();
+        assert_eq!(peeked.taken_since(0), 2);
+        // Another policy, another org: other ledgers.
+        let other = Ledger::open(dir.path(), &o, "/q.toml", api, HOUR_MS).unwrap();
+        assert!(other.history().is_empty());
+        assert!(
+            Ledger::peek(dir.path(), &org("E2"), "/p.toml", api, HOUR_MS)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
