@@ -6,10 +6,11 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use slack_sessions_client::Token;
 use slack_sessions_client::methods::ClientKind;
+use slack_sessions_engine::journal::Devices;
 
-use crate::duration;
 use crate::output::Format;
 use crate::serve::ServeArgs;
+use slack_sessions_engine::duration;
 
 const ABOUT: &str = "Manage Slack Enterprise Grid user sessions: who is signed in where, sign \
 users out, session settings, offboarding in bulk; and a local emulator of the API.";
@@ -157,11 +158,11 @@ pub enum Command {
 
     /// Sign a list of users out everywhere, in bulk: resolve emails, reset, verify, report.
     /// Resumable after any interruption.
-    Offboard(OffboardArgs),
+    Offboard(OffboardFlags),
 
     /// Enforce a session policy: end the sessions that break its rules (networks, client
     /// versions, OSes), once or on an interval, within guardrails.
-    Enforce(EnforceArgs),
+    Enforce(EnforceFlags),
 
     /// Run the emulator: a local server that answers the admin.users.session.* methods like Slack.
     Serve(ServeArgs),
@@ -190,7 +191,7 @@ pub enum SessionsCommand {
   slack-sessions sessions list --ip 198.51.100.0/24 --ip 2001:db8::/32
   slack-sessions sessions list --os windows --client-version-below 4.40
   slack-sessions sessions list --client mobile --os android --no-names -o csv")]
-    List(ListArgs),
+    List(ListFlags),
 
     /// End one session, or every session the filters find (resumably, with a report).
     #[command(after_help = "Examples:
@@ -202,8 +203,9 @@ pub enum SessionsCommand {
 Without SESSION_ID, at least one filter is needed (or --all for every session of the org).
 The sessions are found first and shown (the dry run stops there); on a terminal the run asks
 (--yes to skip). It keeps a journal beside the report: stopped for any reason, the same
-command resumes it, and no session is ended twice or skipped.")]
-    Invalidate(InvalidateArgs),
+command resumes it, and no session is ended twice or skipped. Once it has finished, the same
+command is a new run over the sessions that match then.")]
+    Invalidate(InvalidateFlags),
 
     /// Count sessions: by client kind, OS, Slack version, workspace, network, and the users
     /// with the most; optionally an HTML page with charts.
@@ -211,7 +213,7 @@ command resumes it, and no session is ended twice or skipped.")]
   slack-sessions sessions summary
   slack-sessions sessions summary --client-version-below 4.40 -o json
   slack-sessions sessions summary --ip 10.0.0.0/8 --html sessions.html")]
-    Summary(SummaryArgs),
+    Summary(SummaryFlags),
 
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
@@ -220,7 +222,7 @@ command resumes it, and no session is ended twice or skipped.")]
   slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only   # a lost phone
 
 Several users: asks for confirmation first (--yes to skip it).")]
-    Reset(ResetArgs),
+    Reset(ResetFlags),
 }
 
 /// Which clients a list shows (see `ClientKind` in the api crate for how a session is judged).
@@ -248,7 +250,7 @@ impl ClientFilter {
 /// Which sessions a command looks at; every filter given must hold (they AND together).
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Filters")]
-pub struct FilterArgs {
+pub struct FilterFlags {
     /// Only sessions on this workspace (T…), or org-level ones (the org id, E…). An id that is
     /// not one of the org's is an error.
     #[arg(long, value_name = "TEAM")]
@@ -260,7 +262,7 @@ pub struct FilterArgs {
     pub client: Option<ClientFilter>,
     /// Only sessions whose created or recent IP is in this network (CIDR, IPv4 or IPv6, or one
     /// address). Repeat for several networks: any of them.
-    #[arg(long = "ip", value_name = "CIDR", value_parser = crate::inventory::filter::parse_network)]
+    #[arg(long = "ip", value_name = "CIDR", value_parser = slack_sessions_engine::filter::parse_network)]
     pub ip: Vec<ipnet::IpNet>,
     /// Only sessions whose OS (as last seen) is NAME, any case: "OS X", Windows, Linux, iOS,
     /// iPadOS, Android. Repeat for several.
@@ -268,11 +270,11 @@ pub struct FilterArgs {
     pub os: Vec<String>,
     /// Only sessions whose Slack client version (as last seen) is below VERSION, compared
     /// number by number (4.9 < 4.10). A session without a version does not match.
-    #[arg(long, value_name = "VERSION", value_parser = crate::inventory::filter::Version::parse)]
-    pub client_version_below: Option<crate::inventory::filter::Version>,
+    #[arg(long, value_name = "VERSION", value_parser = slack_sessions_engine::filter::Version::parse)]
+    pub client_version_below: Option<slack_sessions_engine::filter::Version>,
 }
 
-impl FilterArgs {
+impl FilterFlags {
     /// Whether any filter is given.
     pub fn any(&self) -> bool {
         self.team.is_some()
@@ -285,7 +287,7 @@ impl FilterArgs {
 
 /// `sessions list`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct ListFlags {
     /// Only this user (an ID, or an email address).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
@@ -300,12 +302,12 @@ pub struct ListArgs {
     pub no_names: bool,
     /// Which sessions.
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub filter: FilterFlags,
 }
 
 /// `sessions invalidate`.
 #[derive(Debug, Args)]
-pub struct InvalidateArgs {
+pub struct InvalidateFlags {
     /// The session's id. Without it, the sessions the filters find are ended.
     #[arg(value_name = "SESSION_ID")]
     pub session_id: Option<u64>,
@@ -314,7 +316,7 @@ pub struct InvalidateArgs {
     pub user: Option<String>,
     /// Which sessions (without SESSION_ID; with it, --team is sent along, Slack's older form).
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub filter: FilterFlags,
     /// End every session of the org (no filter).
     #[arg(long, conflicts_with = "session_id")]
     pub all: bool,
@@ -334,14 +336,19 @@ pub struct InvalidateArgs {
     /// Leave out the users' names and emails in the plan and the report.
     #[arg(long)]
     pub no_names: bool,
+    /// Archive an unfinished run kept in the journal (of this command or another) and start
+    /// over. Without it, an unfinished run of the same command resumes, and one of another
+    /// command is refused.
+    #[arg(long, conflicts_with = "session_id")]
+    pub fresh: bool,
 }
 
 /// `sessions summary`.
 #[derive(Debug, Args)]
-pub struct SummaryArgs {
+pub struct SummaryFlags {
     /// Which sessions.
     #[command(flatten)]
-    pub filter: FilterArgs,
+    pub filter: FilterFlags,
     /// Also write one self-contained HTML page (bar charts and the sessions table) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -355,7 +362,7 @@ pub struct SummaryArgs {
 
 /// Which sessions a reset ends.
 #[derive(Debug, Args, Clone, Copy, Default)]
-pub struct Scope {
+pub struct DevicesFlags {
     /// Only phone and tablet sessions.
     #[arg(long, conflicts_with = "web_only")]
     pub mobile_only: bool,
@@ -364,26 +371,26 @@ pub struct Scope {
     pub web_only: bool,
 }
 
-impl Scope {
-    /// `all`, `mobile` or `web`.
-    pub fn name(&self) -> &'static str {
+impl DevicesFlags {
+    /// Which sessions.
+    pub fn devices(&self) -> Devices {
         match (self.mobile_only, self.web_only) {
-            (true, false) => "mobile",
-            (false, true) => "web",
-            _ => "all",
+            (true, false) => Devices::Mobile,
+            (false, true) => Devices::Web,
+            _ => Devices::All,
         }
     }
 }
 
 /// `sessions reset`.
 #[derive(Debug, Args)]
-pub struct ResetArgs {
+pub struct ResetFlags {
     /// Users: IDs (W…, U…) or email addresses.
     #[arg(value_name = "USER", required = true)]
     pub users: Vec<String>,
     /// Which sessions.
     #[command(flatten)]
-    pub scope: Scope,
+    pub devices: DevicesFlags,
     /// Do not ask for confirmation (asked when several users are named).
     #[arg(short, long)]
     pub yes: bool,
@@ -395,7 +402,7 @@ pub enum SettingsCommand {
     /// Show users' session settings.
     #[command(after_help = "Examples:
   slack-sessions settings get W0DEMO0005 dennis.ritchie@acme.example")]
-    Get(UsersArgs),
+    Get(UsersFlags),
 
     /// Set how long sessions last and/or whether closing the desktop app signs out.
     #[command(after_help = "Examples:
@@ -404,17 +411,17 @@ pub enum SettingsCommand {
   slack-sessions settings set W0DEMO0005 --quit-on-close false
 
 Durations: 8h, 30d, 90m, 1h30m, 2w, or plain seconds (28800).")]
-    Set(SetArgs),
+    Set(SetFlags),
 
     /// Remove users' session settings (back to the org's defaults).
     #[command(after_help = "Examples:
   slack-sessions settings clear W0DEMO0005 dennis.ritchie@acme.example")]
-    Clear(UsersArgs),
+    Clear(UsersFlags),
 }
 
 /// Users given as arguments.
 #[derive(Debug, Args)]
-pub struct UsersArgs {
+pub struct UsersFlags {
     /// Users: IDs (W…, U…) or email addresses.
     #[arg(value_name = "USER", required = true)]
     pub users: Vec<String>,
@@ -423,7 +430,7 @@ pub struct UsersArgs {
 /// `settings set`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("setting").required(true).multiple(true).args(["duration", "quit_on_close"])))]
-pub struct SetArgs {
+pub struct SetFlags {
     /// Users: IDs (W…, U…) or email addresses.
     #[arg(value_name = "USER", required = true)]
     pub users: Vec<String>,
@@ -437,7 +444,7 @@ pub struct SetArgs {
 
 /// How `offboard` finds the users its emails name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ResolveBy {
+pub enum ResolveByFlag {
     /// Walk users.list while its pages find more than their cost in lookups, until what is
     /// left fits one burst of lookups; then look the rest up (few emails: lookups only).
     Auto,
@@ -449,7 +456,7 @@ pub enum ResolveBy {
 
 /// How `offboard` checks that sessions are gone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum VerifyBy {
+pub enum VerifyByFlag {
     /// One list call per user for a few users, the whole org's list for many.
     Auto,
     /// One list call (or more) per user.
@@ -475,9 +482,11 @@ The token's own user is left out unless --include-self; the primary owner and bo
 reported failed (Slack refuses to sign them out).
 
 The run keeps a journal next to the report (REPORT.journal). Stopped for any reason (Ctrl-C,
-kill, network loss, rate limit), it resumes when started again with the same arguments: no user
-is reset twice, none is skipped. A journal from other arguments or another input is refused.")]
-pub struct OffboardArgs {
+SIGTERM, kill, network loss, rate limit), it resumes when started again with the same arguments
+and file: no user is reset twice, none is skipped. Once a run has finished, the same command
+starts a new run (the finished journal is kept beside, named with its finish time). An
+unfinished run and another file or other options: refused; finish it, or --fresh.")]
+pub struct OffboardFlags {
     /// The list of users (text or CSV).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -486,7 +495,7 @@ pub struct OffboardArgs {
     pub report: Option<PathBuf>,
     /// Which sessions.
     #[command(flatten)]
-    pub scope: Scope,
+    pub devices: DevicesFlags,
     /// One admin.users.session.reset call per user instead of resetBulk.
     #[arg(long)]
     pub one_by_one: bool,
@@ -501,10 +510,10 @@ pub struct OffboardArgs {
     pub no_verify: bool,
     /// How to check that sessions are gone.
     #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
-    pub verify_by: VerifyBy,
+    pub verify_by: VerifyByFlag,
     /// How to find the users that emails name.
     #[arg(long, value_enum, value_name = "HOW", default_value = "auto")]
-    pub resolve_by: ResolveBy,
+    pub resolve_by: ResolveByFlag,
     /// The team (or org) id used to list a user's sessions [default: the org of the token].
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
@@ -515,13 +524,17 @@ pub struct OffboardArgs {
     /// Sign out the token's own user too, if the file names them (left out otherwise).
     #[arg(long)]
     pub include_self: bool,
-    /// Show what each line would get, reading only: nothing is changed. The lookups are kept
-    /// in the journal for the run of the same input.
+    /// Show what each line would get now, reading only: nothing is changed or written.
     #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation.
     #[arg(short, long)]
     pub yes: bool,
+    /// Archive an unfinished run kept in the journal (of this command or another) and start
+    /// over. Without it, an unfinished run of the same command resumes, and one of another
+    /// command is refused.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 /// `enforce`.
@@ -538,10 +551,12 @@ would end more than a set share of all sessions. The token's own user is exempt 
 policy says otherwise. The README section 'Policy enforcement' shows a full file.
 
 Each action is written to a journal (AUDIT_LOG.journal) before it is sent, and every action
-and round to the JSON-lines audit log. Stopped (Ctrl-C, SIGTERM, kill), enforcement resumes
-from the journal when started again: an action whose answer was lost is checked, never sent
-twice.")]
-pub struct EnforceArgs {
+and round to the JSON-lines audit log (reopened on SIGHUP, for logrotate). Killed,
+enforcement resumes from the journal when started again: an action whose answer was lost is
+checked, never sent twice. Cooldowns and the hourly cap are kept per org and policy in the
+state directory ($SLACK_SESSIONS_STATE_DIR, else ~/.local/state/slack-sessions), whatever
+audit log a run uses.")]
+pub struct EnforceFlags {
     /// The policy file (TOML).
     #[arg(value_name = "POLICY")]
     pub policy: PathBuf,
@@ -557,6 +572,11 @@ pub struct EnforceArgs {
     /// Do not ask for confirmation (needed off a terminal, and with --watch).
     #[arg(short, long)]
     pub yes: bool,
+    /// Archive an unfinished run kept in the journal (of this command or another) and start
+    /// over. Without it, an unfinished run of the same command resumes, and one of another
+    /// command is refused.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 #[cfg(test)]

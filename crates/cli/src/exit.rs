@@ -95,10 +95,43 @@ impl fmt::Display for Failure {
     }
 }
 
+impl From<slack_sessions_engine::Error> for Failure {
+    fn from(err: slack_sessions_engine::Error) -> Self {
+        use slack_sessions_engine::Error;
+        let hint = err.hint_text().map(str::to_owned);
+        let mut failure = match err {
+            Error::Refused { message, .. } => Failure::new(USAGE, message),
+            Error::Slack { context, source } => return Failure::api(context, &source),
+            Error::Unexpected(message) => Failure::new(API, message),
+            Error::Local { message, .. } => Failure::new(FAILURE, message),
+            Error::Interrupted => Failure::new(
+                INTERRUPTED,
+                "interrupted; nothing is lost: run the same command again to resume",
+            ),
+            other => Failure::new(FAILURE, other.to_string()),
+        };
+        failure.hint = hint;
+        failure
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Self {
         Failure::other(chain(&err))
     }
+}
+
+/// The failure of a run that stopped, after a note that its journal keeps it for the same
+/// command to resume. A usage failure (a journal of another run, no confirmation) gets no
+/// note: the run was refused, not cut short.
+pub(crate) fn stopped(journal: &std::path::Path, failure: Failure) -> Failure {
+    if failure.code != USAGE {
+        crate::ui::note(format!(
+            "the journal {} keeps this run: start the same command again to resume it",
+            journal.display()
+        ));
+    }
+    failure
 }
 
 /// An error and its causes on one line, each cause once: a cause whose text its error already
@@ -194,6 +227,9 @@ fn hint_for(err: &Error) -> Option<String> {
             }
             ErrorCode::UserNotFound => {
                 "check the ID (W…, U…): it must be a user of the token's org (`whoami` shows the org)"
+            }
+            ErrorCode::TeamNotFound => {
+                "give a workspace id (T…) of this org, or its org id (E…); `sessions list` shows them"
             }
             _ => return None,
         },

@@ -1,28 +1,23 @@
-//! `slack-sessions`: Slack Enterprise Grid session administration, and a local emulator of the
-//! `admin.users.session.*` API.
+//! `slack-sessions`: the command line over the engine (`slack-sessions-engine`) and the
+//! emulator (`slack-sessions-emulator`).
 //!
-//! The binary (`src/main.rs`) only calls [`main`]: it parses the command line, sets up
-//! logging, runs one command and turns its outcome into an exit code ([`exit`]). The commands
-//! live in their own modules; the resumable bulk engine (journal, state, run, verify, report)
-//! is [`offboard`], usable by any bulk operation on sessions, and what every journaled run
-//! shares (recording, replaying, printing its outcome) is [`journaled`].
+//! The binary (`src/main.rs`) only calls [`main`]: it parses the command line ([`cli`]), sets
+//! up logging, turns the flags into the engine's plans once (`plans`), runs one command
+//! (`commands`), draws the engine's events as notes and bars (`ui`), prints results
+//! (`output`) and turns the outcome into an exit code ([`exit`]). What a journaled run does
+//! lives in the engine; what it looks like lives here.
 
 pub mod cli;
-pub mod commands;
-pub mod completions;
-pub mod connect;
-pub mod duration;
+pub(crate) mod commands;
+pub(crate) mod completions;
+pub(crate) mod connect;
 pub mod exit;
-pub mod inventory;
-pub mod journal;
-pub mod journaled;
-pub mod offboard;
-pub mod output;
-pub mod policy;
-pub mod serve;
-pub mod token;
-pub mod ui;
-pub mod users;
+pub(crate) mod inventory;
+pub(crate) mod output;
+pub(crate) mod plans;
+pub(crate) mod serve;
+pub(crate) mod token;
+pub(crate) mod ui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,6 +26,10 @@ use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
+
+use slack_sessions_engine::Context;
+use slack_sessions_engine::events::Events;
+use slack_sessions_engine::stop::Stop;
 
 use crate::cli::{Cli, Command, Global, SessionsCommand, SettingsCommand};
 use crate::exit::Failure;
@@ -122,43 +121,40 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
         Command::Completions { shell } => completions::print(shell)
             .map(|()| exit::OK)
             .map_err(output::write_failed),
-        Command::Whoami => commands::whoami::run(&client(&global)?, format()).await,
+        Command::Whoami => commands::whoami::run(&connect::client(&global)?, format()).await,
         Command::Sessions(sub) => {
-            let client = client(&global)?;
+            let ctx = context(&global)?;
             match sub {
-                SessionsCommand::List(args) => {
-                    commands::sessions::list(&client, &args, format()).await
+                SessionsCommand::List(f) => commands::sessions::list(&ctx, &f, format()).await,
+                SessionsCommand::Invalidate(f) => {
+                    commands::sessions::invalidate(&ctx, &f, format()).await
                 }
-                SessionsCommand::Invalidate(args) => {
-                    commands::sessions::invalidate(&global, &client, &args, format()).await
+                SessionsCommand::Summary(f) => {
+                    commands::sessions::summary(&ctx, &f, format()).await
                 }
-                SessionsCommand::Summary(args) => {
-                    commands::sessions::summary(&client, &args, format()).await
-                }
-                SessionsCommand::Reset(args) => {
-                    commands::sessions::reset(&client, &args, format()).await
-                }
+                SessionsCommand::Reset(f) => commands::sessions::reset(&ctx, &f, format()).await,
             }
         }
         Command::Settings(sub) => {
-            let client = client(&global)?;
+            let ctx = context(&global)?;
             match sub {
-                SettingsCommand::Get(args) => {
-                    commands::settings::get(&client, &args, format()).await
-                }
-                SettingsCommand::Set(args) => {
-                    commands::settings::set(&client, &args, format()).await
-                }
-                SettingsCommand::Clear(args) => {
-                    commands::settings::clear(&client, &args, format()).await
-                }
+                SettingsCommand::Get(f) => commands::settings::get(&ctx, &f, format()).await,
+                SettingsCommand::Set(f) => commands::settings::set(&ctx, &f, format()).await,
+                SettingsCommand::Clear(f) => commands::settings::clear(&ctx, &f, format()).await,
             }
         }
-        Command::Offboard(args) => offboard::run(&global, &args, format()).await,
-        Command::Enforce(args) => policy::enforce::run(&global, &args, format()).await,
+        Command::Offboard(f) => commands::offboard::run(&context(&global)?, &f, format()).await,
+        Command::Enforce(f) => commands::enforce::run(&context(&global)?, &f, format()).await,
     }
 }
 
-fn client(global: &Global) -> exit::Result<slack_sessions_client::Client> {
-    connect::client(global)
+/// What the engine is given: the client, the events drawn as notes and bars, and the stop
+/// signal (SIGINT and SIGTERM).
+fn context(global: &Global) -> exit::Result<Context> {
+    let events = Events::new(ui::Bars::default());
+    Ok(Context {
+        client: connect::client(global)?,
+        stop: Stop::on_signals(events.clone()),
+        events,
+    })
 }

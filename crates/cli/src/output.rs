@@ -37,19 +37,8 @@ impl Format {
     }
 }
 
-/// A column of a list: its table header and its CSV name.
-#[derive(Clone, Copy, Debug)]
-pub struct Column {
-    /// Header in a table (`SESSION`).
-    pub header: &'static str,
-    /// Header in CSV (`session_id`).
-    pub name: &'static str,
-}
-
-/// Shorthand for a [`Column`].
-pub const fn col(header: &'static str, name: &'static str) -> Column {
-    Column { header, name }
-}
+pub use slack_sessions_engine::report::{Column, col};
+pub use slack_sessions_engine::text::{plural, thousands};
 
 /// Turns a write error on standard output into a failure; a closed pipe is a quiet success.
 pub fn write_failed(err: io::Error) -> Failure {
@@ -235,6 +224,40 @@ pub fn print_record(
         .map_err(write_failed)
 }
 
+/// Prints a run's outcome on standard output: in JSON its report's document, in NDJSON or CSV
+/// its rows (one item each, with `cells` in `columns`), in a table what `table` writes (each
+/// run has its own summary and picks the rows worth a look).
+pub fn print_outcome<D: serde::Serialize, R: serde::Serialize>(
+    format: Format,
+    doc: &D,
+    rows: &[R],
+    columns: &[Column],
+    cells: impl Fn(&R) -> Vec<String>,
+    table: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = (|| -> io::Result<()> {
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut out, doc).map_err(io::Error::from)?;
+                writeln!(out)?;
+            }
+            Format::Ndjson | Format::Csv => {
+                let mut printer = ListPrinter::new(format, columns, &mut out);
+                for r in rows {
+                    let json = serde_json::to_value(r).map_err(io::Error::other)?;
+                    printer.push(&json, cells(r))?;
+                }
+                printer.finish(None, "")?;
+            }
+            Format::Table => table(&mut out)?,
+        }
+        out.flush()
+    })();
+    result.map_err(write_failed)
+}
+
 /// A JSON value as one CSV cell.
 pub fn csv_cell(value: &Value) -> String {
     match value {
@@ -283,24 +306,6 @@ pub fn write_record<W: Write>(
         }
     }
     Ok(())
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 user` / `2 users`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

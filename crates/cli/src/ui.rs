@@ -16,6 +16,8 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use slack_sessions_engine::events::{Event as RunEvent, Observer};
+
 use crate::exit::{Failure, Result};
 
 #[derive(Debug)]
@@ -93,13 +95,6 @@ pub fn warn(line: impl AsRef<str>) {
     emit(&format!("warning: {}", line.as_ref()));
 }
 
-static PROMPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// True while the confirmation prompt waits for an answer (Ctrl-C then ends the program at once).
-pub fn prompting() -> bool {
-    PROMPTING.load(std::sync::atomic::Ordering::SeqCst)
-}
-
 /// Asks a yes/no question on the terminal. Without a terminal on standard input, refuses with
 /// a usage error that names `--yes`.
 pub fn confirm(question: &str) -> Result<bool> {
@@ -114,9 +109,7 @@ pub fn confirm(question: &str) -> Result<bool> {
     let _ = err.flush();
     drop(err);
     let mut answer = String::new();
-    PROMPTING.store(true, std::sync::atomic::Ordering::SeqCst);
     let read = io::stdin().lock().read_line(&mut answer);
-    PROMPTING.store(false, std::sync::atomic::Ordering::SeqCst);
     read.map_err(|e| Failure::other(format!("cannot read the answer: {e}")))?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
@@ -210,9 +203,6 @@ impl Progress {
     pub fn message(&self, msg: impl Into<String>) {
         self.bar.set_message(msg.into());
     }
-
-    /// Removes the bar (as dropping it does).
-    pub fn finish(self) {}
 }
 
 impl Drop for Progress {
@@ -253,26 +243,55 @@ pub fn budget_of(method: &str) -> Option<String> {
     })
 }
 
-/// Runs `call`; if it takes longer than a second (the client is pacing or retrying), says so on
-/// the progress bar until it returns.
-pub async fn waiting<F: std::future::Future>(
-    progress: &Progress,
-    method: &str,
-    call: F,
-) -> F::Output {
-    tokio::pin!(call);
-    tokio::select! {
-        out = &mut call => return out,
-        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-    }
+/// What a bar says while a call of `method` is held up: `waiting for resetBulk (paced to
+/// Slack's limit: 18 calls a minute)`.
+fn waiting_for(method: &str) -> String {
     let short = method.trim_start_matches("admin.users.session.");
     let why = budget_of(method)
         .map(|b| format!(" (paced to Slack's limit: {b})"))
         .unwrap_or_default();
-    progress.message(format!("waiting for {short}{why}"));
-    let out = call.await;
-    progress.message("");
-    out
+    format!("waiting for {short}{why}")
+}
+
+/// Draws a run's events: notes and warnings as lines on standard error, tasks as bars.
+#[derive(Debug, Default)]
+pub struct Bars {
+    current: Mutex<Option<Progress>>,
+}
+
+impl Observer for Bars {
+    fn event(&self, event: RunEvent) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            RunEvent::Note(text) => note(text),
+            RunEvent::Warning(text) => warn(text),
+            RunEvent::Began { task, total, pace } => {
+                // The old bar goes first: one bar at a time.
+                *current = None;
+                *current = Some(match pace {
+                    Some(p) => Progress::for_calls(task.label(), total, p.method, p.per_call),
+                    None => Progress::start(task.label(), total),
+                });
+            }
+            RunEvent::Advanced { by, .. } => {
+                if let Some(p) = current.as_ref() {
+                    p.inc(by);
+                }
+            }
+            RunEvent::Waiting { method, .. } => {
+                if let Some(p) = current.as_ref() {
+                    p.message(waiting_for(method));
+                }
+            }
+            RunEvent::Answered { .. } => {
+                if let Some(p) = current.as_ref() {
+                    p.message("");
+                }
+            }
+            RunEvent::Ended { .. } => *current = None,
+            _ => {}
+        }
+    }
 }
 
 /// A tracing layer that turns the client's waits into notes: every retry (after a rate limit

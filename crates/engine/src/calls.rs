@@ -10,8 +10,10 @@ use slack_sessions_client::api::{ErrorCode, TeamId, UserId};
 use slack_sessions_client::methods::{InvalidateArgs, ResetArgs, ResetBulkArgs};
 use slack_sessions_client::{Client, Error as ClientError};
 
+use crate::Context;
 use crate::count::{CountBy, Counter};
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::journal::{Call, Devices, Line, Outcome, now_ms};
 use crate::journaled::{Journaled, Replay};
 use crate::stop::Stop;
@@ -65,19 +67,22 @@ pub struct Writer {
     org: TeamId,
     job_wait: Duration,
     stop: Stop,
+    events: Events,
 }
 
 impl Writer {
-    /// A writer for `client`'s token in `org` (whose id lists a user's sessions). Reads keep
-    /// the client's retry policy; writes never repeat a call whose outcome is unknown.
-    pub fn new(client: &Client, org: TeamId, stop: Stop) -> Writer {
+    /// A writer for the context's token in `org` (whose id lists a user's sessions). Reads
+    /// keep the client's retry policy; writes never repeat a call whose outcome is unknown.
+    pub fn new(ctx: &Context, org: TeamId) -> Writer {
+        let client = &ctx.client;
         let policy = client.retry_policy().clone().retry_ambiguous_writes(false);
         Writer {
             writer: client.with_retry_policy(policy),
             reader: client.clone(),
             org,
             job_wait: Duration::from_secs(120),
-            stop,
+            stop: ctx.stop.clone(),
+            events: ctx.events.clone(),
         }
     }
 
@@ -169,6 +174,15 @@ impl Writer {
             ))
         } else if err.may_have_been_applied() {
             result(run, step, Outcome::Unknown, Some(text))?;
+            self.events.note(match &call {
+                Call::Invalidate { session_id, .. } => format!(
+                    "{err}: checking whether session {session_id} is still there instead of sending it again"
+                ),
+                other => format!(
+                    "{err}: checking the sessions of its {} user(s) instead of sending it again",
+                    other.users().len()
+                ),
+            });
             let (done, resend) = self.settle(run, step).await?;
             Ok(Answer::Settled {
                 done,

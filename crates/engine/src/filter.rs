@@ -231,6 +231,37 @@ impl Filter {
             .any(|ip| self.networks.iter().any(|n| n.contains(&ip)))
     }
 
+    /// The filters by flag (`--os` → `windows`), for a run's identity.
+    pub fn options(&self) -> std::collections::BTreeMap<String, String> {
+        let mut o = std::collections::BTreeMap::new();
+        let mut put = |flag: &str, values: Vec<String>| {
+            if !values.is_empty() {
+                o.insert(flag.to_owned(), values.join(" "));
+            }
+        };
+        put(
+            "--team",
+            self.team.iter().map(ToString::to_string).collect(),
+        );
+        put(
+            "--client",
+            self.client.iter().map(ToString::to_string).collect(),
+        );
+        put(
+            "--ip",
+            self.networks.iter().map(ToString::to_string).collect(),
+        );
+        put("--os", self.os.clone());
+        put(
+            "--client-version-below",
+            self.client_version_below
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        );
+        o
+    }
+
     /// The filters as command-line flags, in a fixed order (`--ip 10.0.0.0/8 --os windows`).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -255,18 +286,19 @@ impl Filter {
 
 /// Walks the sessions of `list` (the org's, or one user's), calling `each` with every one that
 /// passes `filter`, as pages arrive; `each` returns `false` to stop the walk.
-pub async fn walk(
+/// `E`: the caller's error, which a failed list call converts into.
+pub async fn walk<E: From<crate::Error>>(
     client: &Client,
     filter: &Filter,
     list: ListArgs,
-    mut each: impl AsyncFnMut(ActiveSession) -> crate::Result<bool>,
-) -> crate::Result<()> {
+    mut each: impl AsyncFnMut(ActiveSession) -> Result<bool, E>,
+) -> Result<(), E> {
     use futures::TryStreamExt;
     let mut sessions = client.list_sessions(list);
     while let Some(s) = sessions
         .try_next()
         .await
-        .map_err(|e| crate::Error::slack("cannot list sessions", e))?
+        .map_err(|e| E::from(crate::Error::slack("cannot list sessions", e)))?
     {
         if filter.matches(&s) && !each(s).await? {
             break;

@@ -287,7 +287,7 @@ impl Directory {
         found: &mut dyn FnMut(Found) -> Result<()>,
     ) -> Result<()> {
         // Users a walk for names already read cost nothing.
-        let (emails, ids) = self.from_known(emails, ids, found)?;
+        let (emails, ids) = self.answer_known(emails, ids, found)?;
         let (emails, ids) = match by {
             ResolveBy::Lookup => (emails, ids),
             _ if emails.is_empty() && ids.is_empty() => (emails, ids),
@@ -304,7 +304,7 @@ impl Directory {
     }
 
     /// Answers what the users read so far tell; returns the rest (each once).
-    fn from_known(
+    fn answer_known(
         &self,
         emails: Vec<String>,
         ids: Vec<UserId>,
@@ -423,7 +423,7 @@ impl Directory {
                 }
                 Err(e) => return Err(e),
             }
-            if self.known.len() == before {
+            if self.known.len() == before && !self.walk.done {
                 continue;
             }
             let hit_ids: Vec<UserId> = wanted_ids
@@ -456,6 +456,9 @@ impl Directory {
             }
             if wanted.is_empty() && wanted_ids.is_empty() {
                 return Ok((Vec::new(), Vec::new()));
+            }
+            if self.walk.done {
+                break;
             }
         }
         // The whole org was read: what it does not hold, nobody in it has.

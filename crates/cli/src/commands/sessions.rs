@@ -1,65 +1,71 @@
-//! `sessions list`, `sessions invalidate`, `sessions reset`.
+//! `sessions list`, `sessions invalidate SESSION_ID`, `sessions reset`, `sessions summary`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
+use slack_sessions_client::Error;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::{InvalidateArgs, ListArgs, ResetArgs as ApiResetArgs};
-use slack_sessions_client::{Client, Error};
 
-use super::org_of;
-use crate::cli::{
-    Global, InvalidateArgs as InvalidateCmd, ListArgs as ListCmd, ResetArgs, SummaryArgs,
-};
+use slack_sessions_engine::Context;
+use slack_sessions_engine::filter::KindCounts;
+use slack_sessions_engine::journal::Devices;
+use slack_sessions_engine::org::Org;
+use slack_sessions_engine::users::Directory;
+
+use crate::cli::{InvalidateFlags, ListFlags, ResetFlags, SummaryFlags};
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
-use crate::inventory::{self, filter::KindCounts, names::Directory, row};
+use crate::inventory::{self, row};
 use crate::output::{Column, Format, ListPrinter, col, plural, print_record, write_failed};
 use crate::ui;
-use crate::users::resolve_all;
+
+/// The org's users, for names (`names`) and for the users named on the command line.
+fn directory(ctx: &Context, org: &Org, names: bool) -> Directory {
+    let d = Directory::new(
+        &ctx.client,
+        org.id.clone(),
+        ctx.events.clone(),
+        ctx.stop.clone(),
+    );
+    if names { d } else { d.without_names() }
+}
 
 /// Resolves one user argument (ID or email); `changes`: for a command that would change
 /// something.
-async fn one_user(client: &Client, user: &str, changes: bool) -> Result<UserId> {
-    let resolved = resolve_all(client, &[user.to_owned()], changes).await?;
+async fn one_user(directory: &mut Directory, user: &str, changes: bool) -> Result<UserId> {
+    let resolved = directory.resolve_all(&[user.to_owned()], changes).await?;
     Ok(resolved[0].user_id.clone())
 }
 
 /// Runs `sessions list`: the org's sessions (or one user's), filtered as pages arrive.
-pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8> {
-    let (mut filter, me) = inventory::filter_of(client, &args.filter).await?;
+pub(crate) async fn list(ctx: &Context, args: &ListFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
+    let (mut filter, org) = inventory::filter_of(client, &args.filter).await?;
+    let names = !args.no_names;
+    let mut directory = directory(ctx, &org, names);
     let page = args.limit.map_or(args.page_size, |l| {
         args.page_size.min(l.clamp(1, 1000) as u32)
     });
     let mut list_args = ListArgs::new().limit(page);
     if let Some(user) = &args.user {
         // Slack lists one user's sessions on one workspace, or on the org id: all of them.
-        let user_id = one_user(client, user, false).await?;
-        list_args.team_id = Some(filter.team.take().unwrap_or_else(|| org_of(&me)));
+        let user_id = one_user(&mut directory, user, false).await?;
+        list_args.team_id = Some(filter.team.take().unwrap_or_else(|| org.id.clone()));
         list_args.user_id = Some(user_id);
     }
-    let names = !args.no_names;
-    let mut directory = if names {
-        Directory::new(client, org_of(&me))
-    } else {
-        Directory::none()
-    };
     let columns = row::columns(names);
     let mut printer = ListPrinter::stdout(format, &columns);
     let mut users = BTreeSet::new();
     let mut kinds = KindCounts::default();
     let mut truncated = false;
-    inventory::walk(client, &filter, list_args, async |s| {
+    slack_sessions_engine::filter::walk::<Failure>(client, &filter, list_args, async |s| {
         if args.limit.is_some_and(|l| printer.count() >= l) {
             truncated = true;
             return Ok(false);
         }
         kinds.add(&s);
         users.insert(s.user_id.clone());
-        let person = if names {
-            Some(directory.get(&s.user_id).await?.clone())
-        } else {
-            None
-        };
+        let person = directory.person(&s.user_id).await?.cloned();
         printer
             .push(
                 &row::json(&s, person.as_ref()),
@@ -86,15 +92,15 @@ pub async fn list(client: &Client, args: &ListCmd, format: Format) -> Result<u8>
 
 /// Runs `sessions invalidate`: one session by its id, or (without one) every session the
 /// filters find, as a resumable bulk run.
-pub async fn invalidate(
-    global: &Global,
-    client: &Client,
-    args: &InvalidateCmd,
+pub(crate) async fn invalidate(
+    ctx: &Context,
+    args: &InvalidateFlags,
     format: Format,
 ) -> Result<u8> {
     let Some(session_id) = args.session_id else {
-        return inventory::bulk::run(global, client, args, format).await;
+        return super::invalidate::run(ctx, args, format).await;
     };
+    let client = &ctx.client;
     let Some(user) = &args.user else {
         return Err(Failure::usage(
             "--user is needed with SESSION_ID: Slack's invalidate names the session's user",
@@ -107,7 +113,9 @@ pub async fn invalidate(
         ));
     }
     // The current docs' form: the session's user with its id (`team_id` only as well).
-    let mut call = InvalidateArgs::new(session_id, one_user(client, user, true).await?);
+    let org = Org::of(client).await?;
+    let user_id = one_user(&mut directory(ctx, &org, false), user, true).await?;
+    let mut call = InvalidateArgs::new(session_id, user_id);
     if let Some(team) = &args.filter.team {
         call = call.team_id(team.as_str());
     }
@@ -151,21 +159,26 @@ fn ends_the_command(err: &Error) -> bool {
 }
 
 /// Runs `sessions reset`: one `reset` per user, after every user has resolved.
-pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<u8> {
-    let resolved = resolve_all(client, &args.users, true).await?;
-    let scope = args.scope.name();
+pub(crate) async fn reset(ctx: &Context, args: &ResetFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
+    let org = Org::of(client).await?;
+    let resolved = directory(ctx, &org, false)
+        .resolve_all(&args.users, true)
+        .await?;
+    let devices = args.devices.devices();
+    let scope = devices.as_str();
     let distinct: BTreeSet<&UserId> = resolved.iter().map(|r| &r.user_id).collect();
     if distinct.len() > 1 && !args.yes {
-        let sessions = match scope {
-            "mobile" => "their mobile sessions",
-            "web" => "their web and desktop sessions",
-            _ => "all their sessions",
+        let sessions = match devices {
+            Devices::Mobile => "their mobile sessions",
+            Devices::Web => "their web and desktop sessions",
+            Devices::All => "all their sessions",
         };
         let question = format!(
             "About to sign out {} from {sessions}. Go ahead?",
             plural(distinct.len(), "user", "users")
         );
-        if !ui::confirm(&question)? {
+        if !ctx.stop.at_once(|| ui::confirm(&question))? {
             return Err(Failure::usage("not confirmed; nothing was changed"));
         }
     }
@@ -178,11 +191,10 @@ pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<
             continue; // the same user twice on the command line
         }
         let mut call = ApiResetArgs::new(r.user_id.clone());
-        if args.scope.mobile_only {
-            call = call.mobile_only(true);
-        }
-        if args.scope.web_only {
-            call = call.web_only(true);
+        match devices {
+            Devices::All => {}
+            Devices::Mobile => call = call.mobile_only(true),
+            Devices::Web => call = call.web_only(true),
         }
         let (result, error) = match client.reset(call).await {
             Ok(_) => ("reset", String::new()),
@@ -245,28 +257,30 @@ pub async fn reset(client: &Client, args: &ResetArgs, format: Format) -> Result<
 }
 
 /// Runs `sessions summary`.
-pub async fn summary(client: &Client, args: &SummaryArgs, format: Format) -> Result<u8> {
-    let (filter, me) = inventory::filter_of(client, &args.filter).await?;
+pub(crate) async fn summary(ctx: &Context, args: &SummaryFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
+    let (filter, org) = inventory::filter_of(client, &args.filter).await?;
     let mut counter = inventory::summary::Counter::default();
     let mut kept: Vec<slack_sessions_client::methods::ActiveSession> = Vec::new();
     let mut more = 0u64;
-    inventory::walk(client, &filter, ListArgs::new().limit(1000), async |s| {
-        counter.add(&s);
-        if args.html.is_some() {
-            if kept.len() < inventory::html::HTML_ROWS {
-                kept.push(s);
-            } else {
-                more += 1;
+    slack_sessions_engine::filter::walk::<Failure>(
+        client,
+        &filter,
+        ListArgs::new().limit(1000),
+        async |s| {
+            counter.add(&s);
+            if args.html.is_some() {
+                if kept.len() < inventory::html::HTML_ROWS {
+                    kept.push(s);
+                } else {
+                    more += 1;
+                }
             }
-        }
-        Ok(true)
-    })
+            Ok(true)
+        },
+    )
     .await?;
-    let mut directory = if args.no_names {
-        Directory::none()
-    } else {
-        Directory::new(client, org_of(&me))
-    };
+    let mut directory = directory(ctx, &org, !args.no_names);
     let top = counter.top(args.top);
     let mut people = std::collections::HashMap::new();
     let wanted = top
@@ -275,14 +289,20 @@ pub async fn summary(client: &Client, args: &SummaryArgs, format: Format) -> Res
         .chain(kept.iter().map(|s| s.user_id.clone()));
     for u in wanted {
         if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(u) {
-            let p = directory.get(slot.key()).await?.clone();
+            let p = directory
+                .person(slot.key())
+                .await?
+                .cloned()
+                .unwrap_or_default();
             slot.insert(p);
         }
     }
-    let counts = counter.finish(filter.describe(), org_of(&me).to_string(), &top, &people);
+    let counts = counter.finish(filter.describe(), org.id.to_string(), &top, &people);
     if let Some(path) = &args.html {
-        let page = inventory::html::page(&counts, &kept, more, &people, &me.team);
-        crate::offboard::report::write(path, page.as_bytes())?;
+        let page = inventory::html::page(&counts, &kept, more, &people, &org.me.team);
+        slack_sessions_engine::files::write_atomic(path, page.as_bytes()).map_err(|e| {
+            Failure::other(format!("cannot write the page {}: {e}", path.display()))
+        })?;
         crate::ui::note(format!("wrote {}", path.display()));
     }
     let stdout = std::io::stdout();

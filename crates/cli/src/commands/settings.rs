@@ -3,15 +3,17 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use slack_sessions_client::Client;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::{ClearSettingsArgs, GetSettingsArgs, SetSettingsArgs};
 
-use crate::cli::{SetArgs, UsersArgs};
-use crate::duration::format_secs;
+use slack_sessions_engine::Context;
+use slack_sessions_engine::duration::format_secs;
+use slack_sessions_engine::org::Org;
+use slack_sessions_engine::users::{Directory, Named as Resolved};
+
+use crate::cli::{SetFlags, UsersFlags};
 use crate::exit::{Failure, OK, Result};
 use crate::output::{Column, Format, ListPrinter, col, plural, write_failed};
-use crate::users::{Resolved, resolve_all};
 
 /// Users per settings call (Slack's maximum).
 const CHUNK: usize = 1000;
@@ -23,6 +25,19 @@ const COLUMNS: [Column; 5] = [
     col("QUIT ON CLOSE", "desktop_app_browser_quit"),
     col("RESULT", "result"),
 ];
+
+/// Resolves the users named on the command line, all or nothing; each user once, in the
+/// order given.
+async fn users(ctx: &Context, named: &[String], changes: bool) -> Result<Vec<Resolved>> {
+    let org = Org::of(&ctx.client).await?;
+    let mut directory = Directory::new(
+        &ctx.client,
+        org.id.clone(),
+        ctx.events.clone(),
+        ctx.stop.clone(),
+    );
+    Ok(unique(directory.resolve_all(named, changes).await?))
+}
 
 /// Each user once, in the order given.
 fn unique(resolved: Vec<Resolved>) -> Vec<Resolved> {
@@ -66,8 +81,9 @@ fn row(r: &Resolved, duration: Option<u64>, quit: Option<bool>, result: &str) ->
 }
 
 /// Runs `settings get`.
-pub async fn get(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
-    let users = unique(resolve_all(client, &args.users, false).await?);
+pub(crate) async fn get(ctx: &Context, args: &UsersFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
+    let users = users(ctx, &args.users, false).await?;
     let mut found = HashMap::new();
     for chunk in users.chunks(CHUNK) {
         let ids: Vec<UserId> = chunk.iter().map(|r| r.user_id.clone()).collect();
@@ -103,12 +119,13 @@ pub async fn get(client: &Client, args: &UsersArgs, format: Format) -> Result<u8
 }
 
 /// Runs `settings set`.
-pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> {
+pub(crate) async fn set(ctx: &Context, args: &SetFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
     let duration = args.duration.map(|d| d.as_secs());
     if duration == Some(0) {
         return Err(Failure::usage("--duration must be longer than 0"));
     }
-    let users = unique(resolve_all(client, &args.users, true).await?);
+    let users = users(ctx, &args.users, true).await?;
     for chunk in users.chunks(CHUNK) {
         let mut call = SetSettingsArgs::new(chunk.iter().map(|r| r.user_id.clone()));
         if let Some(d) = duration {
@@ -149,8 +166,9 @@ pub async fn set(client: &Client, args: &SetArgs, format: Format) -> Result<u8> 
 }
 
 /// Runs `settings clear`.
-pub async fn clear(client: &Client, args: &UsersArgs, format: Format) -> Result<u8> {
-    let users = unique(resolve_all(client, &args.users, true).await?);
+pub(crate) async fn clear(ctx: &Context, args: &UsersFlags, format: Format) -> Result<u8> {
+    let client = &ctx.client;
+    let users = users(ctx, &args.users, true).await?;
     for chunk in users.chunks(CHUNK) {
         client
             .clear_settings(ClearSettingsArgs::new(

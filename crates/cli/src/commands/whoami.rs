@@ -53,7 +53,7 @@ async fn admin_check(client: &Client, bot: bool) -> Result<std::result::Result<(
 }
 
 /// Runs `whoami`.
-pub async fn run(client: &Client, format: Format) -> Result<u8> {
+pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
     let answer = client
         .auth_test()
         .await

@@ -7,10 +7,10 @@ use std::fmt::Write;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
-use super::names::Person;
 use super::row;
 use super::summary::{Count, DIMENSIONS, Summary, share};
 use crate::output::thousands;
+use slack_sessions_engine::users::Person;
 
 /// The most sessions the page's table lists (the counts cover them all).
 pub const HTML_ROWS: usize = 5_000;

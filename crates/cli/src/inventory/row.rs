@@ -5,9 +5,9 @@
 use serde_json::{Map, Value};
 use slack_sessions_client::methods::ActiveSession;
 
-use super::filter::latest;
-use super::names::Person;
 use crate::output::{Column, col};
+use slack_sessions_engine::filter::latest;
+use slack_sessions_engine::users::Person;
 
 const ID: Column = col("SESSION", "session_id");
 const USER: Column = col("USER", "user_id");

@@ -11,9 +11,9 @@ use serde::Serialize;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
-use super::filter::latest;
-use super::names::Person;
 use crate::output::{Format, ListPrinter, col, thousands};
+use slack_sessions_engine::filter::latest;
+use slack_sessions_engine::users::Person;
 
 /// The dimensions counted, with their names in JSON and CSV and their titles.
 pub const DIMENSIONS: [(&str, &str); 5] = [

@@ -43,15 +43,7 @@ fn bulk_invalidation_killed_at_eight_random_points_ends_each_session_once() {
         "5s",
     ];
     let journal = env.path("ios.csv.journal");
-    let seen = kill_at_random_points(
-        &env,
-        &args,
-        &journal,
-        "session_intent",
-        KILLS,
-        120,
-        0xB01C_5E55,
-    );
+    let seen = kill_at_random_points(&env, &args, &journal, KILLS, 120, 0xB01C_5E55);
     assert!(seen.mid_call > 0, "no kill left an answer lost");
     env.emu().clear_faults();
     env.run(&args).expect(0);

@@ -33,9 +33,8 @@ action = "{action}"
 }
 
 /// Runs `enforce` on `env` with `action`, killing it `KILLS` times, each a seeded random
-/// moment after the run's first new intent; then lets a last run finish. `intent` is the
-/// journal record type of the action's calls.
-fn kill_and_finish(env: &Env, action: &str, intent: &str, seed: u64) {
+/// moment after the run's first new intent; then lets a last run finish.
+fn kill_and_finish(env: &Env, action: &str, seed: u64) {
     env.write("policy.toml", &policy(action));
     env.emu()
         .add_fault(
@@ -48,7 +47,7 @@ fn kill_and_finish(env: &Env, action: &str, intent: &str, seed: u64) {
         .unwrap();
     let args = ["enforce", "policy.toml", "--yes", "-o", "ndjson"];
     let journal = env.path("policy.audit.jsonl.journal");
-    let seen = kill_at_random_points(env, &args, &journal, intent, KILLS, 120, seed);
+    let seen = kill_at_random_points(env, &args, &journal, KILLS, 120, seed);
     assert!(
         seen.mid_call > 0,
         "no kill left an answer lost: nothing was settled"
@@ -100,7 +99,7 @@ fn enforce_killed_at_random_points_ends_each_violating_session_once() {
     let ios = ios_sessions(&env);
     let total = env.export().orgs[0].sessions.len();
     assert!(ios.len() > 150, "{}", ios.len());
-    kill_and_finish(&env, "invalidate", "session_intent", 0xE7F0_4CE1);
+    kill_and_finish(&env, "invalidate", 0xE7F0_4CE1);
 
     let ended = invalidated(&env);
     let twice: Vec<_> = ended.iter().filter(|(_, n)| **n != 1).collect();
@@ -132,7 +131,7 @@ fn enforce_killed_at_random_points_resets_each_violating_user_once() {
         .iter()
         .filter(|s| !ios_users.contains(&s.user_id))
         .count();
-    kill_and_finish(&env, "reset", "intent", 0x5E7_4CE1);
+    kill_and_finish(&env, "reset", 0x5E7_4CE1);
 
     let resets = reset_counts(&env);
     let twice: Vec<_> = resets.iter().filter(|(_, n)| **n != 1).collect();

@@ -187,6 +187,6 @@ fn a_local_failure_is_1() {
             "no/such/dir/r.csv",
         ])
         .expect(1);
-    assert!(one_error_line(&out.stderr).contains("cannot open the journal"));
+    assert!(one_error_line(&out.stderr).contains("cannot create the journal"));
     assert!(env.requests("admin.users.session.resetBulk").is_empty());
 }

@@ -126,6 +126,7 @@ impl Env {
             .args(args)
             .current_dir(self.dir())
             .env("SLACK_TOKEN", &self.token)
+            .env("SLACK_SESSIONS_STATE_DIR", self.dir().join(".state"))
             .env_remove("SLACK_API_URL")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
@@ -413,14 +414,13 @@ pub struct Kills {
 }
 
 /// Starts `args` `kills` times and kills each run with SIGKILL a seeded random moment (below
-/// `max_ms`) after it journals its first new `intent` record (`"type":"intent"` or
-/// `"type":"session_intent"`) in `journal`: counted from there, not from the start, so that on
-/// a slow machine too every kill lands among the calls. Panics if a run finishes first.
+/// `max_ms`) after it journals its first new intent (`"type":"intent"`) in `journal`: counted
+/// from there, not from the start, so that on a slow machine too every kill lands among the
+/// calls. Panics if a run finishes first.
 pub fn kill_at_random_points(
     env: &Env,
     args: &[&str],
     journal: &Path,
-    intent: &str,
     kills: usize,
     max_ms: u64,
     seed: u64,
@@ -429,7 +429,7 @@ pub fn kill_at_random_points(
     let counts = || {
         let text = std::fs::read_to_string(journal).unwrap_or_default();
         (
-            text.matches(&format!("\"type\":\"{intent}\"")).count(),
+            text.matches("\"type\":\"intent\"").count(),
             text.matches("\"type\":\"result\"").count(),
         )
     };

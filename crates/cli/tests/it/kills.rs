@@ -41,7 +41,7 @@ fn offboarding_killed_at_twelve_random_points_resets_each_user_once() {
     ];
 
     let journal = env.path("leavers.report.csv.journal");
-    let seen = kill_at_random_points(&env, &args, &journal, "intent", KILLS, 150, 0x0FF_B0A2D);
+    let seen = kill_at_random_points(&env, &args, &journal, KILLS, 150, 0x0FF_B0A2D);
     // The kills landed in the work, most of them after some reset was answered.
     assert!(
         seen.progressed >= KILLS / 2,

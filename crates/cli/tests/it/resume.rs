@@ -140,14 +140,14 @@ fn offboarding_2500_users_killed_mid_way_and_resumed() {
     );
     assert_eq!(count(&after, "\"type\":\"resume\""), 1);
     assert_eq!(
-        count(&after, "\"type\":\"reconciled\",\"step\":2"),
+        count(&after, "\"type\":\"settled\",\"step\":2"),
         1,
         "{}",
         &after[before.len()..]
     );
     let settled = after
         .lines()
-        .find(|l| l.contains("\"type\":\"reconciled\""))
+        .find(|l| l.contains("\"type\":\"settled\""))
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .unwrap();
     let (done, resend) = (
@@ -243,7 +243,7 @@ fn killed_after_the_call_was_applied_nothing_is_sent_again() {
     let text = std::fs::read_to_string(&journal).unwrap();
     assert!(
         text.contains(
-            "\"type\":\"reconciled\",\"step\":1,\"done\":[\"W0DEMO0005\",\"W0DEMO0006\",\"W0DEMO0007\"],\"resend\":[]"
+            "\"type\":\"settled\",\"step\":1,\"done\":[\"W0DEMO0005\",\"W0DEMO0006\",\"W0DEMO0007\"],\"resend\":[]"
         ),
         "{text}"
     );

@@ -1,5 +1,5 @@
 //! Policy enforcement: each round walks the org's sessions once, judges each against a
-//! policy's rules ([`rules`]), decides within the guardrails ([`decide`]) and acts through the
+//! policy's rules ([`rules`]), decides within the guardrails ([`mod@decide`]) and acts through the
 //! journal; every decision goes to the audit log ([`audit`]). The caller drives the rounds
 //! (once, or every interval until a stop).
 //!
@@ -192,7 +192,7 @@ impl Enforcement {
         )?;
         let audit = Audit::open(&plan.audit_log)?;
         audit.reopen_on_hangup();
-        let writer = Writer::new(&ctx.client, org.id.clone(), ctx.stop.clone());
+        let writer = Writer::new(ctx, org.id.clone());
         let mut e = Enforcement {
             ctx: ctx.clone(),
             plan,
@@ -373,6 +373,12 @@ impl Enforcement {
         log_decision(&mut self.audit, &l, round, Some(decision))?;
         self.run.run(Record::Closed { decision })?;
         Ok((l, refused))
+    }
+
+    /// Leaves the run before it changed anything (declined at the prompt): a journal this run
+    /// created goes.
+    pub fn decline(mut self) {
+        self.run.discard();
     }
 
     /// Ends the run: its last line in the audit log, and, if `complete` (it stopped between

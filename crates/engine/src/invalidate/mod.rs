@@ -14,7 +14,7 @@
 pub mod report;
 pub mod state;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -81,11 +81,15 @@ impl Plan {
 
     fn header(&self, org: &Org, api_url: &str) -> Header {
         let filters = self.filters();
+        let mut options = self.filter.options();
+        if self.all {
+            options.insert("--all".to_owned(), "given".to_owned());
+        }
         Header::new(
             RunKind::Invalidate,
             format!("sessions invalidate {filters}"),
             filters.as_bytes(),
-            BTreeMap::from([("filters".to_owned(), filters.clone())]),
+            options,
             org,
             api_url,
         )
@@ -164,7 +168,7 @@ impl Invalidation {
     }
 
     fn with(ctx: &Context, plan: Plan, org: Org, run: Journaled<State>) -> Invalidation {
-        let writer = Writer::new(&ctx.client, org.id.clone(), ctx.stop.clone());
+        let writer = Writer::new(ctx, org.id.clone());
         let mut directory = Directory::new(
             &ctx.client,
             org.id.clone(),
@@ -208,7 +212,9 @@ impl Invalidation {
             &self.plan.filter,
             ListArgs::new().limit(1000),
             async |session| {
-                run.run(Record::Target { session })?;
+                run.run(Record::Target {
+                    session: Box::new(session),
+                })?;
                 Ok(true)
             },
         )

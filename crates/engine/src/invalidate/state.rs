@@ -16,7 +16,7 @@ pub enum Record {
     /// A session the filters found, to be ended.
     Target {
         /// The session as listed.
-        session: ActiveSession,
+        session: Box<ActiveSession>,
     },
     /// Every target is recorded: the search is over and is not made again by a resume.
     Selected {
@@ -85,7 +85,7 @@ impl Replay for State {
                 let id = session.session_id.0;
                 if !self.index.contains_key(&id) {
                     self.index.insert(id, self.targets.len());
-                    self.targets.push(session.clone());
+                    self.targets.push(session.as_ref().clone());
                 }
             }
             Line::Run(Record::Selected { .. }) => self.selected = true,
@@ -159,13 +159,13 @@ mod tests {
 
     fn target(id: u64) -> L {
         L::Run(Record::Target {
-            session: ActiveSession::new(
+            session: Box::new(ActiveSession::new(
                 UserId::new("W1"),
                 TeamId::new("T1"),
                 SessionId(id),
                 DeviceRecord::default(),
                 None,
-            ),
+            )),
         })
     }
 

@@ -266,7 +266,7 @@ fn differences(was: &Header, now: &Header) -> Vec<String> {
     for key in keys {
         let (a, b) = (was.options.get(key), now.options.get(key));
         if a != b {
-            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "none".to_owned());
+            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "not given".to_owned());
             diffs.push(format!(
                 "{key} differs (journal: {}, now: {})",
                 show(a),
@@ -276,7 +276,7 @@ fn differences(was: &Header, now: &Header) -> Vec<String> {
     }
     if diffs.is_empty() && was.digest != now.digest {
         diffs.push(format!(
-            "the input differs (journal: {}, digest {}…; now: {}, digest {}…)",
+            "the input file differs (journal: {}, digest {}…; now: {}, digest {}…)",
             was.input,
             &was.digest[..12.min(was.digest.len())],
             now.input,

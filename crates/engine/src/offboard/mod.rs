@@ -89,14 +89,24 @@ impl Plan {
         if self.one_by_one { 1 } else { self.batch_size }
     }
 
-    /// The options that decide what the run does, for its identity.
+    /// The options that decide what the run does, by flag, for its identity.
     fn options(&self) -> BTreeMap<String, String> {
+        let given = || "given".to_owned();
         let mut o = BTreeMap::new();
-        o.insert("method".into(), report::short(self.method()));
-        if !self.one_by_one {
+        if self.one_by_one {
+            o.insert("--one-by-one".into(), given());
+        } else {
             o.insert("--batch-size".into(), self.batch_size.to_string());
         }
-        o.insert("sessions".into(), self.devices.as_str().into());
+        match self.devices {
+            Devices::All => {}
+            Devices::Mobile => {
+                o.insert("--mobile-only".into(), given());
+            }
+            Devices::Web => {
+                o.insert("--web-only".into(), given());
+            }
+        }
         if let Some(t) = &self.team {
             o.insert("--team".into(), t.to_string());
         }
@@ -104,7 +114,7 @@ impl Plan {
             o.insert("--column".into(), c.key());
         }
         if self.include_self {
-            o.insert("--include-self".into(), "yes".into());
+            o.insert("--include-self".into(), given());
         }
         o
     }
@@ -237,8 +247,7 @@ impl Offboarding {
     }
 
     fn with(ctx: &Context, plan: Plan, org: Org, team: TeamId, run: Journaled<State>) -> Self {
-        let writer =
-            Writer::new(&ctx.client, team.clone(), ctx.stop.clone()).job_wait(plan.verify_timeout);
+        let writer = Writer::new(ctx, team.clone()).job_wait(plan.verify_timeout);
         let counter = writer.counter(plan.devices, plan.count_by);
         let directory = Directory::new(&ctx.client, team, ctx.events.clone(), ctx.stop.clone());
         Offboarding {
