@@ -121,19 +121,6 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// The failure of a run that stopped, after a note that its journal keeps it for the same
-/// command to resume. A usage failure (a journal of another run, no confirmation) gets no
-/// note: the run was refused, not cut short.
-pub(crate) fn stopped(journal: &std::path::Path, failure: Failure) -> Failure {
-    if failure.code != USAGE {
-        crate::ui::note(format!(
-            "the journal {} keeps this run: start the same command again to resume it",
-            journal.display()
-        ));
-    }
-    failure
-}
-
 /// An error and its causes on one line, each cause once: a cause whose text its error already
 /// shows (`cannot bind 127.0.0.1:8787: Address in use (os error 98)`) is not repeated.
 pub fn chain(err: &anyhow::Error) -> String {

@@ -37,7 +37,7 @@ impl Format {
     }
 }
 
-pub use slack_sessions_engine::report::{Column, col};
+pub use slack_sessions_engine::report::{Column, cell as csv_cell, cells, col};
 pub use slack_sessions_engine::text::{plural, thousands};
 
 /// Turns a write error on standard output into a failure; a closed pipe is a quiet success.
@@ -225,14 +225,13 @@ pub fn print_record(
 }
 
 /// Prints a run's outcome on standard output: in JSON its report's document, in NDJSON or CSV
-/// its rows (one item each, with `cells` in `columns`), in a table what `table` writes (each
+/// its rows (one item each, in `columns`), in a table what `table` writes (each
 /// run has its own summary and picks the rows worth a look).
 pub fn print_outcome<D: serde::Serialize, R: serde::Serialize>(
     format: Format,
     doc: &D,
     rows: &[R],
     columns: &[Column],
-    cells: impl Fn(&R) -> Vec<String>,
     table: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Failure> {
     let stdout = io::stdout();
@@ -247,7 +246,7 @@ pub fn print_outcome<D: serde::Serialize, R: serde::Serialize>(
                 let mut printer = ListPrinter::new(format, columns, &mut out);
                 for r in rows {
                     let json = serde_json::to_value(r).map_err(io::Error::other)?;
-                    printer.push(&json, cells(r))?;
+                    printer.push(&json, cells(r, columns))?;
                 }
                 printer.finish(None, "")?;
             }
@@ -256,16 +255,6 @@ pub fn print_outcome<D: serde::Serialize, R: serde::Serialize>(
         out.flush()
     })();
     result.map_err(write_failed)
-}
-
-/// A JSON value as one CSV cell.
-pub fn csv_cell(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(csv_cell).collect::<Vec<_>>().join(" "),
-        other => other.to_string(),
-    }
 }
 
 /// [`print_record`] to any writer.

@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use slack_sessions_client::api::UserId;
 
 use crate::error::Result;
-use crate::journal::{Call, Header, Journal, Line, Outcome, now_ms};
+use crate::events::Events;
+use crate::journal::{Call, Header, Journal, Line, Outcome, identity, now_ms};
 
 /// Lines written since the last compaction before a run that can be compacted is.
 pub const COMPACT_AFTER: usize = 20_000;
@@ -270,6 +271,24 @@ impl<S: Replay> Journaled<S> {
     /// nothing is written, for a dry run).
     pub fn new(journal: Option<Journal>, header: Header, lines: &[Line<S::Record>]) -> Self {
         Self::with_state(journal, header, S::default(), lines)
+    }
+
+    /// Opens the run's journal at `path` by the rules of [`identity`](crate::journal::identity)
+    /// (a finished run's is archived, an unfinished run of the same command resumes, another's
+    /// is refused), and replays it.
+    pub fn open(
+        path: &std::path::Path,
+        header: Header,
+        fresh: bool,
+        events: &Events,
+    ) -> Result<Self> {
+        let opened = identity::open(path, &header, fresh, events)?;
+        Ok(Self::new(Some(opened.journal), header, &opened.lines))
+    }
+
+    /// A run that writes nothing (a dry run), from its header.
+    pub fn dry(header: Header) -> Self {
+        Self::new(None, header.clone(), &[Line::Start(header)])
     }
 
     /// [`new`](Self::new), replaying onto `state` (a state with settings of its own).

@@ -31,6 +31,7 @@
 //!
 //! Arrows run one way: the binary → this crate → the client → the API model.
 
+pub mod base;
 pub mod calls;
 pub mod count;
 pub mod duration;

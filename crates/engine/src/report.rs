@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::files;
+use crate::journaled::{Journaled, Replay};
 
 /// The report's file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,12 +58,29 @@ impl ReportPath {
         crate::journal::path_beside(&self.path)
     }
 
-    /// Renders `doc` (JSON) or `columns` and `rows` (CSV) and writes it.
-    pub fn write<D: Serialize>(
+    /// Ends a run that keeps this report: writes it, then, if the run is `complete`, records
+    /// its end (the same command starts a new run from then on).
+    pub fn conclude<S: Replay, D: Serialize, T: Serialize>(
+        &self,
+        run: &mut Journaled<S>,
+        doc: &D,
+        (columns, rows): (&[Column], &[T]),
+        complete: bool,
+    ) -> Result<()> {
+        run.sync()?;
+        self.write(doc, columns, rows)?;
+        if complete {
+            run.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Renders `doc` (JSON) or the `columns` of `rows` (CSV) and writes it.
+    pub fn write<D: Serialize, T: Serialize>(
         &self,
         doc: &D,
         columns: &[Column],
-        rows: impl Iterator<Item = Vec<String>>,
+        rows: &[T],
     ) -> Result<()> {
         let fail = |e: String| Error::local(format!("cannot encode the report: {e}"));
         let bytes = match self.format {
@@ -76,7 +94,8 @@ impl ReportPath {
                 w.write_record(columns.iter().map(|c| c.name))
                     .map_err(|e| fail(e.to_string()))?;
                 for row in rows {
-                    w.write_record(row).map_err(|e| fail(e.to_string()))?;
+                    w.write_record(cells(row, columns))
+                        .map_err(|e| fail(e.to_string()))?;
                 }
                 w.into_inner().map_err(|e| fail(e.to_string()))?
             }
@@ -98,6 +117,25 @@ pub struct Column {
 /// Shorthand for a [`Column`].
 pub const fn col(header: &'static str, name: &'static str) -> Column {
     Column { header, name }
+}
+
+/// A JSON value as one cell of a table or a CSV file: a string as it is, null as empty, a list
+/// joined by spaces, anything else as JSON.
+pub fn cell(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// A row's cells in the order of `columns`, read from its JSON form by the columns' names:
+/// the CSV and the JSON of a row cannot disagree.
+pub fn cells<T: Serialize>(row: &T, columns: &[Column]) -> Vec<String> {
+    let json = serde_json::to_value(row).unwrap_or_default();
+    columns.iter().map(|c| cell(&json[c.name])).collect()
 }
 
 /// A file beside `path`, named after its stem (`dir/leavers.txt` → `dir/leavers.SUFFIX`), or

@@ -11,7 +11,7 @@ use slack_sessions_engine::enforce::{self, COLUMNS, Enforcement, Line};
 
 use crate::cli::EnforceFlags;
 use crate::exit::{Failure, INTERRUPTED, OK, PARTIAL, Result, USAGE};
-use crate::output::{Format, ListPrinter, thousands, write_failed};
+use crate::output::{Format, ListPrinter, cells, thousands, write_failed};
 use crate::{plans, ui};
 
 /// Runs `enforce`.
@@ -104,7 +104,7 @@ fn print_round(
                 let doc = json!({
                     "round": number, "dry_run": dry_run, "sessions": round.total,
                     "breaches": round.decisions.len(), "breaker": round.breaker,
-                    "decisions": lines.iter().map(Line::json).collect::<Vec<_>>(),
+                    "decisions": lines,
                 });
                 serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
                 writeln!(out)?;
@@ -112,7 +112,8 @@ fn print_round(
             Format::Ndjson | Format::Csv => {
                 let mut printer = ListPrinter::new(format, &COLUMNS, &mut out);
                 for l in lines {
-                    printer.push(&l.json(), l.cells())?;
+                    let json = serde_json::to_value(l).map_err(std::io::Error::other)?;
+                    printer.push(&json, cells(l, &COLUMNS))?;
                 }
                 printer.finish(None, "")?;
             }
@@ -133,7 +134,7 @@ fn print_round(
                 if !lines.is_empty() {
                     let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);
                     for l in lines {
-                        printer.push(&Value::Null, l.cells())?;
+                        printer.push(&Value::Null, cells(l, &COLUMNS))?;
                     }
                     printer.finish(None, "")?;
                 }

@@ -2,13 +2,13 @@
 
 use serde_json::Value;
 use slack_sessions_engine::Context;
-use slack_sessions_engine::invalidate::report::{self, COLUMNS, Row};
+use slack_sessions_engine::invalidate::report::{COLUMNS, Row};
 use slack_sessions_engine::invalidate::{self, Invalidation, Preview, Report};
 use slack_sessions_engine::report::Status;
 
 use crate::cli::InvalidateFlags;
 use crate::exit::{Failure, OK, PARTIAL, Result};
-use crate::output::{Format, ListPrinter, plural, print_outcome, thousands, write_record};
+use crate::output::{Format, ListPrinter, cells, plural, print_outcome, thousands, write_record};
 use crate::{plans, ui};
 
 /// Runs `sessions invalidate` without a session id.
@@ -38,7 +38,7 @@ pub(crate) async fn run(ctx: &Context, flags: &InvalidateFlags, format: Format) 
         }
         Err(e) => Err(e),
     };
-    let journal = run.journal_path();
+    let journal = run.plan().report.journal();
     let report = run.finish(outcome.is_ok()).await?;
     print(&report, format)?;
     match outcome {
@@ -52,7 +52,7 @@ pub(crate) async fn run(ctx: &Context, flags: &InvalidateFlags, format: Format) 
                 OK
             })
         }
-        Err(e) => Err(crate::exit::stopped(&journal, Failure::from(e))),
+        Err(e) => Err(super::stopped(&journal, Failure::from(e))),
     }
 }
 
@@ -80,7 +80,7 @@ fn confirmation(run: &Invalidation, p: &Preview) -> String {
 fn print(report: &Report, format: Format) -> Result<()> {
     let doc = report.document();
     let rows = &report.rows;
-    print_outcome(format, &doc, rows, &COLUMNS, report::cells, |mut out| {
+    print_outcome(format, &doc, rows, &COLUMNS, |mut out| {
         let summary: Vec<String> = doc
             .summary
             .iter()
@@ -115,7 +115,7 @@ fn print(report: &Report, format: Format) -> Result<()> {
             writeln!(out)?;
             let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);
             for r in shown {
-                printer.push(&Value::Null, report::cells(r))?;
+                printer.push(&Value::Null, cells(r, &COLUMNS))?;
             }
             printer.finish(None, "")?;
         }

@@ -8,3 +8,19 @@ pub(crate) mod offboard;
 pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod whoami;
+
+/// The failure of a run that stopped, after a note that its journal keeps it for the same
+/// command to resume. A usage failure (a journal of another run, no confirmation) gets no
+/// note: the run was refused, not cut short.
+pub(crate) fn stopped(
+    journal: &std::path::Path,
+    failure: crate::exit::Failure,
+) -> crate::exit::Failure {
+    if failure.code != crate::exit::USAGE {
+        crate::ui::note(format!(
+            "the journal {} keeps this run: start the same command again to resume it",
+            journal.display()
+        ));
+    }
+    failure
+}

@@ -7,13 +7,13 @@ use serde_json::Value;
 use slack_sessions_engine::Context;
 use slack_sessions_engine::duration::format_elapsed;
 use slack_sessions_engine::journal::Devices;
-use slack_sessions_engine::offboard::report::{self, COLUMNS, Line, short};
+use slack_sessions_engine::offboard::report::{COLUMNS, Line, short};
 use slack_sessions_engine::offboard::{self, Hold, Offboarding, Preview, Report};
 use slack_sessions_engine::report::Status;
 
 use crate::cli::OffboardFlags;
 use crate::exit::{Failure, LINES_UNUSED, OK, PARTIAL, Result};
-use crate::output::{Format, ListPrinter, print_outcome, thousands, write_record};
+use crate::output::{Format, ListPrinter, cells, print_outcome, thousands, write_record};
 use crate::{plans, ui};
 
 /// Runs `offboard`.
@@ -44,7 +44,7 @@ pub(crate) async fn run(ctx: &Context, flags: &OffboardFlags, format: Format) ->
         }
         Err(e) => Err(e),
     };
-    let journal = run.journal_path();
+    let journal = run.plan().report.journal();
     let report = run.finish(outcome.is_ok())?;
     print(&report, format, false)?;
     let path = report.report.as_ref().map(|p| p.display().to_string());
@@ -60,7 +60,7 @@ pub(crate) async fn run(ctx: &Context, flags: &OffboardFlags, format: Format) ->
     ));
     match outcome {
         Ok(()) => Ok(exit_code(&report.lines)),
-        Err(e) => Err(crate::exit::stopped(&journal, Failure::from(e))),
+        Err(e) => Err(super::stopped(&journal, Failure::from(e))),
     }
 }
 
@@ -140,79 +140,71 @@ const TABLE_PROBLEMS: usize = 50;
 fn print(report: &Report, format: Format, dry_run: bool) -> Result<()> {
     let doc = report.document();
     let lines = &report.lines;
-    print_outcome(
-        format,
-        &doc,
-        lines,
-        &COLUMNS,
-        report::csv_cells,
-        |mut out| {
-            let summary = doc
-                .summary
-                .iter()
-                .map(|(k, v)| format!("{} {k}", thousands(*v)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let calls: Vec<String> = report
-                .calls
-                .iter()
-                .map(|(m, n)| format!("{} {} call(s)", thousands(*n as usize), short(m)))
-                .collect();
-            let mut fields = vec![
-                (
-                    "input",
-                    format!(
-                        "{} ({} lines)",
-                        report.input.display(),
-                        thousands(lines.len())
-                    ),
+    print_outcome(format, &doc, lines, &COLUMNS, |mut out| {
+        let summary = doc
+            .summary
+            .iter()
+            .map(|(k, v)| format!("{} {k}", thousands(*v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let calls: Vec<String> = report
+            .calls
+            .iter()
+            .map(|(m, n)| format!("{} {} call(s)", thousands(*n as usize), short(m)))
+            .collect();
+        let mut fields = vec![
+            (
+                "input",
+                format!(
+                    "{} ({} lines)",
+                    report.input.display(),
+                    thousands(lines.len())
                 ),
-                ("org", report.org.describe()),
-                (
-                    "method",
-                    format!("{}, {} sessions", short(report.method), doc.scope),
-                ),
-                ("results", summary),
-            ];
-            if let Some(column) = &report.column {
-                fields.insert(2, ("column", column.describe()));
+            ),
+            ("org", report.org.describe()),
+            (
+                "method",
+                format!("{}, {} sessions", short(report.method), doc.scope),
+            ),
+            ("results", summary),
+        ];
+        if let Some(column) = &report.column {
+            fields.insert(2, ("column", column.describe()));
+        }
+        if let (Some(r), Some(j)) = (&report.report, &report.journal) {
+            fields.push((
+                "calls",
+                if calls.is_empty() {
+                    "none".to_owned()
+                } else {
+                    calls.join(", ")
+                },
+            ));
+            fields.push(("report", r.display().to_string()));
+            fields.push(("journal", j.display().to_string()));
+        }
+        write_record(&mut out, Format::Table, &Value::Null, &fields)?;
+        let shown: Vec<&Line> = if dry_run {
+            lines.iter().collect()
+        } else {
+            lines
+                .iter()
+                .filter(|l| {
+                    l.result.is_failure() || l.result.is_unused() || l.result == Status::Pending
+                })
+                .collect()
+        };
+        if !shown.is_empty() {
+            writeln!(out)?;
+            let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);
+            let limit = if dry_run { usize::MAX } else { TABLE_PROBLEMS };
+            for l in shown.iter().take(limit) {
+                printer.push(&Value::Null, cells(l, &COLUMNS))?;
             }
-            if let (Some(r), Some(j)) = (&report.report, &report.journal) {
-                fields.push((
-                    "calls",
-                    if calls.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        calls.join(", ")
-                    },
-                ));
-                fields.push(("report", r.display().to_string()));
-                fields.push(("journal", j.display().to_string()));
-            }
-            write_record(&mut out, Format::Table, &Value::Null, &fields)?;
-            let shown: Vec<&Line> = if dry_run {
-                lines.iter().collect()
-            } else {
-                lines
-                    .iter()
-                    .filter(|l| {
-                        l.result.is_failure() || l.result.is_unused() || l.result == Status::Pending
-                    })
-                    .collect()
-            };
-            if !shown.is_empty() {
-                writeln!(out)?;
-                let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);
-                let limit = if dry_run { usize::MAX } else { TABLE_PROBLEMS };
-                for l in shown.iter().take(limit) {
-                    printer.push(&Value::Null, report::csv_cells(l))?;
-                }
-                let more = shown.len().saturating_sub(limit);
-                let tail =
-                    (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
-                printer.finish(tail.as_deref(), "")?;
-            }
-            Ok(())
-        },
-    )
+            let more = shown.len().saturating_sub(limit);
+            let tail = (more > 0).then(|| format!("… and {} more in the report", thousands(more)));
+            printer.finish(tail.as_deref(), "")?;
+        }
+        Ok(())
+    })
 }

@@ -30,7 +30,8 @@ use self::policy::{Action, Policy};
 use self::rules::first_breach;
 use self::state::{DecisionResult, Reason, Record, State};
 use crate::Context;
-use crate::calls::{Ended, Writer};
+use crate::base::Base;
+use crate::calls::Ended;
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::guardrails::{HOUR_MS, History, Ledger};
@@ -89,7 +90,7 @@ impl Plan {
 }
 
 /// One decision as printed and logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Line {
     /// The session.
     pub session_id: u64,
@@ -107,31 +108,6 @@ pub struct Line {
     pub result: String,
     /// Why, in words.
     pub detail: String,
-}
-
-impl Line {
-    /// As JSON.
-    pub fn json(&self) -> Value {
-        json!({
-            "session_id": self.session_id, "user_id": self.user_id, "email": self.email,
-            "rule": self.rule, "why": self.why, "action": self.action,
-            "result": self.result, "detail": self.detail,
-        })
-    }
-
-    /// Cells in the order of [`COLUMNS`].
-    pub fn cells(&self) -> Vec<String> {
-        vec![
-            self.session_id.to_string(),
-            self.user_id.clone(),
-            self.email.clone(),
-            self.rule.clone(),
-            self.why.clone(),
-            self.action.clone(),
-            self.result.clone(),
-            self.detail.clone(),
-        ]
-    }
 }
 
 /// The columns of a round's decisions.
@@ -163,11 +139,8 @@ pub struct Acted {
 /// An enforcement under way.
 #[derive(Debug)]
 pub struct Enforcement {
-    ctx: Context,
+    base: Base<State>,
     plan: Plan,
-    org: Org,
-    run: Journaled<State>,
-    writer: Writer,
     ledger: Ledger,
     audit: Audit,
 }
@@ -180,9 +153,12 @@ impl Enforcement {
         let org = Org::of(&ctx.client).await?;
         let api_url = ctx.client.base_url().to_owned();
         let header = plan.header(&org, &api_url);
-        let journal = path_beside(&plan.audit_log);
-        let opened = identity::open(&journal, &header, plan.fresh, &ctx.events)?;
-        let run = Journaled::new(Some(opened.journal), header, &opened.lines);
+        let run = Journaled::open(
+            &path_beside(&plan.audit_log),
+            header,
+            plan.fresh,
+            &ctx.events,
+        )?;
         let ledger = Ledger::open(
             &plan.state_dir,
             &org,
@@ -192,19 +168,16 @@ impl Enforcement {
         )?;
         let audit = Audit::open(&plan.audit_log)?;
         audit.reopen_on_hangup();
-        let writer = Writer::new(ctx, org.id.clone());
+        let team = org.id.clone();
         let mut e = Enforcement {
-            ctx: ctx.clone(),
+            base: Base::new(ctx, org, team, run),
             plan,
-            org,
-            run,
-            writer,
             ledger,
             audit,
         };
-        let settled = e.writer.settle_open(&mut e.run).await?;
+        let settled = e.base.writer.settle_open(&mut e.base.run).await?;
         if settled > 0 {
-            e.ctx.events.note(format!(
+            e.base.ctx.events.note(format!(
                 "checked {settled} action(s) whose answer the last run did not get, before anything else"
             ));
         }
@@ -221,19 +194,19 @@ impl Enforcement {
     /// once (a run stopped between its log line and its close logged it already), and one
     /// that did not take effect no longer counts for the cooldown.
     fn close_open(&mut self) -> Result<()> {
-        let open: HashSet<u64> = self.run.state.open.keys().copied().collect();
+        let open: HashSet<u64> = self.base.run.state.open.keys().copied().collect();
         let logged = audit::logged_decisions(&self.plan.audit_log, &open)?;
         let mut numbers: Vec<u64> = open.into_iter().collect();
         numbers.sort_unstable();
         for d in numbers {
-            let result = self.run.state.result(d, &self.run.calls);
+            let result = self.base.run.state.result(d, &self.base.run.calls);
             if result == DecisionResult::Unknown {
                 continue;
             }
-            let Some(o) = self.run.state.open.get(&d).cloned() else {
+            let Some(o) = self.base.run.state.open.get(&d).cloned() else {
                 continue;
             };
-            let last = o.steps.last().and_then(|s| self.run.calls.step(*s));
+            let last = o.steps.last().and_then(|s| self.base.run.calls.step(*s));
             if last.is_none_or(|s| s.is_void()) {
                 self.ledger.void(o.ledger)?;
             }
@@ -248,14 +221,14 @@ impl Enforcement {
                 let line = reason_line(&o.reason, result, detail);
                 log_decision(&mut self.audit, &line, 0, Some(d))?;
             }
-            self.run.run(Record::Closed { decision: d })?;
+            self.base.run.run(Record::Closed { decision: d })?;
         }
-        self.run.sync()
+        self.base.run.sync()
     }
 
     /// The org the token acts in.
     pub fn org(&self) -> &Org {
-        &self.org
+        &self.base.org
     }
 
     /// The plan.
@@ -264,14 +237,12 @@ impl Enforcement {
     }
 
     /// One walk of the org: the sessions that break a rule, decided within the guardrails.
-    pub async fn judge(&self) -> Result<Round> {
-        evaluate(
-            &self.ctx,
-            &self.plan.policy,
-            &self.org,
-            self.ledger.history(),
-        )
-        .await
+    pub async fn judge(&mut self) -> Result<Round> {
+        // The users are read afresh each round: a run of months sees who joined or changed.
+        let b = &mut self.base;
+        b.directory = directory(&b.ctx, &b.org);
+        let history = self.ledger.history();
+        evaluate(&b.ctx, &self.plan.policy, &b.org, history, &mut b.directory).await
     }
 
     /// Takes a round's actions, logging each decision and the round; returns the lines.
@@ -288,7 +259,7 @@ impl Enforcement {
                     log_decision(&mut self.audit, &l, number, None)?;
                     l
                 }
-                Ok(_) if stopped || self.ctx.stop.asked() => {
+                Ok(_) if stopped || self.base.ctx.stop.asked() => {
                     stopped = true;
                     let l = line(&policy, d, "pending", "stopped before this action".into());
                     log_decision(&mut self.audit, &l, number, None)?;
@@ -308,8 +279,8 @@ impl Enforcement {
             "failed": failed, "breaker": round.breaker, "stopped": stopped,
         }))?;
         self.audit.sync()?;
-        self.run.sync()?;
-        self.run.compact()?;
+        self.base.run.sync()?;
+        self.base.run.compact()?;
         self.ledger.compact()?;
         Ok(Acted {
             lines,
@@ -329,9 +300,9 @@ impl Enforcement {
     ) -> Result<(Line, bool)> {
         let c = &d.candidate;
         let s = &c.session;
-        let decision = self.run.calls.next_step();
+        let decision = self.base.run.calls.next_step();
         let ledger = self.ledger.taken(&s.user_id)?;
-        self.run.run(Record::Decided {
+        self.base.run.run(Record::Decided {
             decision,
             ledger,
             reason: Reason {
@@ -345,11 +316,17 @@ impl Enforcement {
         })?;
         let ended = match action {
             Action::Invalidate => {
-                self.writer
-                    .end_session(&mut self.run, s.session_id.0, &s.user_id)
+                self.base
+                    .writer
+                    .end_session(&mut self.base.run, s.session_id.0, &s.user_id)
                     .await?
             }
-            Action::Reset => self.writer.reset_user(&mut self.run, &s.user_id).await?,
+            Action::Reset => {
+                self.base
+                    .writer
+                    .reset_user(&mut self.base.run, &s.user_id)
+                    .await?
+            }
         };
         let (l, refused) = match &ended {
             Ended::Done => (
@@ -371,32 +348,47 @@ impl Enforcement {
             self.ledger.void(ledger)?;
         }
         log_decision(&mut self.audit, &l, round, Some(decision))?;
-        self.run.run(Record::Closed { decision })?;
+        self.base.run.run(Record::Closed { decision })?;
         Ok((l, refused))
     }
 
     /// Leaves the run before it changed anything (declined at the prompt): a journal this run
     /// created goes.
     pub fn decline(mut self) {
-        self.run.discard();
+        self.base.run.discard();
     }
 
     /// Ends the run: its last line in the audit log, and, if `complete` (it stopped between
     /// rounds or after its last), the journal's end, so the same command starts a new run.
     pub fn finish(mut self, exit_code: u8, complete: bool) -> Result<()> {
-        self.run.sync()?;
+        self.base.run.sync()?;
         self.audit
             .write(json!({"event": "stop", "exit_code": exit_code}))?;
         self.audit.sync()?;
         if complete {
-            self.run.finish()?;
+            self.base.run.finish()?;
         }
         Ok(())
     }
 }
 
+fn directory(ctx: &Context, org: &Org) -> Directory {
+    Directory::new(
+        &ctx.client,
+        org.id.clone(),
+        ctx.events.clone(),
+        ctx.stop.clone(),
+    )
+}
+
 /// One walk of the org: the sessions that break a rule, decided within the guardrails.
-async fn evaluate(ctx: &Context, policy: &Policy, org: &Org, history: &History) -> Result<Round> {
+async fn evaluate(
+    ctx: &Context,
+    policy: &Policy,
+    org: &Org,
+    history: &History,
+    directory: &mut Directory,
+) -> Result<Round> {
     let mut total = 0u64;
     let mut per_user: HashMap<UserId, u64> = HashMap::new();
     let mut found = Vec::new();
@@ -415,12 +407,6 @@ async fn evaluate(ctx: &Context, policy: &Policy, org: &Org, history: &History) 
     )
     .await?;
     // Emails: for email exemptions, and to say whose sessions they are.
-    let mut directory = Directory::new(
-        &ctx.client,
-        org.id.clone(),
-        ctx.events.clone(),
-        ctx.stop.clone(),
-    );
     let mut candidates = Vec::with_capacity(found.len());
     for (session, breach) in found {
         let email = directory
@@ -489,7 +475,7 @@ pub fn planned(policy: &Policy, round: &Round) -> Vec<Line> {
 
 /// Appends a decision to the audit log: its line, its round, and (for an action) its number.
 fn log_decision(audit: &mut Audit, l: &Line, round: u64, decision: Option<u64>) -> Result<()> {
-    let mut event = l.json();
+    let mut event = serde_json::to_value(l).unwrap_or_default();
     if let Value::Object(m) = &mut event {
         m.insert("event".into(), "decision".into());
         m.insert("round".into(), round.into());
@@ -519,5 +505,6 @@ pub async fn dry_run(ctx: &Context, plan: &Plan) -> Result<Round> {
         &api_url,
         plan.window_ms(),
     )?;
-    evaluate(ctx, &plan.policy, &org, &history).await
+    let mut users = directory(ctx, &org);
+    evaluate(ctx, &plan.policy, &org, &history, &mut users).await
 }

@@ -24,17 +24,17 @@ use slack_sessions_client::methods::{ActiveSession, ListArgs};
 use self::report::{Document, Row};
 use self::state::{Record, SessionState, State};
 use crate::Context;
-use crate::calls::{Ended, Writer};
+use crate::base::Base;
+use crate::calls::Ended;
 use crate::count::CountBy;
 use crate::error::{Error, Result};
 use crate::events::{Pace, Task};
 use crate::filter::{Filter, KindCounts};
-use crate::journal::{Devices, Header, Line, RunKind, identity, now_ms};
+use crate::journal::{Devices, Header, RunKind, identity, now_ms};
 use crate::journaled::Journaled;
 use crate::org::Org;
 use crate::report::ReportPath;
 use crate::text::plural;
-use crate::users::Directory;
 
 /// Slack's method.
 const METHOD: &str = "admin.users.session.invalidate";
@@ -148,12 +148,8 @@ impl Report {
 /// A bulk invalidation under way.
 #[derive(Debug)]
 pub struct Invalidation {
-    ctx: Context,
+    base: Base<State>,
     plan: Plan,
-    org: Org,
-    run: Journaled<State>,
-    writer: Writer,
-    directory: Directory,
 }
 
 impl Invalidation {
@@ -162,35 +158,22 @@ impl Invalidation {
     pub async fn open(ctx: &Context, plan: Plan) -> Result<Invalidation> {
         let org = set_up(ctx, &plan).await?;
         let header = plan.header(&org, ctx.client.base_url());
-        let opened = identity::open(&plan.report.journal(), &header, plan.fresh, &ctx.events)?;
-        let run = Journaled::new(Some(opened.journal), header, &opened.lines);
+        let run = Journaled::open(&plan.report.journal(), header, plan.fresh, &ctx.events)?;
         Ok(Invalidation::with(ctx, plan, org, run))
     }
 
     fn with(ctx: &Context, plan: Plan, org: Org, run: Journaled<State>) -> Invalidation {
-        let writer = Writer::new(ctx, org.id.clone());
-        let mut directory = Directory::new(
-            &ctx.client,
-            org.id.clone(),
-            ctx.events.clone(),
-            ctx.stop.clone(),
-        );
+        let team = org.id.clone();
+        let mut base = Base::new(ctx, org, team, run);
         if !plan.names {
-            directory = directory.without_names();
+            base.directory = base.directory.without_names();
         }
-        Invalidation {
-            ctx: ctx.clone(),
-            plan,
-            org,
-            run,
-            writer,
-            directory,
-        }
+        Invalidation { base, plan }
     }
 
     /// The org the token acts in.
     pub fn org(&self) -> &Org {
-        &self.org
+        &self.base.org
     }
 
     /// The plan.
@@ -200,15 +183,16 @@ impl Invalidation {
 
     /// Finds the sessions to end (once: a resumed run keeps the set it found).
     pub async fn select(&mut self) -> Result<()> {
-        if self.run.state.selected {
+        if self.base.run.state.selected {
             return Ok(());
         }
-        self.ctx
+        self.base
+            .ctx
             .events
             .note("finding the sessions the filters match (one walk of the org's sessions)");
-        let run = &mut self.run;
+        let run = &mut self.base.run;
         crate::filter::walk(
-            &self.ctx.client,
+            &self.base.ctx.client,
             &self.plan.filter,
             ListArgs::new().limit(1000),
             async |session| {
@@ -219,16 +203,16 @@ impl Invalidation {
             },
         )
         .await?;
-        let count = self.run.state.targets.len() as u64;
-        self.run.run(Record::Selected {
+        let count = self.base.run.state.targets.len() as u64;
+        self.base.run.run(Record::Selected {
             count,
             at_ms: now_ms(),
         })?;
-        self.run.sync()
+        self.base.run.sync()
     }
 
     fn to_do(&self) -> Vec<ActiveSession> {
-        self.run.state.select(&self.run.calls, |s| {
+        self.base.run.state.select(&self.base.run.calls, |s| {
             matches!(s, SessionState::Pending | SessionState::InFlight { .. })
         })
     }
@@ -241,26 +225,27 @@ impl Invalidation {
             to_do: to_do.len(),
             users: users.len(),
             kinds: to_do.iter().collect(),
-            found: self.run.state.targets.len(),
+            found: self.base.run.state.targets.len(),
         }
     }
 
     /// Settles the calls an earlier run left without an answer, ends every pending session,
     /// and looks for them until they are gone.
     pub async fn carry_out(&mut self) -> Result<()> {
-        let settled = self.writer.settle_open(&mut self.run).await?;
+        let settled = self.base.writer.settle_open(&mut self.base.run).await?;
         if settled > 0 {
-            self.ctx.events.note(format!(
+            self.base.ctx.events.note(format!(
                 "checked {} call(s) whose answer the last run did not get, before sending anything again",
                 settled
             ));
         }
         let pending = self
+            .base
             .run
             .state
-            .select(&self.run.calls, |s| *s == SessionState::Pending);
+            .select(&self.base.run.calls, |s| *s == SessionState::Pending);
         if !pending.is_empty() {
-            self.ctx.events.note(format!(
+            self.base.ctx.events.note(format!(
                 "ending {} with one invalidate call each",
                 plural(pending.len(), "session", "sessions")
             ));
@@ -270,16 +255,18 @@ impl Invalidation {
             per_call: 1,
         };
         let progress = self
+            .base
             .ctx
             .events
             .task(Task::Ending, pending.len() as u64, Some(pace));
         for s in &pending {
-            self.ctx.stop.check()?;
+            self.base.ctx.stop.check()?;
             let ended: Ended = progress
                 .waiting(
                     METHOD,
-                    self.writer
-                        .end_session(&mut self.run, s.session_id.0, &s.user_id),
+                    self.base
+                        .writer
+                        .end_session(&mut self.base.run, s.session_id.0, &s.user_id),
                 )
                 .await?;
             let _ = ended; // the journal has it
@@ -293,9 +280,10 @@ impl Invalidation {
     /// records each.
     async fn verify(&mut self) -> Result<()> {
         let mut left: Vec<(UserId, u64)> = self
+            .base
             .run
             .state
-            .select(&self.run.calls, |s| *s == SessionState::Ended)
+            .select(&self.base.run.calls, |s| *s == SessionState::Ended)
             .iter()
             .map(|s| (s.user_id.clone(), s.session_id.0))
             .collect();
@@ -303,15 +291,16 @@ impl Invalidation {
             return Ok(());
         }
         let progress = self
+            .base
             .ctx
             .events
             .task(Task::Verifying, left.len() as u64, None);
-        let counter = self.writer.counter(Devices::All, CountBy::Auto);
+        let counter = self.base.writer.counter(Devices::All, CountBy::Auto);
         let timeout = self.plan.verify_timeout;
         let started = Instant::now();
         let mut pause = Duration::from_millis(200);
         while !left.is_empty() {
-            self.ctx.stop.check()?;
+            self.base.ctx.stop.check()?;
             let present = counter
                 .present(&left)
                 .await
@@ -321,7 +310,7 @@ impl Invalidation {
             for (user, id) in left {
                 let gone = !present.contains(&id);
                 if gone || out_of_time {
-                    self.run.run(Record::Looked {
+                    self.base.run.run(Record::Looked {
                         session_id: id,
                         gone,
                     })?;
@@ -332,27 +321,28 @@ impl Invalidation {
             }
             left = still;
             if !left.is_empty() {
-                self.ctx
+                self.base
+                    .ctx
                     .stop
                     .sleep(pause.min(timeout.saturating_sub(started.elapsed())))
                     .await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
-        self.run.sync()
+        self.base.run.sync()
     }
 
     async fn rows(&mut self, dry_run: bool) -> Result<Vec<Row>> {
         let mut people = HashMap::new();
-        for s in &self.run.state.targets {
+        for s in &self.base.run.state.targets {
             if !people.contains_key(&s.user_id) {
-                let p = self.directory.person(&s.user_id).await?.cloned();
+                let p = self.base.directory.person(&s.user_id).await?.cloned();
                 people.insert(s.user_id.clone(), p);
             }
         }
         Ok(report::rows(
-            &self.run.state,
-            &self.run.calls,
+            &self.base.run.state,
+            &self.base.run.calls,
             &|s| people.get(&s.user_id).cloned().flatten(),
             dry_run,
         ))
@@ -362,8 +352,8 @@ impl Invalidation {
         Report {
             rows,
             filters: self.plan.filters(),
-            org: self.org.clone(),
-            calls: self.run.calls.total(),
+            org: self.base.org.clone(),
+            calls: self.base.run.calls.total(),
             report: written.then(|| self.plan.report.path.clone()),
             journal: written.then(|| self.plan.report.journal()),
         }
@@ -372,29 +362,17 @@ impl Invalidation {
     /// Ends the run: writes its report and, if `complete`, records that it finished, so the
     /// same command starts a new run over what matches then.
     pub async fn finish(mut self, complete: bool) -> Result<Report> {
-        self.run.sync()?;
         let rows = self.rows(false).await?;
         let report = self.report(rows, true);
-        self.plan.report.write(
-            &report.document(),
-            &report::COLUMNS,
-            report.rows.iter().map(report::cells),
-        )?;
-        if complete {
-            self.run.finish()?;
-        }
+        let table = (&report::COLUMNS[..], &report.rows[..]);
+        (self.plan.report).conclude(&mut self.base.run, &report.document(), table, complete)?;
         Ok(report)
     }
 
     /// Leaves the run before it changed anything (declined at the prompt): a journal this run
     /// created goes.
     pub fn decline(mut self) {
-        self.run.discard();
-    }
-
-    /// The journal's path.
-    pub fn journal_path(&self) -> PathBuf {
-        self.plan.report.journal()
+        self.base.run.discard();
     }
 }
 
@@ -424,8 +402,7 @@ pub async fn dry_run(ctx: &Context, plan: Plan) -> Result<Report> {
     let org = set_up(ctx, &plan).await?;
     let header = plan.header(&org, ctx.client.base_url());
     identity::check::<Record>(&plan.report.journal(), &header, plan.fresh, &ctx.events)?;
-    let run = Journaled::new(None, header.clone(), &[Line::Start(header)]);
-    let mut inv = Invalidation::with(ctx, plan, org, run);
+    let mut inv = Invalidation::with(ctx, plan, org, Journaled::dry(header));
     inv.select().await?;
     let rows = inv.rows(true).await?;
     Ok(inv.report(rows, false))

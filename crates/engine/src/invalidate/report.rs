@@ -118,25 +118,6 @@ pub fn row(s: &ActiveSession, person: &Person, state: &SessionState, dry_run: bo
     }
 }
 
-/// A row's cells, in the order of [`COLUMNS`].
-pub fn cells(r: &Row) -> Vec<String> {
-    vec![
-        r.session_id.to_string(),
-        r.user_id.clone(),
-        r.name.clone(),
-        r.email.clone(),
-        r.team_id.clone(),
-        r.client.clone(),
-        r.os.clone(),
-        r.os_version.clone(),
-        r.slack_client_version.clone(),
-        r.created_ip.clone(),
-        r.recent_ip.clone(),
-        r.result.as_str().to_owned(),
-        r.detail.clone(),
-    ]
-}
-
 /// Rows by result.
 pub fn tally(rows: &[Row]) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();

@@ -32,7 +32,8 @@ use self::input::{Input, Kind, UserColumn};
 use self::report::{Forecast, Line, Setup};
 use self::state::{Facts, Record, State, UserState};
 use crate::Context;
-use crate::calls::{Answer, MAX_UNKNOWN_IN_A_ROW, Writer};
+use crate::base::Base;
+use crate::calls::{Answer, MAX_UNKNOWN_IN_A_ROW};
 use crate::count::{CountBy, Counter};
 use crate::duration::format_secs;
 use crate::error::{Error, Result};
@@ -42,7 +43,7 @@ use crate::journaled::Journaled;
 use crate::org::Org;
 use crate::report::ReportPath;
 use crate::text::thousands;
-use crate::users::{Directory, Found, ResolveBy};
+use crate::users::{Found, ResolveBy};
 
 /// What an offboarding does, resolved from the command line.
 #[derive(Clone, Debug)]
@@ -215,12 +216,8 @@ impl Report {
 /// An offboarding under way.
 #[derive(Debug)]
 pub struct Offboarding {
-    ctx: Context,
+    base: Base<State>,
     plan: Plan,
-    org: Org,
-    run: Journaled<State>,
-    writer: Writer,
-    directory: Directory,
     counter: Counter,
 }
 
@@ -241,23 +238,17 @@ impl Offboarding {
     pub async fn open(ctx: &Context, plan: Plan) -> Result<Offboarding> {
         let (org, team) = set_up(ctx, &plan).await?;
         let header = plan.header(&org, ctx.client.base_url());
-        let opened = identity::open(&plan.report.journal(), &header, plan.fresh, &ctx.events)?;
-        let run = Journaled::new(Some(opened.journal), header, &opened.lines);
+        let run = Journaled::open(&plan.report.journal(), header, plan.fresh, &ctx.events)?;
         Ok(Offboarding::with(ctx, plan, org, team, run))
     }
 
     fn with(ctx: &Context, plan: Plan, org: Org, team: TeamId, run: Journaled<State>) -> Self {
-        let writer = Writer::new(ctx, team.clone()).job_wait(plan.verify_timeout);
-        let counter = writer.counter(plan.devices, plan.count_by);
-        let directory = Directory::new(&ctx.client, team, ctx.events.clone(), ctx.stop.clone());
+        let mut base = Base::new(ctx, org, team, run);
+        base.writer = base.writer.job_wait(plan.verify_timeout);
         Offboarding {
-            ctx: ctx.clone(),
+            counter: base.writer.counter(plan.devices, plan.count_by),
+            base,
             plan,
-            org,
-            run,
-            writer,
-            directory,
-            counter,
         }
     }
 
@@ -274,7 +265,7 @@ impl Offboarding {
             })
             .filter(|email| {
                 let key = email.to_ascii_lowercase();
-                !self.run.state.resolved.contains_key(&key) && seen.insert(key)
+                !self.base.run.state.resolved.contains_key(&key) && seen.insert(key)
             })
             .collect()
     }
@@ -291,8 +282,8 @@ impl Offboarding {
                 _ => None,
             })
             .filter(|id| {
-                !self.run.state.facts.contains_key(id)
-                    && !self.run.state.missing.contains(id)
+                !self.base.run.state.facts.contains_key(id)
+                    && !self.base.run.state.missing.contains(id)
                     && seen.insert(id.clone())
             })
             .collect()
@@ -303,8 +294,9 @@ impl Offboarding {
     /// journaled as it comes.
     pub async fn resolve(&mut self) -> Result<()> {
         let (emails, ids) = (self.unresolved_emails(), self.unknown_ids());
-        let run = &mut self.run;
-        self.directory
+        let run = &mut self.base.run;
+        self.base
+            .directory
             .resolve(emails, ids, self.plan.resolve_by, &mut |found| {
                 run.run(match found {
                     Found::Email { email, user } => Record::Resolved {
@@ -320,16 +312,16 @@ impl Offboarding {
                 })
             })
             .await?;
-        self.run.sync()
+        self.base.run.sync()
     }
 
     /// Why a user is not sent a reset, if so. The token's own user may be the primary owner:
     /// then `--include-self` lets them be reset (the primary owner may reset themself).
     pub fn hold(&self, user: &UserId) -> Option<Hold> {
         hold(
-            &self.run.state,
+            &self.base.run.state,
             user,
-            &self.org.me.user_id,
+            &self.base.org.me.user_id,
             self.plan.include_self,
         )
     }
@@ -344,6 +336,7 @@ impl Offboarding {
             .filter_map(|e| match &e.kind {
                 Kind::Id(id) => Some(id.clone()),
                 Kind::Email(email) => self
+                    .base
                     .run
                     .state
                     .resolved
@@ -365,9 +358,10 @@ impl Offboarding {
 
     /// Users still to sign out (or to check), in input order.
     fn to_do(&self, order: &[UserId]) -> Vec<UserId> {
-        self.run
+        self.base
+            .run
             .state
-            .select(order, &self.run.calls, |s| {
+            .select(order, &self.base.run.calls, |s| {
                 matches!(s, UserState::Pending | UserState::InFlight { .. })
             })
             .into_iter()
@@ -393,7 +387,11 @@ impl Offboarding {
             .filter(|e| match &e.kind {
                 Kind::Invalid(_) => true,
                 Kind::Email(email) => matches!(
-                    self.run.state.resolved.get(&email.to_ascii_lowercase()),
+                    self.base
+                        .run
+                        .state
+                        .resolved
+                        .get(&email.to_ascii_lowercase()),
                     Some(None)
                 ),
                 Kind::Id(_) => false,
@@ -410,7 +408,7 @@ impl Offboarding {
 
     /// The org the token acts in.
     pub fn org(&self) -> &Org {
-        &self.org
+        &self.base.org
     }
 
     /// The plan.
@@ -429,27 +427,31 @@ impl Offboarding {
     }
 
     async fn settle_open(&mut self) -> Result<()> {
-        let open = self.run.calls.open();
+        let open = self.base.run.calls.open();
         if open.is_empty() {
             return Ok(());
         }
         let users: usize = open
             .iter()
-            .filter_map(|s| self.run.calls.step(*s))
+            .filter_map(|s| self.base.run.calls.step(*s))
             .map(|s| s.call.users().len())
             .sum();
-        self.ctx.events.note(format!(
+        self.base.ctx.events.note(format!(
             "the last run stopped before the answer to {} call(s) came back ({} users): \
              checking their sessions before sending anything again",
             open.len(),
             thousands(users)
         ));
-        let progress = self.ctx.events.task(Task::Checking, users as u64, None);
+        let progress = self
+            .base
+            .ctx
+            .events
+            .task(Task::Checking, users as u64, None);
         for step in open {
-            let (done, resend) = self.writer.settle(&mut self.run, step).await?;
+            let (done, resend) = self.base.writer.settle(&mut self.base.run, step).await?;
             progress.advance((done.len() + resend.len()) as u64);
             if !resend.is_empty() {
-                self.ctx.events.note(format!(
+                self.base.ctx.events.note(format!(
                     "{} user(s) of call {step} still have sessions: they will be reset again",
                     thousands(resend.len())
                 ));
@@ -475,9 +477,10 @@ impl Offboarding {
     /// Resets every pending user.
     async fn reset(&mut self, order: &[UserId]) -> Result<()> {
         let pending: Vec<UserId> = self
+            .base
             .run
             .state
-            .select(order, &self.run.calls, |s| *s == UserState::Pending)
+            .select(order, &self.base.run.calls, |s| *s == UserState::Pending)
             .into_iter()
             .cloned()
             .collect();
@@ -487,7 +490,7 @@ impl Offboarding {
         let size = self.plan.batch();
         let method = self.plan.method();
         let mut queue = Batches::new(&pending, size);
-        self.ctx.events.note(format!(
+        self.base.ctx.events.note(format!(
             "resetting {} user(s) with {} {} call(s)",
             thousands(pending.len()),
             thousands(queue.len()),
@@ -498,15 +501,16 @@ impl Offboarding {
             per_call: size as u64,
         };
         let progress = self
+            .base
             .ctx
             .events
             .task(Task::Resetting, pending.len() as u64, Some(pace));
         let mut unknown_in_a_row = 0;
         while let Some(group) = queue.pop() {
-            self.ctx.stop.check()?;
+            self.base.ctx.stop.check()?;
             let call = self.call(group.clone());
             let answer = progress
-                .waiting(method, self.writer.send(&mut self.run, call))
+                .waiting(method, self.base.writer.send(&mut self.base.run, call))
                 .await?;
             match answer {
                 Answer::Ok | Answer::Partial => {
@@ -536,7 +540,7 @@ impl Offboarding {
                             cause,
                         ));
                     }
-                    self.ctx.events.note(format!(
+                    self.base.ctx.events.note(format!(
                         "{cause}: {} user(s) still have sessions; resetting them again",
                         resend.len()
                     ));
@@ -552,46 +556,53 @@ impl Offboarding {
     /// timeout passes.
     async fn verify(&mut self, order: &[UserId], partial_only: bool) -> Result<()> {
         let sent: Vec<UserId> = self
+            .base
             .run
             .state
-            .select(order, &self.run.calls, |s| *s == UserState::Sent)
+            .select(order, &self.base.run.calls, |s| *s == UserState::Sent)
             .into_iter()
-            .filter(|u| !partial_only || self.run.state.partial.contains(*u))
+            .filter(|u| !partial_only || self.base.run.state.partial.contains(*u))
             .cloned()
             .collect();
         if sent.is_empty() {
             return Ok(());
         }
-        self.ctx.events.note(format!(
+        self.base.ctx.events.note(format!(
             "verifying that the sessions of {} user(s) are gone (up to {})",
             thousands(sent.len()),
             format_secs(self.plan.verify_timeout.as_secs())
         ));
         let progress = self
+            .base
             .ctx
             .events
             .task(Task::Verifying, sent.len() as u64, None);
-        let run = &mut self.run;
+        let run = &mut self.base.run;
         let left = self
             .counter
-            .wait_until_gone(&sent, self.plan.verify_timeout, &self.ctx.stop, &mut |u| {
-                run.run(Record::Verified {
-                    user_id: u.clone(),
-                    sessions_left: 0,
-                })?;
-                progress.advance(1);
-                Ok(())
-            })
+            .wait_until_gone(
+                &sent,
+                self.plan.verify_timeout,
+                &self.base.ctx.stop,
+                &mut |u| {
+                    run.run(Record::Verified {
+                        user_id: u.clone(),
+                        sessions_left: 0,
+                    })?;
+                    progress.advance(1);
+                    Ok(())
+                },
+            )
             .await?;
         for u in order {
             if let Some(n) = left.get(u) {
-                self.run.run(Record::Verified {
+                self.base.run.run(Record::Verified {
                     user_id: u.clone(),
                     sessions_left: *n,
                 })?;
             }
         }
-        self.run.sync()
+        self.base.run.sync()
     }
 
     fn setup(&self, forecast: Option<Forecast>) -> Setup {
@@ -604,23 +615,23 @@ impl Offboarding {
     }
 
     fn report_of(&self, setup: &Setup, written: bool) -> Report {
-        let me = self.org.me.user_id.clone();
+        let me = self.base.org.me.user_id.clone();
         let include_self = self.plan.include_self;
-        let state = &self.run.state;
+        let state = &self.base.run.state;
         let lines = report::build(
             &self.plan.input.entries,
             state,
-            &self.run.calls,
+            &self.base.run.calls,
             &|u| hold(state, u, &me, include_self),
             setup,
         );
         Report {
             lines,
             input: self.plan.input_path.clone(),
-            org: self.org.clone(),
+            org: self.base.org.clone(),
             method: self.plan.method(),
             devices: self.plan.devices,
-            calls: self.run.calls.made().clone(),
+            calls: self.base.run.calls.made().clone(),
             column: self.plan.input.column.clone(),
             report: written.then(|| self.plan.report.path.clone()),
             journal: written.then(|| self.plan.report.journal()),
@@ -631,27 +642,16 @@ impl Offboarding {
     /// records that it finished, so the same command starts a new run. A run that stopped
     /// keeps its journal for the same command to resume.
     pub fn finish(mut self, complete: bool) -> Result<Report> {
-        self.run.sync()?;
         let report = self.report_of(&self.setup(None), true);
-        let rows = report.lines.iter().map(report::csv_cells);
-        self.plan
-            .report
-            .write(&report.document(), &report::COLUMNS, rows)?;
-        if complete {
-            self.run.finish()?;
-        }
+        let table = (&report::COLUMNS[..], &report.lines[..]);
+        (self.plan.report).conclude(&mut self.base.run, &report.document(), table, complete)?;
         Ok(report)
     }
 
     /// Leaves the run before it changed anything (declined at the prompt): a journal this run
     /// created goes.
     pub fn decline(mut self) {
-        self.run.discard();
-    }
-
-    /// The journal's path.
-    pub fn journal_path(&self) -> PathBuf {
-        self.plan.report.journal()
+        self.base.run.discard();
     }
 }
 
@@ -679,8 +679,7 @@ pub async fn dry_run(ctx: &Context, plan: Plan) -> Result<Report> {
     let (org, team) = set_up(ctx, &plan).await?;
     let header = plan.header(&org, ctx.client.base_url());
     identity::check::<Record>(&plan.report.journal(), &header, plan.fresh, &ctx.events)?;
-    let run = Journaled::new(None, header.clone(), &[crate::journal::Line::Start(header)]);
-    let mut off = Offboarding::with(ctx, plan, org, team, run);
+    let mut off = Offboarding::with(ctx, plan, org, team, Journaled::dry(header));
     off.resolve().await?;
     let order = off.users();
     let to_do = off.to_do(&order);
@@ -695,7 +694,7 @@ pub async fn dry_run(ctx: &Context, plan: Plan) -> Result<Report> {
         let (by_id, looked_up): (Vec<UserId>, Vec<UserId>) = to_do
             .iter()
             .cloned()
-            .partition(|u| !off.run.state.facts.contains_key(u));
+            .partition(|u| !off.base.run.state.facts.contains_key(u));
         for u in &by_id {
             match off.counter.count_one(u).await {
                 Ok(n) => {

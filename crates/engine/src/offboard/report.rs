@@ -273,22 +273,6 @@ pub const COLUMNS: [Column; 7] = [
     col("DETAIL", "detail"),
 ];
 
-/// A line's CSV cells.
-pub fn csv_cells(l: &Line) -> Vec<String> {
-    vec![
-        l.line.to_string(),
-        l.input.clone(),
-        l.user_id
-            .as_ref()
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        l.action.clone(),
-        l.result.as_str().to_owned(),
-        l.sessions_left.map(|n| n.to_string()).unwrap_or_default(),
-        l.detail.clone(),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,8 +371,9 @@ mod tests {
         assert_eq!(lines[0].action, "resetBulk");
         assert_eq!(tally(&lines)[&Status::Pending], 2);
         assert_eq!(
-            csv_cells(&lines[0])[..5],
-            ["1", "W1", "W1", "resetBulk", "done"]
+            crate::report::cells(&lines[0], &COLUMNS)[..6],
+            ["1", "W1", "W1", "resetBulk", "done", "0"]
         );
+        assert_eq!(crate::report::cells(&lines[2], &COLUMNS)[2], "", "no user");
     }
 }
