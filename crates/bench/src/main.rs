@@ -7,6 +7,7 @@
 
 mod load;
 mod sections;
+mod soak;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub struct Sizes {
     pub offboard_sessions: usize,
     pub offboard_scale: u32,
     pub offboard_leavers: [usize; 2],
+    pub soak_actions: [u64; 2],
 }
 
 impl Sizes {
@@ -49,6 +51,7 @@ impl Sizes {
             offboard_sessions: 200_000,
             offboard_scale: 60,
             offboard_leavers: [300, 3_000],
+            soak_actions: [2_000, 20_000],
         }
     }
 
@@ -69,6 +72,7 @@ impl Sizes {
             offboard_sessions: 6_000,
             offboard_scale: 600,
             offboard_leavers: [30, 300],
+            soak_actions: [50, 500],
         }
     }
 

@@ -56,6 +56,9 @@ pub async fn all(sizes: &Sizes, only: &[usize]) -> Result<Vec<Section>> {
     if wanted(6) {
         sections.push(filtered_list(sizes)?);
     }
+    if wanted(7) {
+        sections.push(crate::soak::enforce_soak(sizes).await?);
+    }
     Ok(sections)
 }
 
@@ -179,7 +182,7 @@ async fn emulator_load(sizes: &Sizes) -> Result<Section> {
 }
 
 /// Spawns `slack-sessions serve` and returns it with its API URL and the time it took to print it.
-fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String, Duration)> {
+pub(crate) fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String, Duration)> {
     let exe = std::env::current_exe()?.with_file_name("slack-sessions");
     if !exe.exists() {
         // Run by `cargo run`: build the binary beside this one.
