@@ -320,9 +320,11 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
             ));
         }
         // Ids are SQLite integers: at most i64::MAX, so that an export always imports back.
+        // An automatic id is above every id ever given out (Slack never reuses one); an
+        // explicit one is the caller's choice, refused only while it is taken.
         let id = match session.session_id {
             0 => {
-                let next = view.max_session_id().max(1_000_000_000_000) + 1;
+                let next = view.last_session_id().max(1_000_000_000_000) + 1;
                 if next > MAX_SESSION_ID {
                     return Err(ControlError::new(
                         StatusCode::CONFLICT,

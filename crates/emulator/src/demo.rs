@@ -522,6 +522,7 @@ pub fn seed() -> Seed {
 
     Seed {
         orgs: vec![acme, globex, initech],
+        last_session_id: None,
     }
 }
 

@@ -14,6 +14,11 @@ pub struct Seed {
     /// The orgs.
     #[serde(default)]
     pub orgs: Vec<OrgSeed>,
+    /// The highest session id the emulator has given out, sessions since ended included:
+    /// automatic sign-in ids are above it, so no id is ever given twice (Slack never reuses
+    /// one). An export carries it; an import never lowers the emulator's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_session_id: Option<u64>,
 }
 
 /// An Enterprise Grid org (`grid: true`, id `E…`) or a standalone workspace (`grid: false`).
@@ -352,6 +357,12 @@ impl Seed {
         let mut user_ids = HashSet::new();
         let mut tokens = HashSet::new();
         let mut session_ids = HashSet::new();
+        if self.last_session_id.is_some_and(|id| id > MAX_SESSION_ID) {
+            return Err(invalid(
+                "last_session_id".into(),
+                format!("must be at most {MAX_SESSION_ID}"),
+            ));
+        }
         for (o, org) in self.orgs.iter().enumerate() {
             let at = format!("orgs[{o}]");
             if org.id.is_empty() {

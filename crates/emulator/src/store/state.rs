@@ -162,6 +162,9 @@ pub struct State {
     pub tokens: TokenIndex,
     /// Pending `resetBulk` jobs by id.
     pub jobs: BTreeMap<u64, Job>,
+    /// The highest session id ever given out, at least every id in the state (see
+    /// [`Seed::last_session_id`]): it only rises.
+    pub last_session_id: u64,
 }
 
 /// A change to the state, persisted before it is applied.
@@ -207,6 +210,7 @@ impl State {
     /// loading a large org never holds two copies of its users.)
     pub fn from_seed(seed: Seed) -> State {
         let mut state = State::default();
+        let mark = seed.last_session_id.unwrap_or(0);
         for (idx, o) in seed.orgs.into_iter().enumerate() {
             let mut org = Org {
                 id: o.id,
@@ -233,6 +237,7 @@ impl State {
             }
             state.orgs.push(org);
         }
+        state.last_session_id = mark.max(state.max_session_id());
         state
     }
 
@@ -270,7 +275,10 @@ impl State {
                 }
             })
             .collect();
-        Seed { orgs }
+        Seed {
+            orgs,
+            last_session_id: Some(self.last_session_id).filter(|id| *id > 0),
+        }
     }
 
     /// The org with id `id`.
@@ -306,6 +314,7 @@ impl State {
                 let org = &mut self.orgs[org.0];
                 let compact = Session::intern(&mut org.strings, &session);
                 org.insert_session(session.session_id, compact);
+                self.last_session_id = self.last_session_id.max(session.session_id);
             }
             Change::PutSettings { org, settings } => {
                 for s in settings {

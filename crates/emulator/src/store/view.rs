@@ -75,9 +75,10 @@ impl<'s> View<'s> {
         self.state.jobs.values()
     }
 
-    /// The highest session id in any org.
-    pub fn max_session_id(self) -> u64 {
-        self.state.max_session_id()
+    /// The highest session id ever given out, sessions since ended included: an automatic id
+    /// is above it, so none is given twice.
+    pub fn last_session_id(self) -> u64 {
+        self.state.last_session_id
     }
 
     /// Whether a session id is taken in any org.

@@ -9,6 +9,7 @@ mod integrity;
 mod methods;
 mod pagination;
 mod security;
+mod session_ids;
 mod storage;
 mod testbench;
 mod users;
