@@ -4,6 +4,7 @@ mod bench;
 mod churn;
 mod decoding;
 mod edges;
+mod forgery;
 mod hardening;
 mod integrity;
 mod methods;
