@@ -54,6 +54,10 @@ pub struct Org {
     pub bots: HashSet<Sym>,
     /// User id → session settings.
     pub settings: HashMap<String, SettingsSeed>,
+    /// App id → the users who authorized it (who hold an active user token of it).
+    pub app_users: HashMap<String, HashSet<String>>,
+    /// Bot user id → the app of its bot token.
+    pub bot_apps: HashMap<String, String>,
 }
 
 impl Org {
@@ -230,6 +234,19 @@ impl State {
                 org.settings.insert(s.user_id.clone(), s);
             }
             for t in o.tokens {
+                let app = t.app_id(&org.id);
+                match t.kind() {
+                    TokenType::Bot => {
+                        org.bot_apps.entry(t.user_id.clone()).or_insert(app);
+                    }
+                    _ if t.state == TokenState::Active => {
+                        org.app_users
+                            .entry(app)
+                            .or_default()
+                            .insert(t.user_id.clone());
+                    }
+                    _ => {}
+                }
                 state.tokens.insert(Token {
                     org: OrgKey(idx),
                     seed: t,

@@ -149,6 +149,19 @@ impl<'s> OrgView<'s> {
         self.org.users.get(id)
     }
 
+    /// Whether `user_id` authorized app `app_id` (holds an active user token of it).
+    pub fn authorized(self, app_id: &str, user_id: &str) -> bool {
+        self.org
+            .app_users
+            .get(app_id)
+            .is_some_and(|users| users.contains(user_id))
+    }
+
+    /// The app of a bot user's bot token, if it has one.
+    pub fn bot_app(self, user_id: &str) -> Option<&'s str> {
+        self.org.bot_apps.get(user_id).map(String::as_str)
+    }
+
     /// How many users the org has (bots included).
     pub fn user_count(self) -> usize {
         self.org.users.len()
