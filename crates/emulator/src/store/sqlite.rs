@@ -184,7 +184,8 @@ const LAST_SESSION_ID: &str = "last_session_id";
 pub fn raise_last_session_id(conn: &Connection, id: u64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+         ON CONFLICT(key) DO UPDATE
+         SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
     )?
     .execute(params![LAST_SESSION_ID, id as i64])?;
     Ok(())
