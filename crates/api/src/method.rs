@@ -46,6 +46,9 @@ pub enum Tier {
     Tier3,
     /// 100+ per minute: generous bursts.
     Tier4,
+    /// Slack's "Special" tier: each method documents its own rule; the budget per minute used
+    /// for it here.
+    Special(u32),
 }
 
 impl Tier {
@@ -56,6 +59,7 @@ impl Tier {
             Tier::Tier2 => 20,
             Tier::Tier3 => 50,
             Tier::Tier4 => 100,
+            Tier::Special(per_minute) => per_minute,
         }
     }
 }

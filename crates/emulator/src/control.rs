@@ -1,5 +1,6 @@
 //! The control plane under `/_emulator/`: steer and inspect the emulator from tests.
-//! Never reachable under `/api/`. With a control token, every route demands it as a bearer token.
+//! Never reachable under `/api/`. Requests a web page could forge are refused (see
+//! [`crate::forgery`]); with a control token, every route demands it as a bearer token.
 //! Every answer, errors included, is a JSON object.
 
 use std::sync::Arc;
@@ -46,14 +47,19 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         })
         // A whole state of a million sessions is a few hundred megabytes of JSON.
         .layer(DefaultBodyLimit::max(crate::MAX_CONTROL_BODY));
-    if app.config.control_token.is_some() {
+    let router = if app.config.control_token.is_some() {
         router.layer(middleware::from_fn_with_state(
             Arc::clone(app),
             require_token,
         ))
     } else {
         router
-    }
+    };
+    // Outermost: what a web page can make a browser send is refused before anything else.
+    router.layer(middleware::from_fn_with_state(
+        Arc::clone(app),
+        crate::forgery::refuse,
+    ))
 }
 
 async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -227,7 +233,8 @@ async fn audit(
     Ok(Json(json!({"ok": true, "audit": entries})).into_response())
 }
 
-fn error(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
+/// A control-plane error: `{"ok":false,"error":code,"detail":…}` with `status`.
+pub(crate) fn error(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
     (
         status,
         Json(json!({"ok": false, "error": code, "detail": detail.into()})),
@@ -320,9 +327,11 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
             ));
         }
         // Ids are SQLite integers: at most i64::MAX, so that an export always imports back.
+        // An automatic id is above every id ever given out (Slack never reuses one); an
+        // explicit one is the caller's choice, refused only while it is taken.
         let id = match session.session_id {
             0 => {
-                let next = view.max_session_id().max(1_000_000_000_000) + 1;
+                let next = view.last_session_id().max(1_000_000_000_000) + 1;
                 if next > MAX_SESSION_ID {
                     return Err(ControlError::new(
                         StatusCode::CONFLICT,

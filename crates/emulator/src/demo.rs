@@ -85,6 +85,7 @@ const LAST: [&str; 10] = [
     "sutherland",
 ];
 
+/// A user; owners and admins have two-factor authentication on.
 fn user(id: &str, name: &str, domain: &str, role: Role, teams: &[&str]) -> UserSeed {
     UserSeed {
         id: id.into(),
@@ -94,6 +95,7 @@ fn user(id: &str, name: &str, domain: &str, role: Role, teams: &[&str]) -> UserS
         is_bot: false,
         deleted: false,
         teams: teams.iter().map(|t| t.to_string()).collect(),
+        has_2fa: role.is_admin(),
         ..Default::default()
     }
 }
@@ -326,6 +328,12 @@ pub fn seed() -> Seed {
         } else {
             teams
         };
+        // Two guests: a multi-channel one and a single-channel one.
+        let role = match i {
+            46 => Role::MultiChannelGuest,
+            47 => Role::SingleChannelGuest,
+            _ => role,
+        };
         let mut u = user(
             &format!("W0DEMO{i:04}"),
             &name,
@@ -438,6 +446,17 @@ pub fn seed() -> Seed {
     if let Some(u) = acme.users.iter_mut().find(|u| u.id == "W0DEMO0049") {
         u.role = Role::Admin;
     }
+    // A few people outside California (user objects show each zone's offset of the moment).
+    for (id, tz) in [
+        ("W0DEMO0003", "Europe/London"),
+        ("W0DEMO0004", "America/New_York"),
+        ("W0DEMO0006", "Europe/Berlin"),
+        ("W0DEMO0007", "Asia/Kolkata"),
+    ] {
+        if let Some(u) = acme.users.iter_mut().find(|u| u.id == id) {
+            u.tz = Some(tz.into());
+        }
+    }
 
     let globex_users = vec![
         user(
@@ -522,6 +541,7 @@ pub fn seed() -> Seed {
 
     Seed {
         orgs: vec![acme, globex, initech],
+        last_session_id: None,
     }
 }
 

@@ -28,6 +28,7 @@ mod control;
 mod cursor;
 pub mod demo;
 mod faults;
+mod forgery;
 mod jobs;
 mod journal;
 mod net;
@@ -107,6 +108,8 @@ struct App {
     faults: Faults,
     journal: Journal,
     config: Config,
+    /// The address it listens on (the control plane answers only requests addressed to it).
+    addr: SocketAddr,
 }
 
 impl App {
@@ -310,14 +313,6 @@ impl EmulatorBuilder {
             Some((users, sessions)) => Store::open_generated(self.db.as_deref(), users, sessions)?,
             None => Store::open(self.db.as_deref(), self.seed.as_ref())?,
         });
-        let app = Arc::new(App {
-            jobs: jobs::Scheduler::new(Arc::clone(&store)),
-            store,
-            limits: Limiter::new(self.rate_limits),
-            faults: Faults::new(self.fault_seed),
-            journal: Journal::new(self.journal_capacity, journal::MAX_BYTES),
-            config: self.config,
-        });
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -328,6 +323,15 @@ impl EmulatorBuilder {
             addr: self.addr,
             source,
         })?;
+        let app = Arc::new(App {
+            jobs: jobs::Scheduler::new(Arc::clone(&store)),
+            store,
+            limits: Limiter::new(self.rate_limits),
+            faults: Faults::new(self.fault_seed),
+            journal: Journal::new(self.journal_capacity, journal::MAX_BYTES),
+            config: self.config,
+            addr,
+        });
         app.jobs.resume();
         let (stop, stopped) = oneshot::channel::<()>();
         let router = Arc::clone(&app).router();
@@ -380,7 +384,9 @@ impl Emulator {
 
     /// The HTTP routes (`/api/…` and `/_emulator/…`), to serve them yourself or to drive them
     /// in-process with tower's `oneshot`, as axum's testing example does. Without a real
-    /// connection the `reset_connection` fault cannot reset one, and answers an empty 200.
+    /// connection the `reset_connection` fault cannot reset one, and answers an empty 200. The
+    /// control plane still answers only requests whose `Host` (when they carry one) is this
+    /// emulator's address or a loopback name with its port.
     pub fn router(&self) -> Router {
         Arc::clone(&self.app).router()
     }

@@ -14,6 +14,11 @@ pub struct Seed {
     /// The orgs.
     #[serde(default)]
     pub orgs: Vec<OrgSeed>,
+    /// The highest session id the emulator has given out, sessions since ended included:
+    /// automatic sign-in ids are above it, so no id is ever given twice (Slack never reuses
+    /// one). An export carries it; an import never lowers the emulator's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_session_id: Option<u64>,
 }
 
 /// An Enterprise Grid org (`grid: true`, id `E…`) or a standalone workspace (`grid: false`).
@@ -61,6 +66,7 @@ pub struct TeamSeed {
 /// A user's role in the org.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// The one primary owner: only they may reset or invalidate their own sessions.
     PrimaryOwner,
@@ -68,15 +74,24 @@ pub enum Role {
     Owner,
     /// An org admin.
     Admin,
-    /// Everyone else (`not_an_admin` on the admin methods).
+    /// A full member (`not_an_admin` on the admin methods).
     #[default]
     Member,
+    /// A multi-channel guest: `is_restricted` in user objects.
+    MultiChannelGuest,
+    /// A single-channel guest: `is_restricted` and `is_ultra_restricted` in user objects.
+    SingleChannelGuest,
 }
 
 impl Role {
     /// Owners and admins may call the admin methods.
     pub fn is_admin(self) -> bool {
-        self != Role::Member
+        matches!(self, Role::PrimaryOwner | Role::Owner | Role::Admin)
+    }
+
+    /// A guest of either kind (Slack's `is_restricted`).
+    pub fn is_guest(self) -> bool {
+        matches!(self, Role::MultiChannelGuest | Role::SingleChannelGuest)
     }
 }
 
@@ -115,9 +130,13 @@ pub struct UserSeed {
     /// Job title (default: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Time zone, an IANA name (default `America/Los_Angeles`).
+    /// Time zone, an IANA name such as `Europe/Berlin` (default `America/Los_Angeles`); user
+    /// objects give its offset and label at the time of the call, daylight saving included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tz: Option<String>,
+    /// Two-factor authentication is on (`has_2fa`, shown to admins only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_2fa: bool,
 }
 
 /// The kind of token.
@@ -181,7 +200,9 @@ impl std::fmt::Debug for TokenSeed {
 impl TokenSeed {
     /// The app the token belongs to, defaulted from its org.
     pub fn app_id(&self, org_id: &str) -> String {
-        self.app_id.clone().unwrap_or_else(|| format!("A{org_id}"))
+        self.app_id
+            .clone()
+            .unwrap_or_else(|| default_app_id(org_id))
     }
 
     /// The token's type, defaulted from its prefix.
@@ -192,6 +213,11 @@ impl TokenSeed {
             TokenType::User
         })
     }
+}
+
+/// The app of an org's tokens that name none: `A` + the org id.
+pub fn default_app_id(org_id: &str) -> String {
+    format!("A{org_id}")
 }
 
 /// The kind of client a session is on. `reset`'s `web_only` covers `web` and `desktop`,
@@ -352,6 +378,12 @@ impl Seed {
         let mut user_ids = HashSet::new();
         let mut tokens = HashSet::new();
         let mut session_ids = HashSet::new();
+        if self.last_session_id.is_some_and(|id| id > MAX_SESSION_ID) {
+            return Err(invalid(
+                "last_session_id".into(),
+                format!("must be at most {MAX_SESSION_ID}"),
+            ));
+        }
         for (o, org) in self.orgs.iter().enumerate() {
             let at = format!("orgs[{o}]");
             if org.id.is_empty() {
@@ -393,6 +425,17 @@ impl Seed {
                             format!("unknown team {team:?} in org {:?}", org.id),
                         ));
                     }
+                }
+                if let Some(tz) = &user.tz
+                    && jiff::tz::TimeZone::get(tz).is_err()
+                {
+                    return Err(invalid(
+                        format!("{at}.tz"),
+                        format!(
+                            "unknown time zone {tz:?}: give a name of the IANA time zone \
+                             database, such as \"Europe/Berlin\""
+                        ),
+                    ));
                 }
                 if user.role == Role::PrimaryOwner
                     && let Some(first) = primary_owner.replace(user.id.as_str())
@@ -537,6 +580,38 @@ mod tests {
                 "sessions":[{"session_id":5,"user_id":"W1","team_id":"T404"}]}]}"#);
         assert!(e.contains("orgs[0].sessions[0].team_id"), "{e}");
         assert!(err(r#"{"orgs":[{"id":"E1"},{"id":"E1"}]}"#).contains("orgs[1].id"));
+        let e = err(
+            r#"{"orgs":[{"id":"E1","users":[{"id":"W1","tz":"Europe/Berlin"},
+                {"id":"W2","tz":"Mars/Olympus_Mons"}]}]}"#,
+        );
+        assert!(
+            e.contains("orgs[0].users[1].tz") && e.contains("Mars/Olympus_Mons"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_readmes_seed_example_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("### Seed file").unwrap()..];
+        let start = section.find("```json\n").unwrap() + "```json\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let seed = Seed::from_json_bytes(example.as_bytes()).unwrap();
+        let users = &seed.orgs[0].users;
+        assert!(users.iter().any(|u| u.role == Role::SingleChannelGuest));
+        assert!(users.iter().any(|u| u.tz.is_some() && u.has_2fa));
+    }
+
+    #[test]
+    fn guests_are_roles() {
+        let seed = Seed::from_json_bytes(
+            br#"{"orgs":[{"id":"E1","users":[{"id":"W1","role":"multi_channel_guest"},
+                 {"id":"W2","role":"single_channel_guest"}]}]}"#,
+        )
+        .unwrap();
+        let roles: Vec<Role> = seed.orgs[0].users.iter().map(|u| u.role).collect();
+        assert_eq!(roles, [Role::MultiChannelGuest, Role::SingleChannelGuest]);
+        assert!(roles.iter().all(|r| r.is_guest() && !r.is_admin()));
     }
 
     #[test]

@@ -45,7 +45,7 @@ macro_rules! method {
     (
         $(#[$doc:meta])*
         $ty:ident = $name:literal {
-            scope: $scope:expr, tier: $tier:ident, admin: $admin:literal, writes: $writes:literal,
+            scope: $scope:expr, tier: $tier:expr, admin: $admin:literal, writes: $writes:literal,
             idempotent: $idempotent:literal, args: $args:ty, response: $resp:ty,
             errors: [$($err:ident),* $(,)?] $(,)?
         }
@@ -65,7 +65,11 @@ macro_rules! method {
         impl $crate::Method for $ty {
             const NAME: &'static str = $name;
             const SCOPE: Option<$crate::Scope> = $scope;
-            const TIER: $crate::Tier = $crate::Tier::$tier;
+            const TIER: $crate::Tier = {
+                #[allow(unused_imports)]
+                use $crate::Tier::*;
+                $tier
+            };
             const ADMIN: bool = $admin;
             const WRITES: bool = $writes;
             const IDEMPOTENT: bool = $idempotent;

@@ -205,12 +205,17 @@ pub struct User {
     /// A bot user.
     #[serde(default)]
     pub is_bot: bool,
-    /// An app user.
+    /// An authorized user of the calling app (Slack's user type: "Indicates whether the user
+    /// is an authorized user of the calling app").
     #[serde(default)]
     pub is_app_user: bool,
     /// Last change to the user object, in seconds since the Unix epoch.
     #[serde(default)]
     pub updated: u64,
+    /// Whether two-factor authentication is on for the user: only shown to callers who are
+    /// admins (Slack's user type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_2fa: Option<bool>,
     /// Whether the email address has been confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_email_confirmed: Option<bool>,
@@ -249,13 +254,13 @@ pub struct UserProfile {
     /// Full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_name: Option<String>,
-    /// Full name, without accents or punctuation.
+    /// Full name with any non-Latin characters filtered out (Slack's user type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_name_normalized: Option<String>,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// Display name, without accents or punctuation.
+    /// Display name with any non-Latin characters filtered out (Slack's user type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name_normalized: Option<String>,
     /// First name.
@@ -300,6 +305,15 @@ pub struct UserProfile {
     /// The workspace of this profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<TeamId>,
+    /// A bot user's bot (`B…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_id: Option<String>,
+    /// A bot user's app (`A…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_app_id: Option<String>,
+    /// A bot user set to be always active in presence status (Slackbot is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always_active: Option<bool>,
 }
 
 /// A user's org-level record on Enterprise Grid.

@@ -363,7 +363,9 @@ async fn users_are_read_one_by_one_and_walked_page_by_page() {
         .unwrap();
     let ids: HashSet<String> = all.iter().map(|u| u.id.as_str().to_owned()).collect();
     assert_eq!(ids.len(), all.len(), "each user once");
-    assert_eq!(all.len(), emu.export().orgs[0].users.len());
+    // Every user of the org, and Slackbot (listed in every workspace, as on Slack).
+    assert_eq!(all.len(), emu.export().orgs[0].users.len() + 1);
+    assert!(ids.contains("USLACKBOT"));
     assert!(ids.contains(demo::BOT_ID), "bots are users too");
     emu.shutdown().await;
 }

@@ -167,13 +167,14 @@ async fn the_pacing_after_a_429_is_visible_and_bounded() {
 
 #[tokio::test]
 async fn pacer_waits_are_outside_the_retry_budget() {
-    // One call per 500 ms, and a retry budget of 300 ms: each retry queues ~500 ms for its
-    // slot, which must not count against the budget.
+    // One call per 500 ms (auth.test's 600 a minute scaled down to the floor of one call a
+    // window), and a retry budget of 300 ms: each retry queues ~500 ms for its slot, which
+    // must not count against the budget.
     let emu = emulator(RateLimits::Off).await;
     let client = builder(&emu, slack_sessions_emulator::demo::ADMIN_TOKEN)
         .pacing(
             Pacing::slack()
-                .budget_scale(0.01)
+                .budget_scale(0.001)
                 .window(Duration::from_millis(500)),
         )
         .retry_policy(quick_retries().total_budget(Duration::from_millis(300)))

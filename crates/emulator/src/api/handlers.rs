@@ -9,15 +9,15 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use slack_sessions_api::methods::*;
 use slack_sessions_api::validate::{MAX_LIST_LIMIT, MAX_USERS_LIST_LIMIT};
 use slack_sessions_api::{
-    ErrorCode, Method, Scope, SessionId, Status, TeamId, UserId, WarningCode, envelope,
+    ErrorCode, Method, SessionId, Status, TeamId, UserId, WarningCode, envelope,
 };
 
 use super::auth::Caller;
 use super::failure::Failure;
+use super::user_object::{SLACKBOT, SLACKBOT_ID, bot_id, user_object};
 use crate::App;
 use crate::cursor::{self, Kind};
 use crate::seed::{Role, SettingsSeed, UserSeed};
@@ -365,7 +365,7 @@ impl Handler for AuthTest {
             who.is_enterprise_install = true;
         }
         if me.is_bot {
-            who.bot_id = Some(format!("B{}", me.id.trim_start_matches(['U', 'W'])));
+            who.bot_id = Some(bot_id(&me.id));
         }
         Ok(Plan::nothing(call.ok(&who)))
     }
@@ -374,8 +374,11 @@ impl Handler for AuthTest {
 impl Handler for LookupByEmail {
     fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Plan<Done>, Failure> {
         let org = call.caller.org;
+        // Slack's method page: "If the user has been deactivated, users_not_found will be
+        // returned instead."
         let u = org
             .user_by_email(&args.email)
+            .filter(|u| !u.deleted)
             .ok_or_else(|| Failure::new(ErrorCode::UsersNotFound))?;
         let found = user_object(&call.caller, u, false);
         Ok(Plan::nothing(call.ok(&LookupByEmailResponse::new(found))))
@@ -384,30 +387,35 @@ impl Handler for LookupByEmail {
 
 impl Handler for UsersInfo {
     fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Plan<Done>, Failure> {
-        let u = user(call.caller.org, &args.user)?;
+        let u = match user(call.caller.org, &args.user) {
+            Err(_) if args.user.as_str() == SLACKBOT_ID => &*SLACKBOT,
+            found => found?,
+        };
         let found = user_object(&call.caller, u, args.include_locale.unwrap_or(false));
         Ok(Plan::nothing(call.ok(&UsersInfoResponse::new(found))))
     }
 }
 
 impl Handler for UsersList {
-    /// Slack's docs require `team_id` with an org-wide token; the emulator also takes the org
-    /// id there (every user of the org), which no source rules out. Without `limit` Slack tries
-    /// to send every user, and answers `limit_required` for a large team: here, more than one
-    /// page's worth.
+    /// Slack's docs require `team_id` with an org-wide token ("required if org token is
+    /// used"); the emulator also takes the org id there (every user of the org), which no
+    /// source rules out. A workspace's token lists its workspace, whatever `team_id` says (Slack
+    /// ignores it there). Without `limit` Slack tries to send every user, and answers
+    /// `limit_required` for a large team: here, more than one page's worth. Slackbot is listed
+    /// in every workspace, in id order like everyone.
     fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Plan<Done>, Failure> {
         let org = call.caller.org;
         let team = match args.team_id.as_ref().map(TeamId::as_str) {
+            _ if !org.grid() => org.id(),
             Some(team) if org.has_team(team) => team,
             Some(_) => {
                 return Err(Failure::new(ErrorCode::InvalidArguments)
                     .message("team_id is not a workspace of this org [json-pointer:/team_id]"));
             }
-            None if org.grid() => {
+            None => {
                 return Err(Failure::new(ErrorCode::MissingArgument)
                     .message("team_id is required with an org-wide token"));
             }
-            None => org.id(),
         };
         let scope = format!("{}|{team}", org.id());
         let after = match args.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -428,6 +436,7 @@ impl Handler for UsersList {
             }
         };
         let mut users = org.users_after(after.as_deref(), team, limit);
+        with_slackbot(&mut users, after.as_deref(), limit);
         let next_cursor = if users.len() > limit {
             users.truncate(limit);
             let last = users.last().map_or("", |u| u.id.as_str());
@@ -445,99 +454,16 @@ impl Handler for UsersList {
     }
 }
 
-/// When every emulated user object was last "updated": fixed, so answers are stable.
-const UPDATED: u64 = 1_700_000_000;
-
-/// A time zone's label and offset, for the few zones seeds use; others get their name and 0.
-fn tz_label(tz: &str) -> (&str, i64) {
-    match tz {
-        "America/Los_Angeles" => ("Pacific Standard Time", -28_800),
-        "America/Denver" => ("Mountain Standard Time", -25_200),
-        "America/Chicago" => ("Central Standard Time", -21_600),
-        "America/New_York" => ("Eastern Standard Time", -18_000),
-        "Europe/London" => ("Greenwich Mean Time", 0),
-        "Europe/Berlin" | "Europe/Paris" => ("Central European Time", 3_600),
-        "Asia/Tokyo" => ("Japan Standard Time", 32_400),
-        "UTC" => ("Coordinated Universal Time", 0),
-        other => (other, 0),
+/// Adds Slackbot to a page of `users.list` (users after `after` in id order, at most `limit`
+/// plus the one that tells whether another page follows) where its id falls.
+fn with_slackbot(users: &mut Vec<&UserSeed>, after: Option<&str>, limit: usize) {
+    if after.is_some_and(|after| after >= SLACKBOT_ID) || users.iter().any(|u| u.id == SLACKBOT_ID)
+    {
+        return;
     }
-}
-
-/// The full user object of Slack's docs (and the Java SDK's recorded sample): seed fields
-/// where the seed has them, stable defaults otherwise. The email address only for a token
-/// with `users:read.email`, as on Slack.
-fn user_object(caller: &Caller<'_>, u: &UserSeed, include_locale: bool) -> User {
-    let org = caller.org;
-    let home = u.teams.first().map_or(org.id(), String::as_str);
-    let hash: String = Sha256::digest(u.id.as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let real = u.real_name.clone().unwrap_or_else(|| u.name.clone());
-    let display = u.display_name.clone().unwrap_or_else(|| u.name.clone());
-    let (first, last) = real.split_once(' ').unwrap_or((real.as_str(), ""));
-    let tz = u.tz.as_deref().unwrap_or("America/Los_Angeles");
-    let (label, offset) = tz_label(tz);
-    let image = |size: u32| {
-        Some(format!(
-            "https://avatars.slack-edge.com/emulator/{hash}_{size}.png"
-        ))
-    };
-
-    let mut profile = UserProfile::default();
-    profile.title = Some(u.title.clone().unwrap_or_default());
-    profile.phone = Some(String::new());
-    profile.real_name = Some(real.clone());
-    profile.real_name_normalized = Some(real.clone());
-    profile.display_name = Some(display.clone());
-    profile.display_name_normalized = Some(display);
-    profile.first_name = Some(first.to_owned());
-    profile.last_name = Some(last.to_owned());
-    profile.status_text = Some(String::new());
-    profile.status_emoji = Some(String::new());
-    profile.status_expiration = Some(0);
-    profile.avatar_hash = Some(hash.clone());
-    profile.email = u
-        .email
-        .clone()
-        .filter(|_| caller.has_scope(Scope::UsersReadEmail));
-    profile.image_24 = image(24);
-    profile.image_32 = image(32);
-    profile.image_48 = image(48);
-    profile.image_72 = image(72);
-    profile.image_192 = image(192);
-    profile.image_512 = image(512);
-    profile.team = Some(TeamId::new(home));
-
-    let is_owner = matches!(u.role, Role::PrimaryOwner | Role::Owner);
-    let is_primary_owner = u.role == Role::PrimaryOwner;
-    let mut user = User::new(UserId::new(u.id.as_str()), u.name.as_str());
-    user.team_id = Some(TeamId::new(home));
-    user.deleted = u.deleted;
-    user.color = Some(hash[..6].to_owned());
-    user.real_name = Some(real);
-    user.tz = Some(tz.to_owned());
-    user.tz_label = Some(label.to_owned());
-    user.tz_offset = Some(offset);
-    user.profile = profile;
-    user.is_admin = u.role.is_admin();
-    user.is_owner = is_owner;
-    user.is_primary_owner = is_primary_owner;
-    user.is_bot = u.is_bot;
-    user.updated = UPDATED;
-    user.is_email_confirmed = Some(u.email.is_some());
-    user.who_can_share_contact_card = Some("EVERYONE".into());
-    user.locale = include_locale.then(|| "en-US".to_owned());
-    if org.grid() {
-        let mut e = EnterpriseUser::default();
-        e.id = UserId::new(u.id.as_str());
-        e.enterprise_id = TeamId::new(org.id());
-        e.enterprise_name = org.name().to_owned();
-        e.is_admin = user.is_admin;
-        e.is_owner = is_owner;
-        e.is_primary_owner = is_primary_owner;
-        e.teams = u.teams.iter().map(|t| TeamId::new(t.as_str())).collect();
-        user.enterprise_user = Some(e);
+    let at = users.partition_point(|u| u.id.as_str() < SLACKBOT_ID);
+    if at <= limit {
+        users.insert(at, &SLACKBOT);
+        users.truncate(limit.saturating_add(1));
     }
-    user
 }

@@ -12,6 +12,7 @@
 mod auth;
 mod failure;
 mod handlers;
+mod user_object;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -55,7 +55,13 @@ pub fn fill(tx: &Transaction, users: usize, sessions: usize) -> rusqlite::Result
         session_settings: vec![],
     };
     // The org row, its token and no sessions; users and sessions are streamed below.
-    sqlite::replace_all(tx, &crate::seed::Seed { orgs: vec![org] })?;
+    sqlite::replace_all(
+        tx,
+        &crate::seed::Seed {
+            orgs: vec![org],
+            last_session_id: None,
+        },
+    )?;
     let mut user_stmt = tx.prepare("INSERT INTO users (id, org_id, body) VALUES (?1, ?2, ?3)")?;
     for i in 0..users {
         let u = UserSeed {
@@ -99,5 +105,5 @@ pub fn fill(tx: &Transaction, users: usize, sessions: usize) -> rusqlite::Result
         };
         sqlite::insert_session(tx, ORG_ID, &s)?;
     }
-    Ok(())
+    sqlite::raise_last_session_id(tx, id)
 }

@@ -233,8 +233,10 @@ impl Store {
     pub fn replace(&self, seed: &Seed) -> Result<(), StoreError> {
         seed.validate()?;
         // The new indexes are built before the lock is taken: calls go on meanwhile.
-        let fresh = State::from_seed(seed.clone());
+        let mut fresh = State::from_seed(seed.clone());
         let mut state = self.state.write();
+        // No id is given twice: a state whose ids are lower does not lower the mark.
+        fresh.last_session_id = fresh.last_session_id.max(state.last_session_id);
         {
             let mut db = self.db.lock();
             let tx = db.transaction()?;

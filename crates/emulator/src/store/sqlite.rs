@@ -177,7 +177,22 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<(
     Ok(())
 }
 
-/// Replaces the whole state with `seed` (pending jobs are dropped; the audit log is kept).
+/// The `meta` key of the highest session id ever given out ([`Seed::last_session_id`]).
+const LAST_SESSION_ID: &str = "last_session_id";
+
+/// Raises the stored highest session id to `id` (never lowers it).
+pub fn raise_last_session_id(conn: &Connection, id: u64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE
+         SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+    )?
+    .execute(params![LAST_SESSION_ID, id as i64])?;
+    Ok(())
+}
+
+/// Replaces the whole state with `seed` (pending jobs are dropped; the audit log and the highest
+/// session id ever given out are kept).
 pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM orgs; DELETE FROM users; DELETE FROM tokens; DELETE FROM sessions;
@@ -209,6 +224,12 @@ pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
             put_settings(tx, &org.id, s)?;
         }
     }
+    let highest = seed
+        .orgs
+        .iter()
+        .flat_map(|o| &o.sessions)
+        .map(|s| s.session_id);
+    raise_last_session_id(tx, highest.chain(seed.last_session_id).max().unwrap_or(0))?;
     set_meta(tx, "initialized", "1")
 }
 
@@ -265,7 +286,10 @@ pub fn persist(tx: &Transaction, state: &State, change: &Change) -> rusqlite::Re
                 stmt.execute([*id as i64])?;
             }
         }
-        Change::AddSession { org, session } => insert_session(tx, &state.orgs[org.0].id, session)?,
+        Change::AddSession { org, session } => {
+            insert_session(tx, &state.orgs[org.0].id, session)?;
+            raise_last_session_id(tx, session.session_id)?;
+        }
         Change::PutSettings { org, settings } => {
             for s in settings {
                 put_settings(tx, &state.orgs[org.0].id, s)?;
@@ -449,6 +473,9 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
     }
     let mut state = State::from_seed(seed);
     load_sessions(conn, &mut state)?;
+    // Databases written before the mark was kept have none: their highest id stands for it.
+    let mark = meta(conn, LAST_SESSION_ID)?.and_then(|v| v.parse::<u64>().ok());
+    state.last_session_id = state.max_session_id().max(mark.unwrap_or(0));
     let mut stmt = conn.prepare(
         "SELECT id, org_id, user_ids, mobile_only, web_only, due_ms FROM jobs ORDER BY id",
     )?;

@@ -54,6 +54,10 @@ pub struct Org {
     pub bots: HashSet<Sym>,
     /// User id → session settings.
     pub settings: HashMap<String, SettingsSeed>,
+    /// App id → the users who authorized it (who hold an active user token of it).
+    pub app_users: HashMap<String, HashSet<String>>,
+    /// Bot user id → the app of its bot token.
+    pub bot_apps: HashMap<String, String>,
 }
 
 impl Org {
@@ -162,6 +166,9 @@ pub struct State {
     pub tokens: TokenIndex,
     /// Pending `resetBulk` jobs by id.
     pub jobs: BTreeMap<u64, Job>,
+    /// The highest session id ever given out, at least every id in the state (see
+    /// [`Seed::last_session_id`]): it only rises.
+    pub last_session_id: u64,
 }
 
 /// A change to the state, persisted before it is applied.
@@ -207,6 +214,7 @@ impl State {
     /// loading a large org never holds two copies of its users.)
     pub fn from_seed(seed: Seed) -> State {
         let mut state = State::default();
+        let mark = seed.last_session_id.unwrap_or(0);
         for (idx, o) in seed.orgs.into_iter().enumerate() {
             let mut org = Org {
                 id: o.id,
@@ -226,6 +234,19 @@ impl State {
                 org.settings.insert(s.user_id.clone(), s);
             }
             for t in o.tokens {
+                let app = t.app_id(&org.id);
+                match t.kind() {
+                    TokenType::Bot => {
+                        org.bot_apps.entry(t.user_id.clone()).or_insert(app);
+                    }
+                    _ if t.state == TokenState::Active => {
+                        org.app_users
+                            .entry(app)
+                            .or_default()
+                            .insert(t.user_id.clone());
+                    }
+                    _ => {}
+                }
                 state.tokens.insert(Token {
                     org: OrgKey(idx),
                     seed: t,
@@ -233,6 +254,7 @@ impl State {
             }
             state.orgs.push(org);
         }
+        state.last_session_id = mark.max(state.max_session_id());
         state
     }
 
@@ -270,7 +292,10 @@ impl State {
                 }
             })
             .collect();
-        Seed { orgs }
+        Seed {
+            orgs,
+            last_session_id: Some(self.last_session_id).filter(|id| *id > 0),
+        }
     }
 
     /// The org with id `id`.
@@ -306,6 +331,7 @@ impl State {
                 let org = &mut self.orgs[org.0];
                 let compact = Session::intern(&mut org.strings, &session);
                 org.insert_session(session.session_id, compact);
+                self.last_session_id = self.last_session_id.max(session.session_id);
             }
             Change::PutSettings { org, settings } => {
                 for s in settings {

@@ -75,9 +75,10 @@ impl<'s> View<'s> {
         self.state.jobs.values()
     }
 
-    /// The highest session id in any org.
-    pub fn max_session_id(self) -> u64 {
-        self.state.max_session_id()
+    /// The highest session id ever given out, sessions since ended included: an automatic id
+    /// is above it, so none is given twice.
+    pub fn last_session_id(self) -> u64 {
+        self.state.last_session_id
     }
 
     /// Whether a session id is taken in any org.
@@ -146,6 +147,19 @@ impl<'s> OrgView<'s> {
     /// A user of this org.
     pub fn user(self, id: &str) -> Option<&'s UserSeed> {
         self.org.users.get(id)
+    }
+
+    /// Whether `user_id` authorized app `app_id` (holds an active user token of it).
+    pub fn authorized(self, app_id: &str, user_id: &str) -> bool {
+        self.org
+            .app_users
+            .get(app_id)
+            .is_some_and(|users| users.contains(user_id))
+    }
+
+    /// The app of a bot user's bot token, if it has one.
+    pub fn bot_app(self, user_id: &str) -> Option<&'s str> {
+        self.org.bot_apps.get(user_id).map(String::as_str)
     }
 
     /// How many users the org has (bots included).

@@ -215,6 +215,7 @@ async fn churner(base: String, seed: Seed, tally: Arc<Tally>, stop: Arc<AtomicBo
             http.post(format!("{base}/_emulator/reset")).send().await
         } else {
             http.put(format!("{base}/_emulator/state"))
+                .header("content-type", "application/json")
                 .body(bodies[i % 2].clone())
                 .send()
                 .await

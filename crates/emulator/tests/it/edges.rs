@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use crate::bench::*;
 
 /// Sends raw bytes, half-closes, and returns the HTTP status and the body of the answer.
-async fn raw(b: &Bench, request: &[u8]) -> (u16, Value) {
+pub async fn raw(b: &Bench, request: &[u8]) -> (u16, Value) {
     let mut stream = TcpStream::connect(b.emu.addr()).await.unwrap();
     stream.write_all(request).await.unwrap();
     stream.shutdown().await.unwrap();
@@ -235,6 +235,7 @@ async fn an_export_of_two_hundred_thousand_sessions_imports_back() {
     assert!(exported.len() > 40 << 20, "{} bytes", exported.len());
     let r = http
         .put(&state)
+        .header("content-type", "application/json")
         .body(exported.clone())
         .send()
         .await

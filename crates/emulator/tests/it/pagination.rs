@@ -54,7 +54,10 @@ pub fn big_seed(users: usize, sessions: usize) -> Seed {
             recent: None,
         });
     }
-    Seed { orgs: vec![org] }
+    Seed {
+        orgs: vec![org],
+        ..Seed::default()
+    }
 }
 
 #[tokio::test]
