@@ -422,10 +422,6 @@ class Emulator {
       clearTimeout(timer);
     }
   }
-
-  async [Symbol.asyncDispose || Symbol.for('Symbol.asyncDispose')]() {
-    await this.stop();
-  }
 }
 
 /**
