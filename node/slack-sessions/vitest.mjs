@@ -6,8 +6,8 @@
 //
 // "Per worker": the emulator is kept, by options, for the life of the vitest worker. Under
 // vitest's default isolation each test file has a fresh worker (so an emulator of its own); with
-// `isolate: false` the files of a worker share it. It ends with the worker (its standard input
-// closes), never outliving the run.
+// `isolate: false` (or a single fork) the files of a worker share it. It ends with the worker
+// (its standard input closes), never outliving the run.
 import { beforeAll, beforeEach } from 'vitest';
 import helpers from './helpers.cjs';
 
