@@ -54,7 +54,7 @@ pub struct ServeArgs {
     no_active_sessions: bool,
     /// Shut down when standard input reaches end of file. A parent process that keeps the write
     /// end of a pipe open gets a server that dies with it, however the parent dies (SIGKILL
-    /// included): the kernel closes the pipe. With `--seed -`, what follows the seed is read.
+    /// included): the kernel closes the pipe. With `--seed -` the seed comes first on that pipe.
     #[arg(long)]
     exit_on_stdin_close: bool,
 }
@@ -161,7 +161,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         _ = stdin_closed => {
             tracing::info!("standard input closed: shutting down");
-            // The parent is gone: its requests need no answer, so the wait is bounded.
+            // The parent has died or is stopping us: the wait for its requests is bounded.
             let _ = tokio::time::timeout(STDIN_CLOSE_GRACE, emulator.shutdown()).await;
         }
         _ = emulator.wait() => {}
