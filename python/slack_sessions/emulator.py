@@ -9,11 +9,16 @@ simulated sign-ins, the whole state).
 Process lifetime: the server is started by :meth:`Emulator.start` (or ``with Emulator() as
 emulator:``) and stopped by :meth:`Emulator.stop` (or leaving the ``with`` block, also when the
 block raises). If neither happens, it is killed when the :class:`Emulator` object is garbage
-collected or the interpreter exits (a :func:`weakref.finalize` hook). On Linux, when started from
-the main thread, the process is also asked to be killed by the kernel if the Python process dies
-without running exit hooks (``SIGKILL``, a crash): ``prctl(PR_SET_PDEATHSIG)``. Elsewhere a
-Python process killed outright leaves the server running; it is then only reachable on loopback
-and holds nothing but its ``--db`` (``:memory:`` by default).
+collected or the interpreter exits (a :func:`weakref.finalize` hook). And it dies with the Python
+process however that dies (``SIGKILL``, a crash), from whatever thread it was started: it runs
+with ``--exit-on-stdin-close`` and its standard input is a pipe whose only write end this process
+holds, which the kernel closes when the process ends. (A process forked from this one, e.g. by
+``multiprocessing`` with the ``fork`` start method, inherits that end too: the server then lives
+until both have ended.)
+
+Nothing is written to disk: a seed dict goes to the server on that same standard input
+(``--seed -``), so its tokens never land in a temporary file that a killed process would leave
+behind; with the default ``db=":memory:"`` the state lives in the server's memory only.
 """
 
 from __future__ import annotations
@@ -21,11 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -77,9 +78,6 @@ _ANY_URL = re.compile(r"(https?://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+)"
 # Control-plane calls go straight to loopback, never through an HTTP(S)_PROXY of the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-_PR_SET_PDEATHSIG = 1
-
-
 def admin_token_of(seed: Mapping[str, Any]) -> str | None:
     """The first admin token of a seed, or ``None``.
 
@@ -114,30 +112,6 @@ def admin_token_of(seed: Mapping[str, Any]) -> str | None:
     return read_only
 
 
-def _pdeathsig_preexec() -> Callable[[], None] | None:
-    """A ``preexec_fn`` asking Linux to SIGKILL the child when its parent thread dies.
-
-    Only from the main thread: the kernel ties the signal to the thread that forked, so a child
-    started from a worker thread would die with that thread.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # pragma: no cover - no libc prctl
-        return None
-    kill = int(signal.SIGKILL)
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
-
-    return preexec
-
-
 def _pump(stream: IO[bytes], sink: Callable[[str], None]) -> None:
     """Reads `stream` line by line until EOF, handing each decoded line to `sink`."""
     try:
@@ -152,18 +126,19 @@ def _pump(stream: IO[bytes], sink: Callable[[str], None]) -> None:
             pass
 
 
-def _terminate(proc: subprocess.Popen[bytes], tmpdir: str | None, grace: float) -> None:
-    """Stops the process (SIGINT, then SIGKILL after `grace` seconds) and removes `tmpdir`.
+def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Stops the process: closes its standard input (it shuts down on that), then kills it if
+    it is still running after `grace` seconds.
 
     Module-level so that :func:`weakref.finalize` does not keep the :class:`Emulator` alive.
     """
     try:
         if proc.poll() is None:
-            if os.name == "posix" and grace > 0:
-                proc.send_signal(signal.SIGINT)
+            if grace > 0 and proc.stdin is not None:
                 try:
+                    proc.stdin.close()
                     proc.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
+                except (OSError, subprocess.TimeoutExpired):
                     pass
             if proc.poll() is None:
                 proc.kill()
@@ -171,8 +146,11 @@ def _terminate(proc: subprocess.Popen[bytes], tmpdir: str | None, grace: float) 
     except (OSError, subprocess.TimeoutExpired):  # pragma: no cover - best effort
         pass
     finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:  # pragma: no cover
+                pass
 
 
 class Emulator:
@@ -189,7 +167,8 @@ class Emulator:
 
     Args:
         seed: ``None`` for the demo org (``serve --demo``); a dict in the seed file's shape
-            (written to a temporary file); or the path of a seed file (JSON).
+            (handed to the server on its standard input, never written to disk); or the path of
+            a seed file (JSON).
         rate_limits: ``"off"`` (default: functional tests), ``"slack"`` (Slack's tiers), or
             ``"scale=N"`` (windows N times shorter).
         db: ``":memory:"`` (default) or the path of a SQLite file. A file that already holds
@@ -231,7 +210,6 @@ class Emulator:
         self._env = dict(env) if env is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        self._tmpdir: str | None = None
         self._root: str | None = None
         self._stderr: deque[str] = deque(maxlen=400)
         self._stdout: deque[str] = deque(maxlen=100)
@@ -257,19 +235,16 @@ class Emulator:
         self._stderr.clear()
         self._stdout.clear()
         self._audit_floor = 0
-        self._tmpdir = None
-        cmd = [binary, "serve", "--addr", "127.0.0.1:0", "--db", self._db]
+        cmd = [binary, "serve", "--addr", "127.0.0.1:0", "--db", self._db, "--exit-on-stdin-close"]
         cmd += ["--rate-limits", self._rate_limits]
         seed_data = self._seed_data()
+        seed_input: bytes | None = None
         if self._seed is None:
             cmd.append("--demo")
             self._admin_token = DEMO_ADMIN_TOKEN
         elif isinstance(self._seed, Mapping):
-            self._tmpdir = tempfile.mkdtemp(prefix="slack-sessions-")
-            path = os.path.join(self._tmpdir, "seed.json")
-            with open(path, "w", encoding="utf-8") as f:
-                json.dump(self._seed, f)
-            cmd += ["--seed", path]
+            seed_input = json.dumps(self._seed).encode("utf-8")
+            cmd += ["--seed", "-"]
         else:
             cmd += ["--seed", os.fspath(self._seed)]
         if seed_data is not None:
@@ -289,20 +264,18 @@ class Emulator:
             lines.put(line)
 
         try:
+            # The pipe's write end is not inheritable (PEP 446): no other child of ours holds it.
             proc = subprocess.Popen(
                 cmd,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=self._env,
-                preexec_fn=_pdeathsig_preexec(),
             )
         except OSError as e:
-            if self._tmpdir:
-                shutil.rmtree(self._tmpdir, ignore_errors=True)
             raise StartError(f"cannot run {binary}: {e}") from e
         self._proc = proc
-        self._finalizer = weakref.finalize(self, _terminate, proc, self._tmpdir, 0.0)
+        self._finalizer = weakref.finalize(self, _terminate, proc, 0.0)
         out, err = proc.stdout, proc.stderr
         assert out is not None and err is not None
 
@@ -318,6 +291,12 @@ class Emulator:
             thread.start()
             self._threads.append(thread)
 
+        if seed_input is not None and proc.stdin is not None:
+            try:
+                proc.stdin.write(seed_input)
+                proc.stdin.flush()  # and left open: its end of file stops the server
+            except OSError:
+                pass  # the process has exited: _wait_for_url reports why
         try:
             self._root = self._wait_for_url(lines, time.monotonic() + self._startup_timeout)
             self._wait_until_healthy(time.monotonic() + self._startup_timeout)
@@ -402,7 +381,7 @@ class Emulator:
         )
 
     def stop(self) -> None:
-        """Stops the server (SIGINT, then SIGKILL after 3 s) and removes its temporary files.
+        """Stops the server (closes its standard input, then SIGKILL after 3 s).
 
         Idempotent; :meth:`start` may be called again afterwards (a new process, new port).
         """
@@ -411,10 +390,7 @@ class Emulator:
             self._finalizer.detach()
             self._finalizer = None
         if proc is not None:
-            _terminate(proc, self._tmpdir, 3.0)
-        elif self._tmpdir:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-        self._tmpdir = None
+            _terminate(proc, 3.0)
         for thread in self._threads:
             thread.join(timeout=2)
         self._proc = None

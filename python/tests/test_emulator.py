@@ -240,23 +240,61 @@ def test_interpreter_exit_stops_a_forgotten_emulator() -> None:
     assert wait_dead(int(out.split()[0]))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
-def test_the_server_dies_with_a_killed_parent() -> None:
-    child = run_python(
-        """
-        import time
-        from slack_sessions import Emulator
-        e = Emulator().start()
-        print(e.pid, flush=True)
-        time.sleep(60)
-        """
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("where", ["main thread", "worker thread"])
+def test_the_server_dies_with_a_killed_parent_and_leaves_no_file(where: str, tmp_path: Path) -> None:
+    """SIGKILL runs no atexit hook and no finalizer: only what the kernel does on the parent's
+    death can stop the server (it closes the pipe of the server's standard input). The seed
+    dict, tokens and all, never touches the disk (TMPDIR is watched)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    seed = json.loads(SEED_FILE.read_text())
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import json, sys, threading, time
+                from slack_sessions import Emulator
+                seed = json.loads(sys.argv[1])
+                started = []
+                def start():
+                    started.append(Emulator(seed=seed).start())
+                if sys.argv[2] == "main thread":
+                    start()
+                else:
+                    worker = threading.Thread(target=start)
+                    worker.start()
+                    worker.join()  # the thread that started the server is gone
+                print(started[0].pid, started[0].url, flush=True)
+                time.sleep(60)
+                """
+            ),
+            json.dumps(seed),
+            where,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
     )
     assert child.stdout is not None
-    pid = int(child.stdout.readline())
+    line = child.stdout.readline()
+    assert line, child.communicate(timeout=10)
+    pid, url = int(line.split()[0]), line.split()[1]
     assert alive(pid)
-    child.send_signal(signal.SIGKILL)  # no atexit, no finalizer: only the kernel can help
+    assert files_under(tmp) == []  # the seed was not written to a file
+    # The server answers with the seed's token although the starting thread has ended.
+    client = WebClient(token=admin_token_of(seed) or "", base_url=url + "api/")
+    assert client.auth_test()["ok"]
+    child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
-    assert wait_dead(pid)
+    assert wait_dead(pid, timeout=5), "the server outlived its SIGKILLed parent"
+    assert files_under(tmp) == []
 
 
 class _PagedJournal(http.server.BaseHTTPRequestHandler):

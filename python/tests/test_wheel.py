@@ -113,3 +113,24 @@ def test_installs_with_no_index_and_no_cargo(wheel: Path, tmp_path: Path) -> Non
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "True"
+
+
+def test_the_wheel_is_manylinux_and_auditwheel_agrees(wheel: Path) -> None:
+    """PyPI takes a Linux wheel only with a manylinux (or musllinux) tag, and that tag must be
+    true: `auditwheel show` reads the glibc symbol versions the binary needs."""
+    tags = re.findall(r"manylinux_2_(\d+)_x86_64", wheel.name)
+    assert tags, f"{wheel.name} has no manylinux_2_N tag"
+    claimed = max(int(t) for t in tags)
+    assert claimed <= 28, f"manylinux_2_{claimed}: newer than the manylinux_2_28 this project aims for"
+    auditwheel = os.environ.get("SLACK_SESSIONS_AUDITWHEEL")
+    if not auditwheel:
+        if os.environ.get("SLACK_SESSIONS_CI"):
+            pytest.fail("SLACK_SESSIONS_AUDITWHEEL is not set")
+        pytest.skip("SLACK_SESSIONS_AUDITWHEEL is not set (python/run sets it)")
+    shown = subprocess.run([auditwheel, "show", str(wheel)], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    text = " ".join(shown.stdout.split())
+    verdict = re.search(r'consistent with the following platform tag: "manylinux_2_(\d+)_x86_64"', text)
+    assert verdict, shown.stdout
+    # The binary needs no newer glibc than the tag promises.
+    assert int(verdict.group(1)) <= claimed, shown.stdout

@@ -1,5 +1,6 @@
 //! `slack-sessions serve`: the emulator.
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +13,8 @@ use slack_sessions_emulator::{Emulator, RateLimits, Seed, demo};
 #[command(after_help = "Examples:
   slack-sessions serve --demo
   slack-sessions serve --db :memory: --seed seed.json --rate-limits off
-  slack-sessions serve --addr 127.0.0.1:0 --rate-limits scale=60")]
+  slack-sessions serve --addr 127.0.0.1:0 --rate-limits scale=60
+  make-seed | slack-sessions serve --db :memory: --seed -")]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8787")]
@@ -20,7 +22,8 @@ pub struct ServeArgs {
     /// SQLite database file, or :memory:.
     #[arg(long, default_value = "slack-sessions.db")]
     db: String,
-    /// Seed file (JSON) for a new database, and what /_emulator/reset restores.
+    /// Seed file (JSON) for a new database, and what /_emulator/reset restores; `-` reads one
+    /// JSON document from standard input instead (nothing is written to disk).
     #[arg(long, conflicts_with = "demo")]
     seed: Option<PathBuf>,
     /// Seed a realistic demo org and print an admin token and example calls.
@@ -49,7 +52,15 @@ pub struct ServeArgs {
     /// (Slack documents it without saying when), instead of an empty page.
     #[arg(long)]
     no_active_sessions: bool,
+    /// Shut down when standard input reaches end of file. A parent process that keeps the write
+    /// end of a pipe open gets a server that dies with it, however the parent dies (SIGKILL
+    /// included): the kernel closes the pipe. With `--seed -` the seed comes first on that pipe.
+    #[arg(long)]
+    exit_on_stdin_close: bool,
 }
+
+/// How long a shutdown after the end of standard input may wait for in-flight requests.
+const STDIN_CLOSE_GRACE: Duration = Duration::from_secs(3);
 
 fn parse_sizes(s: &str) -> Result<(usize, usize), String> {
     let (users, sessions) = s
@@ -70,6 +81,7 @@ fn parse_sizes(s: &str) -> Result<(usize, usize), String> {
 /// Runs the emulator until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let seed = match (&args.seed, args.demo) {
+        (Some(path), _) if path.as_os_str() == "-" => Some(seed_from_stdin()?),
         (Some(path), _) => Some(Seed::from_file(path)?),
         (None, true) => Some(Seed::demo()),
         (None, false) => None,
@@ -132,12 +144,59 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             demo::ADMIN_TOKEN
         );
     }
+    // Watched only from here on: the seed, if read from standard input, is already consumed.
+    let watcher = args.exit_on_stdin_close.then(stdin_eof);
+    let stdin_closed = async {
+        match watcher {
+            Some(eof) => {
+                let _ = eof.await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("Ctrl-C: shutting down");
             emulator.shutdown().await;
         }
+        _ = stdin_closed => {
+            tracing::info!("standard input closed: shutting down");
+            // The parent has died or is stopping us: the wait for its requests is bounded.
+            let _ = tokio::time::timeout(STDIN_CLOSE_GRACE, emulator.shutdown()).await;
+        }
         _ = emulator.wait() => {}
     }
     Ok(())
+}
+
+/// Reads the seed as the first JSON document on standard input, and nothing after it (what
+/// follows is left for [`stdin_eof`]).
+fn seed_from_stdin() -> anyhow::Result<Seed> {
+    let mut stdin = std::io::stdin().lock();
+    let value: serde_json::Value =
+        serde::Deserialize::deserialize(&mut serde_json::Deserializer::from_reader(&mut stdin))
+            .context("cannot read the seed (JSON) from standard input")?;
+    Ok(Seed::from_json(value)?)
+}
+
+/// Resolves once standard input reaches end of file (or fails), on a thread of its own: a
+/// blocking read is the only portable way to wait for it.
+fn stdin_eof() -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.fill_buf() {
+                Ok([]) => break,
+                Ok(buf) => {
+                    let n = buf.len();
+                    stdin.consume(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(());
+    });
+    rx
 }

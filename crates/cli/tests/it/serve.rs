@@ -1,9 +1,11 @@
-//! `slack-sessions serve` as a process: printed URL, and durability across `kill -9`.
+//! `slack-sessions serve` as a process: printed URL, durability across `kill -9`, and the seed
+//! and lifetime a parent process gives it through standard input.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{self, Server};
 
@@ -165,4 +167,146 @@ fn a_bind_error_is_said_once() {
     assert_ne!(code, Some(0));
     let os_error = "Address already in use";
     assert_eq!(err.matches(os_error).count(), 1, "{err}");
+}
+
+/// A seed of one org whose admin token is `xoxp-stdin-admin`.
+fn small_seed() -> Value {
+    json!({"orgs": [{
+        "id": "E0STDIN01", "name": "Stdin Corp",
+        "teams": [{"id": "T0STDIN01", "name": "Main"}],
+        "users": [{"id": "W0STDIN01", "name": "ada", "email": "ada@example.com",
+                   "role": "admin", "teams": ["T0STDIN01"]}],
+        "tokens": [{"token": "xoxp-stdin-admin", "user_id": "W0STDIN01",
+                    "scopes": ["admin.users:read", "admin.users:write"]}]
+    }]})
+}
+
+/// Starts `serve ARGS` with piped standard input, writes `input` on it, closes it if `close`,
+/// and returns the child, its standard input (unless closed), and its first line of output
+/// (empty if none).
+fn serve_with_stdin(
+    args: &[&str],
+    input: &[u8],
+    close: bool,
+) -> (Child, Option<ChildStdin>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slack-sessions"))
+        .arg("serve")
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--rate-limits",
+            "off",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input); // fails only if the process has already exited
+    let stdin = (!close).then_some(stdin);
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    (child, stdin, first)
+}
+
+fn base_of(line: &str) -> String {
+    let api = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("a URL in {line:?}"));
+    api.trim_end_matches("/api/").to_owned()
+}
+
+async fn auth_test(base: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/api/auth.test"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits up to `limit` for the child to exit.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_seed_on_stdin_and_an_exit_when_stdin_closes() {
+    let seed = small_seed().to_string();
+    let (mut child, stdin, line) = serve_with_stdin(
+        &["--seed", "-", "--exit-on-stdin-close"],
+        seed.as_bytes(),
+        false,
+    );
+    let base = base_of(&line);
+    let r = auth_test(&base, "xoxp-stdin-admin").await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["enterprise_id"], "E0STDIN01", "{r}");
+    assert!(
+        exit_within(&mut child, Duration::from_millis(300)).is_none(),
+        "exited while its standard input was open"
+    );
+    drop(stdin); // what the kernel does when the parent dies, however it dies
+    let status = exit_within(&mut child, Duration::from_secs(5));
+    let _ = child.kill();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "still running (or failed: {status:?}) after its standard input closed"
+    );
+}
+
+#[tokio::test]
+async fn without_the_flag_a_closed_stdin_is_no_reason_to_exit() {
+    let seed = small_seed().to_string();
+    // `cat seed.json | slack-sessions serve --seed -`
+    let (mut child, _, line) = serve_with_stdin(&["--seed", "-"], seed.as_bytes(), true);
+    let base = base_of(&line);
+    std::thread::sleep(Duration::from_millis(300));
+    let r = auth_test(&base, "xoxp-stdin-admin").await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(child.try_wait().unwrap().is_none());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_bad_seed_on_stdin_is_refused_with_its_entry() {
+    let mut seed = small_seed();
+    seed["orgs"][0]["tokens"][0]["user_id"] = json!("W9");
+    for (input, expected) in [
+        (seed.to_string(), "orgs[0].tokens[0]"),
+        ("{\"orgs\": [".to_owned(), "standard input"),
+        (String::new(), "standard input"),
+    ] {
+        let (mut child, _, line) = serve_with_stdin(
+            &["--seed", "-", "--exit-on-stdin-close"],
+            input.as_bytes(),
+            true,
+        );
+        let status = exit_within(&mut child, Duration::from_secs(10)).expect("it exits");
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(
+            !status.success() && line.is_empty(),
+            "{input:?} started: {line}"
+        );
+        assert!(err.contains(expected), "{input:?}: {err}");
+    }
 }
