@@ -45,7 +45,7 @@ async fn apply(client: &Client) -> Result<Summary, Box<dyn Error>> {
     for (user, outcome) in report.outcomes() {
         match outcome {
             UserOutcome::Done(_) => {}
-            UserOutcome::Refused(e) => refused.push((user.clone(), e.code().unwrap().clone())),
+            UserOutcome::Refused(r) => refused.push((user.clone(), r.code.clone())),
             other => return Err(format!("{user}: {other:?}").into()),
         }
     }

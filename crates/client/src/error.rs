@@ -72,6 +72,12 @@ pub enum NotSentReason {
         /// How long the call would have waited.
         wait: Duration,
     },
+    /// The call's rate-limit slot comes after the deadline of the bulk run it belongs to
+    /// ([`Bulk::deadline`](crate::batch::Bulk::deadline)).
+    Deadline {
+        /// How long the call would have waited.
+        wait: Duration,
+    },
 }
 
 impl fmt::Display for NotSentReason {
@@ -83,6 +89,11 @@ impl fmt::Display for NotSentReason {
             NotSentReason::PacingWait { wait } => write!(
                 f,
                 "its rate-limit budget is spent for {:.1} s, longer than the pacing's max_wait",
+                wait.as_secs_f64()
+            ),
+            NotSentReason::Deadline { wait } => write!(
+                f,
+                "its rate-limit slot ({:.1} s away) comes after the run's deadline",
                 wait.as_secs_f64()
             ),
         }
@@ -437,7 +448,9 @@ impl Error {
             Error::NotSent(e)
                 if matches!(
                     e.reason,
-                    NotSentReason::Build | NotSentReason::PacingWait { .. }
+                    NotSentReason::Build
+                        | NotSentReason::PacingWait { .. }
+                        | NotSentReason::Deadline { .. }
                 ) =>
             {
                 Outcome::Permanent

@@ -244,6 +244,15 @@ const LONG_WAIT: Duration = Duration::from_secs(1);
 
 type Key = (Token, &'static str);
 
+/// Why the pacer let a call go without a slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The wait would exceed [`Pacing::max_wait`].
+    MaxWait(Duration),
+    /// The slot comes after the deadline of the call's bulk run.
+    Deadline(Duration),
+}
+
 /// The shared pacing state of a client and its clones.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -308,17 +317,22 @@ impl Pacer {
     }
 
     /// Takes a slot for the next call, returning when it is due with how long it waited; or,
-    /// without taking one, the wait when it would exceed [`Pacing::max_wait`].
+    /// without taking one, why not: the wait would exceed [`Pacing::max_wait`], or end after
+    /// `deadline`.
     pub(crate) async fn acquire(
         &self,
         token: &Token,
         method: &'static str,
         tier: Tier,
-    ) -> Result<Duration, Duration> {
+        deadline: Option<Instant>,
+    ) -> Result<Duration, Refused> {
+        let started = Instant::now();
+        if deadline.is_some_and(|d| started >= d) {
+            return Err(Refused::Deadline(Duration::ZERO));
+        }
         if !self.pacing.enabled {
             return Ok(Duration::ZERO);
         }
-        let started = Instant::now();
         let (interval, tolerance) = self.params(tier);
         loop {
             let (at, tell) = {
@@ -337,7 +351,10 @@ impl Pacer {
                 }
                 let wait = at.saturating_duration_since(started);
                 if self.pacing.max_wait.is_some_and(|max| wait > max) {
-                    return Err(wait);
+                    return Err(Refused::MaxWait(wait));
+                }
+                if deadline.is_some_and(|d| at > d) {
+                    return Err(Refused::Deadline(wait));
                 }
                 bucket.tat = tat.max(at) + interval;
                 let tell = wait >= LONG_WAIT && !bucket.told_wait;
@@ -499,7 +516,7 @@ mod tests {
         let start = Instant::now();
         let mut out = Vec::new();
         for _ in 0..n {
-            pacer.acquire(token, method, T2).await.unwrap();
+            pacer.acquire(token, method, T2, None).await.unwrap();
             out.push(start.elapsed());
         }
         out
@@ -537,7 +554,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         let start = Instant::now();
         let granted = join_all((0..1000).map(|_| async {
-            pacer.acquire(&token, "m", T2).await.unwrap();
+            pacer.acquire(&token, "m", T2, None).await.unwrap();
             start.elapsed()
         }))
         .await;
@@ -563,10 +580,10 @@ mod tests {
         let b = Token::new("xoxp-b");
         sequential(&pacer, &a, "m", 20).await;
         let start = Instant::now();
-        pacer.acquire(&a, "other", T2).await.unwrap();
-        pacer.acquire(&b, "m", T2).await.unwrap();
+        pacer.acquire(&a, "other", T2, None).await.unwrap();
+        pacer.acquire(&b, "m", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
-        pacer.acquire(&a, "m", T2).await.unwrap();
+        pacer.acquire(&a, "m", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), S(3));
     }
 
@@ -576,7 +593,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         pacer.pause(&token, "m", T2, S(30));
         let start = Instant::now();
-        pacer.acquire(&token, "other", T2).await.unwrap();
+        pacer.acquire(&token, "other", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         let times = sequential(&pacer, &token, "m", 3).await;
         assert_eq!(times, vec![S(30), S(33), S(36)]);
@@ -593,7 +610,7 @@ mod tests {
                 let pacer = Arc::clone(&pacer);
                 let token = token.clone();
                 tokio::spawn(async move {
-                    pacer.acquire(&token, "m", T2).await.unwrap();
+                    pacer.acquire(&token, "m", T2, None).await.unwrap();
                     start.elapsed()
                 })
             })
@@ -634,13 +651,13 @@ mod tests {
         let pacer = Pacer::new(exact());
         for i in 0..(PRUNE_ABOVE + 10) {
             pacer
-                .acquire(&Token::new(format!("xoxp-{i}")), "m", T2)
+                .acquire(&Token::new(format!("xoxp-{i}")), "m", T2, None)
                 .await
                 .unwrap();
         }
         tokio::time::sleep(S(120)).await;
         pacer
-            .acquire(&Token::new("xoxp-new"), "m", T2)
+            .acquire(&Token::new("xoxp-new"), "m", T2, None)
             .await
             .unwrap();
         assert!(pacer.lock().len() <= 2, "{}", pacer.lock().len());
@@ -682,12 +699,33 @@ mod tests {
         sequential(&pacer, &token, "m", 20).await;
         let start = Instant::now();
         // Three calls at once: slots at 3, 6 and 9 s; those past 4 s are refused, at once.
-        let results = join_all((0..3).map(|_| pacer.acquire(&token, "m", T2))).await;
-        assert_eq!(results, [Ok(S(3)), Err(S(6)), Err(S(6))]);
+        let results = join_all((0..3).map(|_| pacer.acquire(&token, "m", T2, None))).await;
+        let over = Err(Refused::MaxWait(S(6)));
+        assert_eq!(results, [Ok(S(3)), over, over]);
         assert_eq!(start.elapsed(), S(3));
         // The refused calls took no slot: the next one is 3 s away again.
         assert_eq!(pacer.state(&token, "m", T2).next_call_wait, S(3));
-        assert_eq!(pacer.acquire(&token, "m", T2).await, Ok(S(3)));
+        assert_eq!(pacer.acquire(&token, "m", T2, None).await, Ok(S(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_after_the_deadline_is_refused_at_once_without_taking_it() {
+        let pacer = Pacer::new(exact());
+        let token = Token::new("xoxp-a");
+        sequential(&pacer, &token, "m", 20).await;
+        let start = Instant::now();
+        let deadline = Some(start + S(4));
+        let results = join_all((0..2).map(|_| pacer.acquire(&token, "m", T2, deadline))).await;
+        assert_eq!(results, [Ok(S(3)), Err(Refused::Deadline(S(6)))]);
+        assert_eq!(start.elapsed(), S(3));
+        assert_eq!(pacer.state(&token, "m", T2).next_call_wait, S(3));
+        // Past the deadline nothing leaves, pacing or not.
+        tokio::time::advance(S(2)).await;
+        let off = Pacer::new(Pacing::off());
+        assert_eq!(
+            off.acquire(&token, "m", T2, deadline).await,
+            Err(Refused::Deadline(S(0)))
+        );
     }
 
     #[test]
