@@ -27,7 +27,7 @@ use crate::error::{
     CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason,
     RateLimited, SlackError, snippet,
 };
-use crate::pacing::{Pacer, Pacing, PacingState, Refused};
+use crate::pacing::{Pacer, Pacing, PacingState, Refused, UnknownMethod};
 use crate::pagination::{Pages, Sessions};
 use crate::retry::{Decision, GiveUp, RetryPolicy};
 use crate::{Response, Token};
@@ -181,28 +181,44 @@ impl Client {
         self.inner.pacer.pacing()
     }
 
-    /// Where the pacing budget of `method` (a Slack method name) stands for this client's
-    /// token: the calls that may leave now, how long the next one would wait, a `Retry-After`
-    /// pause, the 429s met. `None` for a method that is not in the catalogue.
+    /// Where the pacing budget of method `M` stands for this client's token: the calls that
+    /// may leave now, how long the next one would wait, a `Retry-After` pause, the 429s met.
     ///
     /// ```no_run
     /// # fn run(client: slack_sessions_client::Client) {
-    /// use slack_sessions_client::api::Method;
     /// use slack_sessions_client::methods::List;
     ///
-    /// let state = client.pacing_state(List::NAME).unwrap();
+    /// let state = client.pacing_state::<List>();
     /// if state.available == 0 {
     ///     println!("the next list call waits {:?}", state.next_call_wait);
     /// }
     /// # }
     /// ```
-    pub fn pacing_state(&self, method: &str) -> Option<PacingState> {
-        let info = MethodInfo::find(method)?;
-        Some(
-            self.inner
-                .pacer
-                .state(&self.inner.token, info.name, info.tier),
-        )
+    pub fn pacing_state<M: Method>(&self) -> PacingState {
+        let info = MethodInfo::of::<M>();
+        self.inner
+            .pacer
+            .state(&self.inner.token, M::NAME, info.tier)
+    }
+
+    /// [`pacing_state`](Self::pacing_state) of a method given by its Slack name
+    /// (`"admin.users.session.list"`); a name outside the catalogue is an error, not a state.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = slack_sessions_client::Client::new("xoxp-1")?;
+    /// assert!(client.pacing_state_by_name("admin.users.session.list").is_ok());
+    /// let err = client.pacing_state_by_name("admin.users.session.lst").unwrap_err();
+    /// assert!(err.to_string().contains("admin.users.session.lst"));
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn pacing_state_by_name(&self, method: &str) -> Result<PacingState, UnknownMethod> {
+        let info = MethodInfo::find(method).ok_or_else(|| UnknownMethod(method.to_owned()))?;
+        Ok(self
+            .inner
+            .pacer
+            .state(&self.inner.token, info.name, info.tier))
     }
 
     /// The id of the token's org: `auth.test`'s `enterprise_id` (the Enterprise Grid org), or its

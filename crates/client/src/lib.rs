@@ -26,7 +26,10 @@
 //!   [`Client::clear_settings_all`] take any number of users, send paced batches of at most
 //!   1,000, isolate the users Slack refuses, and return one outcome per user.
 //! - **The token** ([`Token`]) never appears in `Debug`, `Display`, an error or a log line.
-//! - [`prelude`] brings all of it into scope, `futures`' stream traits included.
+//! - **Matching sessions**: [`Network`] (CIDR, `ActiveSession::in_network`) and [`Version`]
+//!   (`4.9` < `4.10`, `ActiveSession::client_version`).
+//! - [`prelude`] brings all of it into scope, `futures`' stream traits included; the
+//!   [`futures`] crate itself is re-exported, so a program needs no dependency of its own.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -91,10 +94,26 @@ mod response;
 pub mod retry;
 mod token;
 
+/// The `futures` crate the streams implement (`Stream`, `StreamExt`, `TryStreamExt`), so that a
+/// program needs no dependency of its own to walk them (the [`prelude`] has the two traits).
+///
+/// ```
+/// use slack_sessions_client::futures::{TryStreamExt, future};
+///
+/// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+/// let web: Vec<_> = client
+///     .list_sessions(slack_sessions_client::methods::ListArgs::new())
+///     .try_filter(|s| future::ready(s.platform().as_str() == "web"))
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub use futures;
 pub use slack_sessions_api as api;
 pub use slack_sessions_api::methods;
 pub use slack_sessions_api::{
-    ErrorCode, Method, MethodInfo, RateLimits, SessionId, TeamId, UserId, WarningCode,
+    ErrorCode, Method, MethodInfo, Network, RateLimits, SessionId, TeamId, UserId, Version,
+    WarningCode, parse_network,
 };
 
 pub use builder::{
@@ -105,7 +124,7 @@ pub use error::{
     BoxError, CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent,
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
-pub use pacing::{Pacing, PacingState};
+pub use pacing::{Pacing, PacingState, UnknownMethod};
 pub use pagination::{Pages, Sessions, Users};
 pub use request_id::RequestId;
 pub use response::Response;

@@ -244,6 +244,12 @@ const LONG_WAIT: Duration = Duration::from_secs(1);
 
 type Key = (Token, &'static str);
 
+/// A method name that is not in the catalogue
+/// ([`Client::pacing_state_by_name`](crate::Client::pacing_state_by_name)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown method `{0}`: not one this client calls (see slack_sessions_client::methods)")]
+pub struct UnknownMethod(pub String);
+
 /// Why the pacer let a call go without a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {

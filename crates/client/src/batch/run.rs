@@ -326,7 +326,7 @@ impl Run {
     /// The wait a call of `method` made now would have for its rate-limit slot.
     fn wait_of(&self, method: &str) -> Duration {
         self.client
-            .pacing_state(method)
+            .pacing_state_by_name(method)
             .map_or(Duration::ZERO, |s| s.next_call_wait)
     }
 
@@ -463,10 +463,8 @@ impl Run {
     /// half is known refused without a call), half as many again when both halves hold
     /// refused users.
     fn should_screen(&self, n: usize) -> bool {
-        let (Some(info), Some(write)) = (
-            self.client.pacing_state(UsersInfo::NAME),
-            self.client.pacing_state(self.method),
-        ) else {
+        let info = self.client.pacing_state::<UsersInfo>();
+        let Ok(write) = self.client.pacing_state_by_name(self.method) else {
             return false;
         };
         if !info.enabled {
