@@ -5,6 +5,7 @@
 //! Every load is on loopback, bounded in time and count. Headline figures are ratios measured
 //! side by side in the same run.
 
+mod bulk;
 mod load;
 mod sections;
 
@@ -29,6 +30,9 @@ pub struct Sizes {
     pub offboard_sessions: usize,
     pub offboard_scale: u32,
     pub offboard_leavers: [usize; 2],
+    pub bulk_users: usize,
+    pub bulk_scale: u32,
+    pub bulk_bad: [usize; 3],
 }
 
 impl Sizes {
@@ -49,6 +53,9 @@ impl Sizes {
             offboard_sessions: 200_000,
             offboard_scale: 60,
             offboard_leavers: [300, 3_000],
+            bulk_users: 2_500,
+            bulk_scale: 20,
+            bulk_bad: [0, 3, 30],
         }
     }
 
@@ -69,6 +76,9 @@ impl Sizes {
             offboard_sessions: 6_000,
             offboard_scale: 600,
             offboard_leavers: [30, 300],
+            bulk_users: 250,
+            bulk_scale: 600,
+            bulk_bad: [0, 3, 30],
         }
     }
 

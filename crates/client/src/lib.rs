@@ -16,15 +16,18 @@
 //!   after an unknown outcome only where a repeat cannot do harm (reasoned per method).
 //! - **Pacing** ([`pacing`]) spreads calls over each method's rate-limit budget, per token,
 //!   shared by every clone of a client; a `Retry-After` pauses that method only. The waits are
-//!   visible ([`Client::pacing_state`], [`Response::paced`]) and can be bounded
-//!   ([`Pacing::max_wait`]).
+//!   visible ([`Client::pacing_state`], [`Response::paced`]) and can be bounded: a call's
+//!   ([`Pacing::max_wait`]), a bulk run's ([`Bulk::deadline`](batch::Bulk::deadline)).
 //! - **Pagination** ([`pagination`]): `list` as a [`Stream`](futures::Stream) of sessions or of
 //!   pages that keeps its place across rate limits, stops on a repeated cursor, and asks for a
-//!   page only when polled (or ahead, with [`Pages::prefetch`]). [`Client::user_sessions`]
-//!   lists one user's sessions org-wide.
+//!   page only when polled (or ahead, decoding pages in parallel, with [`Pages::prefetch`]);
+//!   each page keeps its request id ([`Sessions::pages`]). [`Client::user_sessions`] lists one
+//!   user's sessions org-wide.
 //! - **Bulk writes** ([`batch`]): [`Client::reset_bulk_all`], [`Client::set_settings_all`] and
 //!   [`Client::clear_settings_all`] take any number of users, send paced batches of at most
-//!   1,000, isolate the users Slack refuses, and return one outcome per user.
+//!   1,000, find the users Slack refuses (with `users.info` where that is cheaper than
+//!   halving), report progress, stop at a deadline, and return one outcome per user (done,
+//!   refused, failed, not sent).
 //! - **The token** ([`Token`]) never appears in `Debug`, `Display`, an error or a log line.
 //! - **Matching sessions**: [`Network`] (CIDR, `ActiveSession::in_network`) and [`Version`]
 //!   (`4.9` < `4.10`, `ActiveSession::client_version`).

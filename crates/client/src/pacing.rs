@@ -21,17 +21,21 @@
 //!
 //! # Seeing and bounding the waits
 //!
-//! - [`Client::pacing_state`](crate::Client::pacing_state) shows a method's budget: the calls
+//! - [`Client::pacing_state`](crate::Client::pacing_state) (`client.pacing_state::<List>()`)
+//!   shows a method's budget: the calls
 //!   that may leave now, the wait of the next one, a `Retry-After` pause, the 429s met.
 //! - [`Response::paced`](crate::Response::paced) and
 //!   [`CallInfo::paced`](crate::CallInfo::paced) say how long a call waited for the pacer.
 //! - [`Pacing::max_wait`] bounds one wait: a call whose slot is further away fails at once with
-//!   [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait) instead of waiting.
+//!   [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait) instead of waiting. That
+//!   suits an interactive tool's single calls; a bulk run is bounded with
+//!   [`Bulk::deadline`](crate::batch::Bulk::deadline) instead (with `max_wait`, its first
+//!   call that would wait ends it).
 //! - The first long wait of a method is logged at info level, and a 429 met although the
 //!   pacing had budget left (the pacing does not match the server) at warn level.
 //! - Pacer waits are **outside** the retry budget ([`RetryPolicy::total_budget`](crate::RetryPolicy::total_budget)
 //!   bounds retry delays and attempts, not time spent queueing for the rate limit); bound
-//!   them with `max_wait`.
+//!   them with `max_wait`, or a bulk run's with its deadline.
 //!
 //! # Against the emulator
 //!
@@ -82,7 +86,8 @@ pub struct Pacing {
     pub headroom: f64,
     /// The longest a call waits for its slot; a call that would wait longer fails at once with
     /// [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait). `None` (the default):
-    /// calls wait as long as the budget requires, as a bulk run wants.
+    /// calls wait as long as the budget requires, as a bulk run wants. It bounds each call,
+    /// not a run: to bound a bulk run, use [`Bulk::deadline`](crate::batch::Bulk::deadline).
     pub max_wait: Option<Duration>,
 }
 

@@ -101,7 +101,7 @@ impl fmt::Display for Progress {
                 wait,
             } if !wait.is_zero() => write!(
                 f,
-                "{} of {users} users waits {:.1} s for its rate limit",
+                "{} of {users} users waits {:.2} s for its rate limit",
                 short(method),
                 wait.as_secs_f64()
             ),
@@ -115,7 +115,7 @@ impl fmt::Display for Progress {
             } => write!(f, "{} of {users} users: {result}", short(method)),
             Event::Screening { users, wait } if !wait.is_zero() => write!(
                 f,
-                "reading {users} users with users.info (after {:.1} s for its rate limit)",
+                "reading {users} users with users.info (after {:.2} s for its rate limit)",
                 wait.as_secs_f64()
             ),
             Event::Screening { users, .. } => write!(f, "reading {users} users with users.info"),

@@ -22,11 +22,6 @@ type Call = Arc<dyn Fn(Client, Vec<UserId>) -> BoxFuture<'static, CallResult> + 
 type CallResult = Result<Response<Empty>, Error>;
 type OnProgress = Arc<dyn Fn(&Progress) + Send + Sync>;
 
-/// Without pacing there is no budget to weigh: a refused group this small is screened with
-/// `users.info` (20 tier-4 calls cost Slack's budget what 4 tier-2 calls do, about what halving
-/// such a group takes), a larger one halved.
-const SCREEN_UNPACED: usize = 20;
-
 /// When the run must end.
 #[derive(Clone, Copy, Debug)]
 enum Deadline {
@@ -457,28 +452,50 @@ impl Run {
         }
     }
 
-    /// Whether reading `n` users with `users.info` settles a refused group sooner than halving
-    /// it with write calls, given where both budgets stand now (the calls already queued on
-    /// each included). Halving takes about one call per level (the half after an accepted
-    /// half is known refused without a call), half as many again when both halves hold
-    /// refused users.
+    /// Whether to read a refused group's `n` unscreened users with `users.info` now, rather
+    /// than halve the group once more (about 1.5 write calls: the half after an accepted half
+    /// is known refused without a call) and read half as many later. Each budget's time to
+    /// serve what is queued on it plus the option's calls is weighed from where it stands
+    /// (its burst, its rate); the option that ends sooner wins. When neither adds time (both
+    /// have their burst to spend), the one that spends less of Slack's budgets does: a write
+    /// call is worth `rate(users.info) / rate(write)` reads (5 for tier 2 against tier 4).
     fn should_screen(&self, n: usize) -> bool {
         let info = self.client.pacing_state::<UsersInfo>();
         let Ok(write) = self.client.pacing_state_by_name(self.method) else {
             return false;
         };
+        let reads_per_write =
+            f64::from(UsersInfo::TIER.per_minute()) / f64::from(self.write_tier_per_minute());
+        let cheaper_in_budget = (n as f64) / 2.0 <= 1.5 * reads_per_write;
         if !info.enabled {
-            return n <= SCREEN_UNPACED;
+            return cheaper_in_budget;
         }
-        let levels = usize::BITS - (n - 1).leading_zeros();
-        let halving_calls =
-            (levels as usize * 3).div_ceil(2) + self.queue.len() + self.sends_running;
-        let time = |calls: usize, state: &crate::PacingState| {
-            let over = calls.saturating_sub(state.available as usize);
-            state.interval * u32::try_from(over).unwrap_or(u32::MAX)
-                + state.paused_for.unwrap_or_default()
+        let time = |state: &crate::PacingState, calls: f64| -> f64 {
+            let over = calls - f64::from(state.available);
+            if over <= 0.0 {
+                0.0
+            } else if state.available == 0 {
+                state.next_call_wait.as_secs_f64()
+                    + (over - 1.0).max(0.0) * state.interval.as_secs_f64()
+            } else {
+                over * state.interval.as_secs_f64()
+            }
         };
-        time(self.screening_users + n, &info) <= time(halving_calls, &write)
+        let queued_writes = self.queue.len() as f64;
+        let queued_reads = self.screening_users as f64;
+        let n = n as f64;
+        let screen = time(&write, queued_writes).max(time(&info, queued_reads + n));
+        let halve = time(&write, queued_writes + 1.5).max(time(&info, queued_reads + n / 2.0));
+        if (screen - halve).abs() < 1e-6 {
+            cheaper_in_budget
+        } else {
+            screen < halve
+        }
+    }
+
+    /// The write method's budget per minute (tier 2 for `resetBulk`, tier 4 for the settings).
+    fn write_tier_per_minute(&self) -> u32 {
+        slack_sessions_api::MethodInfo::find(self.method).map_or(20, |m| m.tier.per_minute())
     }
 
     fn screened(&mut self, group: Vec<UserId>, refused_for: Error, screening: Screening) {
