@@ -600,19 +600,19 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
         bare_seq / py_seq
     ));
     s.notes.push(format!(
-        "What limits the walk: decoding, spread over the cores. The emulator spent \
-         {server_ms:.2} ms per page of 1,000 sessions (its journal); decoding one such page ({} \
-         KB of JSON) into typed sessions takes {decode_ms:.2} ms on one core ({envelope_ms:.2} ms \
-         of it the envelope pass that reads the cursor); our walk took {ours_page_ms:.2} ms per \
-         page end to end. With `.prefetch(true)` a task asks for each page as soon as the \
-         envelope of the one before is read, and pages are decoded on tokio's blocking pool, \
-         several at once, so the walk is not held to one core's decoding. Without read-ahead \
-         (each page asked for, then decoded, in turn) the same walk ran at {plain_walk:.0} \
-         sessions/s ({:.1}× Python). Python took {:.2} ms per page. Not taken: faster JSON \
-         decoders (sonic-rs, simd-json: hand-written SIMD `unsafe`, and a use-after-free was \
-         reported in sonic-rs; kept out while a safe way reaches the target), and borrowed \
-         decoding (`&str` fields: about a third less time per page on one core, but another \
-         public session type).",
+        "What limits the walk: decoding. The emulator spent {server_ms:.2} ms per page of \
+         1,000 sessions (its journal); decoding one such page ({} KB of JSON) into typed \
+         sessions takes {decode_ms:.2} ms on one core ({envelope_ms:.2} ms of it the envelope \
+         pass that reads the cursor, done with the request); our walk took {ours_page_ms:.2} ms \
+         per page end to end. With `.prefetch(true)` the client asks for the next page as soon \
+         as it has read a page's cursor and decodes the page meanwhile, so the walk goes at \
+         about the pace of one core's decoding. Without read-ahead (each page asked for, then \
+         decoded, in turn) the same walk ran at {plain_walk:.0} sessions/s ({:.1}× Python). \
+         Python took {:.2} ms per page. Not kept: decoding several pages at once on the \
+         blocking pool (no faster on two cores shared with the emulator), faster JSON decoders \
+         (sonic-rs, simd-json: hand-written SIMD `unsafe`, for little gain on typed records \
+         whose cost is building their strings), borrowed decoding (another public session \
+         type).",
         page_bytes.len() / 1024,
         plain_walk / py_walk,
         1000.0 / py_walk * 1000.0,

@@ -20,7 +20,7 @@
 //!   ([`Pacing::max_wait`]), a bulk run's ([`Bulk::deadline`](batch::Bulk::deadline)).
 //! - **Pagination** ([`pagination`]): `list` as a [`Stream`](futures::Stream) of sessions or of
 //!   pages that keeps its place across rate limits, stops on a repeated cursor, and asks for a
-//!   page only when polled (or ahead, decoding pages in parallel, with [`Pages::prefetch`]);
+//!   page only when polled (or ahead, with [`Pages::prefetch`]);
 //!   each page keeps its request id ([`Sessions::pages`]). [`Client::user_sessions`] lists one
 //!   user's sessions org-wide.
 //! - **Bulk writes** ([`batch`]): [`Client::reset_bulk_all`], [`Client::set_settings_all`] and

@@ -15,13 +15,10 @@
 //!   so a new walk can resume there with [`ListArgs::cursor`].
 //! - A page is asked for when the stream is polled for it, as AWS paginators do: taking one
 //!   session and dropping the stream costs one call of the method's budget (tier 2: 20 a
-//!   minute). With [`Pages::prefetch`]`(true)` a task of its own asks for each page as soon as
-//!   the envelope (and so the cursor) of the one before is read, and each page is decoded on
-//!   tokio's blocking pool: the server works on page N+1 while page N is decoded, and pages
-//!   are decoded on several cores at once. Faster for a long walk (the decoding of a 1,000-
-//!   session page is the walk's largest cost), at the price of up to two calls too many for
-//!   a walk dropped early (the task runs at most two pages ahead; its request in flight is
-//!   aborted, but may have been sent).
+//!   minute). With [`Pages::prefetch`]`(true)` the next page is asked for as soon as a page's
+//!   envelope (and so its cursor) is read, in a task of its own, so the server works on page
+//!   N+1 while page N is consumed: faster for a long walk, at the price of one call too many
+//!   for a walk dropped early (its request is aborted, but it may have been sent).
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
@@ -75,16 +72,13 @@ impl Future for InFlight {
 /// The pages of a `list` walk; made by [`Client::list_pages`].
 #[must_use = "streams do nothing unless polled"]
 pub struct Pages {
-    /// Asks for a page; taken by the read-ahead task once there is one.
-    fetch: Option<Fetch>,
+    fetch: Fetch,
     args: ListArgs,
     seen: HashSet<String>,
     pages: u64,
     done: bool,
     prefetch: bool,
     in_flight: Option<InFlight>,
-    /// With `prefetch`: the task that asks for pages ahead, and the page being decoded.
-    ahead: Option<ReadAhead>,
     /// A page to return before fetching: the rest of one a [`Sessions`] walk had begun.
     pending: Option<Response<ListResponse>>,
 }
@@ -135,21 +129,19 @@ impl Pages {
     fn with_fetch(fetch: Fetch, args: ListArgs) -> Self {
         let seen = args.cursor.iter().cloned().collect();
         Pages {
-            fetch: Some(fetch),
+            fetch,
             args,
             seen,
             pages: 0,
             done: false,
             prefetch: false,
             in_flight: None,
-            ahead: None,
             pending: None,
         }
     }
 
-    /// Ask for pages ahead, as soon as each cursor is known, and decode them in parallel
-    /// (`true`); or ask for a page only when the stream is polled for it (`false`, the
-    /// default). See the [module docs](self).
+    /// Ask for the next page as soon as a page's cursor is known (`true`), or only when the
+    /// stream is polled for it (`false`, the default). See the [module docs](self).
     ///
     /// ```no_run
     /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
@@ -187,155 +179,7 @@ impl Pages {
     fn fail(&mut self, err: Error) -> Poll<Option<Result<Response<ListResponse>, Error>>> {
         self.done = true;
         self.in_flight = None;
-        self.ahead = None;
         Poll::Ready(Some(Err(err)))
-    }
-
-    /// A page decoded by the read-ahead task, or its end.
-    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Poll<Option<PageResult>> {
-        let ahead = match &mut self.ahead {
-            Some(ahead) => ahead,
-            None => {
-                let Some(fetch) = self.fetch.take() else {
-                    return Poll::Ready(None);
-                };
-                let (tx, rx) = tokio::sync::mpsc::channel(1);
-                let driver =
-                    read_ahead(fetch, self.args.clone(), self.seen.clone(), self.pages, tx);
-                self.ahead.insert(ReadAhead {
-                    _driver: AbortOnDrop(tokio::spawn(driver)),
-                    rx,
-                    decoding: None,
-                })
-            }
-        };
-        loop {
-            if let Some((asked_with, decoding)) = &mut ahead.decoding {
-                let decoded = match ready!(Pin::new(decoding).poll(cx)) {
-                    Ok(decoded) => decoded,
-                    Err(err) => std::panic::resume_unwind(err.into_panic()),
-                };
-                let asked_with = asked_with.take();
-                ahead.decoding = None;
-                return match decoded {
-                    Ok(page) => {
-                        self.args.cursor = page.next_cursor().map(str::to_owned);
-                        self.done = self.args.cursor.is_none();
-                        self.pages += 1;
-                        Poll::Ready(Some(Ok(page)))
-                    }
-                    Err(err) => {
-                        self.args.cursor = asked_with;
-                        self.fail(err)
-                    }
-                };
-            }
-            match ready!(ahead.rx.poll_recv(cx)) {
-                Some(Ahead::Page {
-                    asked_with,
-                    decoding,
-                }) => ahead.decoding = Some((asked_with, decoding)),
-                Some(Ahead::Failed { asked_with, error }) => {
-                    self.args.cursor = asked_with;
-                    return self.fail(error);
-                }
-                None => {
-                    // The walk ended (or `no_active_sessions` said there is nothing more).
-                    self.done = true;
-                    self.args.cursor = None;
-                    self.ahead = None;
-                    return Poll::Ready(None);
-                }
-            }
-        }
-    }
-}
-
-type PageResult = Result<Response<ListResponse>, Error>;
-
-/// A task's handle that aborts the task when dropped.
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// The read-ahead of a walk with `prefetch`: a task asks for page after page as soon as each
-/// one's cursor is read, and hands each page over to be decoded on the blocking pool, so that
-/// the decoding of a page overlaps the request of the next and the decoding of the one before
-/// (several cores decode at once). The channel holds one page: the task runs at most two pages
-/// ahead of what the stream returned.
-struct ReadAhead {
-    _driver: AbortOnDrop<()>,
-    rx: tokio::sync::mpsc::Receiver<Ahead>,
-    /// The next page, being decoded, with the cursor it was asked for with.
-    decoding: Option<(Option<String>, JoinHandle<PageResult>)>,
-}
-
-/// What the read-ahead task hands over, in order.
-enum Ahead {
-    Page {
-        asked_with: Option<String>,
-        decoding: JoinHandle<PageResult>,
-    },
-    Failed {
-        asked_with: Option<String>,
-        error: Error,
-    },
-}
-
-/// The read-ahead task: the same walk as [`Pages::poll_next`] without read-ahead (repeated
-/// cursors, `no_active_sessions`), one request at a time, each sent as soon as the envelope of
-/// the page before is read.
-async fn read_ahead(
-    mut fetch: Fetch,
-    mut args: ListArgs,
-    mut seen: HashSet<String>,
-    mut pages: u64,
-    tx: tokio::sync::mpsc::Sender<Ahead>,
-) {
-    loop {
-        let asked_with = args.cursor.clone();
-        let raw = match fetch(args.clone()).await {
-            Ok(raw) => raw,
-            Err(err) if err.code() == Some(&ErrorCode::NoActiveSessions) => return,
-            Err(error) => {
-                let _ = tx.send(Ahead::Failed { asked_with, error }).await;
-                return;
-            }
-        };
-        pages += 1;
-        let next = raw.next_cursor().map(str::to_owned);
-        if let Some(next) = &next
-            && !seen.insert(next.clone())
-        {
-            tracing::warn!(cursor = %next, page = pages, "repeated list cursor");
-            let error = Error::RepeatedCursor(Box::new(RepeatedCursor {
-                call: CallInfo::new(List::NAME),
-                cursor: next.clone(),
-                page: pages,
-            }));
-            let _ = tx.send(Ahead::Failed { asked_with, error }).await;
-            return;
-        }
-        let decoding =
-            tokio::task::spawn_blocking(move || decode_body::<ListResponse>(List::NAME, raw));
-        if tx
-            .send(Ahead::Page {
-                asked_with,
-                decoding,
-            })
-            .await
-            .is_err()
-        {
-            return;
-        }
-        match next {
-            Some(next) => args.cursor = Some(next),
-            None => return,
-        }
     }
 }
 
@@ -350,18 +194,11 @@ impl Stream for Pages {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.prefetch {
-            return this.poll_ahead(cx);
-        }
         let fut = match &mut this.in_flight {
             Some(fut) => fut,
-            None => {
-                let Some(fetch) = this.fetch.as_mut() else {
-                    return Poll::Ready(None);
-                };
-                this.in_flight
-                    .insert(InFlight::spawn(fetch(this.args.clone())))
-            }
+            None => this
+                .in_flight
+                .insert(InFlight::spawn((this.fetch)(this.args.clone()))),
         };
         let result = ready!(Pin::new(fut).poll(cx));
         this.in_flight = None;
@@ -376,15 +213,20 @@ impl Stream for Pages {
             Err(err) => return this.fail(err),
         };
         let next = raw.next_cursor().map(str::to_owned);
-        if let Some(next) = &next
-            && !this.seen.insert(next.clone())
-        {
-            tracing::warn!(cursor = %next, page = this.pages + 1, "repeated list cursor");
-            return this.fail(Error::RepeatedCursor(Box::new(RepeatedCursor {
-                call: CallInfo::new(List::NAME),
-                cursor: next.clone(),
-                page: this.pages + 1,
-            })));
+        if let Some(next) = &next {
+            if !this.seen.insert(next.clone()) {
+                tracing::warn!(cursor = %next, page = this.pages + 1, "repeated list cursor");
+                return this.fail(Error::RepeatedCursor(Box::new(RepeatedCursor {
+                    call: CallInfo::new(List::NAME),
+                    cursor: next.clone(),
+                    page: this.pages + 1,
+                })));
+            }
+            if this.prefetch {
+                let mut args = this.args.clone();
+                args.cursor = Some(next.clone());
+                this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
+            }
         }
         let page = match decode_body::<ListResponse>(List::NAME, raw) {
             Ok(page) => page,
@@ -412,7 +254,8 @@ impl Stream for Pages {
 #[derive(Debug)]
 pub struct Sessions {
     pages: Pages,
-    buffered: VecDeque<ActiveSession>,
+    /// The current page's sessions not returned yet (taken from the page as it came: no copy).
+    buffered: std::vec::IntoIter<ActiveSession>,
     /// The current page's answer, its sessions taken out.
     page: Option<Response<()>>,
 }
@@ -421,7 +264,7 @@ impl Sessions {
     pub(crate) fn new(pages: Pages) -> Self {
         Sessions {
             pages,
-            buffered: VecDeque::new(),
+            buffered: Vec::new().into_iter(),
             page: None,
         }
     }
@@ -455,9 +298,9 @@ impl Sessions {
     pub fn pages(self) -> Pages {
         let mut pages = self.pages;
         if let Some(page) = self.page
-            && !self.buffered.is_empty()
+            && self.buffered.len() > 0
         {
-            let sessions = Vec::from(self.buffered);
+            let sessions: Vec<ActiveSession> = self.buffered.collect();
             pages.pending = Some(page.map(|()| ListResponse::new(sessions)));
         }
         pages
@@ -477,14 +320,14 @@ impl Stream for Sessions {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(session) = this.buffered.pop_front() {
+            if let Some(session) = this.buffered.next() {
                 return Poll::Ready(Some(Ok(session)));
             }
             match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
                 Some(Ok(page)) => {
                     let mut sessions = Vec::new();
                     let page = page.map(|body| sessions = body.active_sessions);
-                    this.buffered.extend(sessions);
+                    this.buffered = sessions.into_iter();
                     this.page = Some(page);
                 }
                 Some(Err(err)) => return Poll::Ready(Some(Err(err))),
