@@ -469,15 +469,6 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
     }
     let walk_secs = start.elapsed().as_secs_f64();
     let ours_walk = walked as f64 / walk_secs;
-    // The same walk without read-ahead: each page asked for, then decoded, one after another.
-    let start = Instant::now();
-    let mut plain = c.list_sessions(ListArgs::new().limit(1000));
-    let mut plain_walked = 0usize;
-    while let Some(s) = plain.next().await {
-        s?;
-        plain_walked += 1;
-    }
-    let plain_walk = plain_walked as f64 / start.elapsed().as_secs_f64();
     // What the server itself spent per page (its journal's durations), the floor of any walk.
     let base = api.trim_end_matches('/').trim_end_matches("/api");
     let journal: serde_json::Value = reqwest::get(format!(
@@ -494,6 +485,15 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
         .collect();
     let server_ms = durations.iter().sum::<f64>() / durations.len().max(1) as f64 / 1000.0;
     let ours_page_ms = walk_secs * 1000.0 / durations.len().max(1) as f64;
+    // The same walk without read-ahead: each page asked for, then decoded, one after another.
+    let start = Instant::now();
+    let mut plain = c.list_sessions(ListArgs::new().limit(1000));
+    let mut plain_walked = 0usize;
+    while let Some(s) = plain.next().await {
+        s?;
+        plain_walked += 1;
+    }
+    let plain_walk = plain_walked as f64 / start.elapsed().as_secs_f64();
     // What decoding one full page into typed sessions costs, alone.
     let page_bytes = reqwest::Client::new()
         .post(format!("{api}admin.users.session.list"))
@@ -608,8 +608,9 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
          as it has read a page's cursor and decodes the page meanwhile, so the walk goes at \
          about the pace of one core's decoding. Without read-ahead (each page asked for, then \
          decoded, in turn) the same walk ran at {plain_walk:.0} sessions/s ({:.1}× Python). \
-         Python took {:.2} ms per page. Not kept: decoding several pages at once on the \
-         blocking pool (no faster on two cores shared with the emulator), faster JSON decoders \
+         Python took {:.2} ms per page. Not kept: decoding pages on other threads while the \
+         next is fetched (on the blocking pool, or each page in a task of its own: slower here, \
+         the two cores being shared with the emulator), faster JSON decoders \
          (sonic-rs, simd-json: hand-written SIMD `unsafe`, for little gain on typed records \
          whose cost is building their strings), borrowed decoding (another public session \
          type).",

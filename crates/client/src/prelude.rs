@@ -5,7 +5,7 @@
 //! and error codes, [`Network`] and [`Version`], the [`Method`] and [`RequestId`] traits, and
 //! `futures`' [`StreamExt`] and [`TryStreamExt`] for the `list` streams.
 //!
-//! **Its `Error` is the client's [`Error`](crate::Error)**, and hides `std::error::Error` in a
+//! **Its `Error` is the client's [`Error`]**, and hides `std::error::Error` in a
 //! module that glob-imports the prelude: write `Box<dyn std::error::Error>` in full (as below),
 //! or import the trait under another name (`use std::error::Error as StdError;`).
 //!

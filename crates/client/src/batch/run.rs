@@ -310,6 +310,10 @@ impl Run {
                     screening,
                 } => self.screened(group, refused_for, screening),
             }
+            if self.stop && self.sends_running == 0 {
+                // Nothing more will be sent: readings under way could not change that.
+                break;
+            }
             self.start_screenings(&mut running);
         }
         let left = self.queue.iter().map(|s| s.users.len()).sum::<usize>();
