@@ -259,6 +259,19 @@ macro_rules! string_serde {
 string_serde!(ErrorCode);
 string_serde!(WarningCode);
 
+/// `"internal_error".into()`: [`ErrorCode::parse`] (an unknown code is [`ErrorCode::Other`]).
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        ErrorCode::parse(code)
+    }
+}
+
+impl From<String> for ErrorCode {
+    fn from(code: String) -> Self {
+        ErrorCode::parse(&code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,9 @@
 //!   client paces to match it);
 //! - [`ErrorCode`], [`WarningCode`]: every documented code, plus a fallback for new ones;
 //! - [`envelope`]: the `ok`/`error`/`warning`/`response_metadata` envelope;
-//! - [`wire`]: argument encoding and Slack's tolerant request decoding.
+//! - [`wire`]: argument encoding and Slack's tolerant request decoding;
+//! - [`Network`] and [`Version`]: matching a session's IP address to a CIDR network, and its
+//!   client version to a dotted version (`4.9` < `4.10`).
 //!
 //! ```
 //! use slack_sessions_api::{Method, methods::{Reset, ResetArgs}, wire};
@@ -35,13 +37,17 @@ mod ids;
 pub mod lenient;
 mod method;
 pub mod methods;
+mod network;
 mod rate_limits;
 pub mod validate;
+mod version;
 pub mod wire;
 
 pub use envelope::{DecodeError, DecodeErrorKind, ResponseMetadata, Status};
 pub use error_code::{ErrorCode, WarningCode};
 pub use ids::{SessionId, TeamId, UserId};
 pub use method::{CATALOGUE, Method, MethodInfo, Scope, Tier};
+pub use network::{Network, ParseNetworkError, parse_network};
 pub use rate_limits::{BadRateLimits, RateLimits};
 pub use validate::{InvalidArgs, Validate};
+pub use version::{ParseVersionError, Version};

@@ -5,6 +5,7 @@
 //! Every load is on loopback, bounded in time and count. Headline figures are ratios measured
 //! side by side in the same run.
 
+mod bulk;
 mod load;
 mod sections;
 mod soak;
@@ -31,6 +32,9 @@ pub struct Sizes {
     pub offboard_scale: u32,
     pub offboard_leavers: [usize; 2],
     pub soak_actions: [u64; 2],
+    pub bulk_users: usize,
+    pub bulk_scale: u32,
+    pub bulk_bad: [usize; 3],
 }
 
 impl Sizes {
@@ -52,6 +56,9 @@ impl Sizes {
             offboard_scale: 60,
             offboard_leavers: [300, 3_000],
             soak_actions: [2_000, 20_000],
+            bulk_users: 2_500,
+            bulk_scale: 20,
+            bulk_bad: [0, 3, 30],
         }
     }
 
@@ -73,6 +80,9 @@ impl Sizes {
             offboard_scale: 600,
             offboard_leavers: [30, 300],
             soak_actions: [50, 500],
+            bulk_users: 250,
+            bulk_scale: 600,
+            bulk_bad: [0, 3, 30],
         }
     }
 

@@ -1,4 +1,4 @@
-//! Section 7: enforcement that runs for months. `enforce --watch` ends sessions as fast as
+//! Section 8: enforcement that runs for months. `enforce --watch` ends sessions as fast as
 //! they are signed in, through a first and a tenfold number of actions; its memory and the time
 //! a restart takes (open, replay, settle) are read at both points. The journal is compacted as
 //! it grows and the guardrails keep only their window, so both should stay flat.
@@ -146,7 +146,7 @@ async fn feed(
     Ok(())
 }
 
-/// Section 7.
+/// Section 8.
 pub async fn enforce_soak(sizes: &Sizes) -> Result<Section> {
     let [first, second] = sizes.soak_actions;
     let dir = tempfile::tempdir()?;
@@ -201,7 +201,7 @@ pub async fn enforce_soak(sizes: &Sizes) -> Result<Section> {
         bail!("two points were not reached");
     };
     let mut s = Section {
-        title: format!("7. Enforcement for months: {first} and then {second} actions"),
+        title: format!("8. Enforcement for months: {first} and then {second} actions"),
         how: format!(
             "`slack-sessions enforce policy.toml --yes --watch 1s` (the release binary, pacing \
              off) against `serve --generate {size} --rate-limits off`; sessions that break the \

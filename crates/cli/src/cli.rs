@@ -263,7 +263,7 @@ pub struct FilterFlags {
     /// Only sessions whose created or recent IP is in this network (CIDR, IPv4 or IPv6, or one
     /// address). Repeat for several networks: any of them.
     #[arg(long = "ip", value_name = "CIDR", value_parser = slack_sessions_engine::filter::parse_network)]
-    pub ip: Vec<ipnet::IpNet>,
+    pub ip: Vec<slack_sessions_engine::filter::Network>,
     /// Only sessions whose OS (as last seen) is NAME, any case: "OS X", Windows, Linux, iOS,
     /// iPadOS, Android. Repeat for several.
     #[arg(long = "os", value_name = "NAME")]

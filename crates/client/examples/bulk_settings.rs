@@ -28,7 +28,7 @@ async fn apply(client: &Client) -> Result<Summary, Box<dyn Error>> {
     let org = client.org_id().await?;
     let users: Vec<UserId> = client
         .list_users(UsersListArgs::new(org))
-        .try_filter(|u| futures::future::ready(!u.deleted))
+        .try_filter(|u| slack_sessions_client::futures::future::ready(!u.deleted))
         .map_ok(|u| u.id)
         .try_collect()
         .await?;
@@ -45,7 +45,7 @@ async fn apply(client: &Client) -> Result<Summary, Box<dyn Error>> {
     for (user, outcome) in report.outcomes() {
         match outcome {
             UserOutcome::Done(_) => {}
-            UserOutcome::Refused(e) => refused.push((user.clone(), e.code().unwrap().clone())),
+            UserOutcome::Refused(r) => refused.push((user.clone(), r.code.clone())),
             other => return Err(format!("{user}: {other:?}").into()),
         }
     }
@@ -87,9 +87,7 @@ async fn run() -> Result<Summary, Box<dyn Error>> {
         .pacing(Pacing::matching(limits))
         .build()?;
     let summary = apply(&client).await?;
-    let state = client
-        .pacing_state(SetSettings::NAME)
-        .expect("in the catalogue");
+    let state = client.pacing_state::<SetSettings>();
     emulator.shutdown().await;
     if state.rate_limited > 0 {
         return Err(format!("met {} rate limit(s) despite pacing", state.rate_limited).into());

@@ -227,7 +227,8 @@ impl ClientBuilder {
             retry: self.retry,
             encoding: self.encoding,
             pacer: Pacer::new(self.pacing),
-            org: Arc::default(),
+            me: Arc::default(),
+            deadline: None,
         })))
     }
 }

@@ -27,9 +27,9 @@ use crate::error::{
     CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason,
     RateLimited, SlackError, snippet,
 };
-use crate::pacing::{Pacer, Pacing, PacingState};
+use crate::pacing::{Pacer, Pacing, PacingState, Refused, UnknownMethod};
 use crate::pagination::{Pages, Sessions};
-use crate::retry::{Decision, RetryPolicy};
+use crate::retry::{Decision, GiveUp, RetryPolicy};
 use crate::{Response, Token};
 
 /// The longest `Retry-After` taken from a server; longer values are capped to this.
@@ -62,8 +62,20 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     pub(crate) encoding: Encoding,
     pub(crate) pacer: Arc<Pacer>,
-    /// The token's org id, from `auth.test`, once asked for.
-    pub(crate) org: Arc<OnceCell<TeamId>>,
+    /// The token's org and user, from `auth.test`, once asked for.
+    pub(crate) me: Arc<OnceCell<Me>>,
+    /// No call leaves after this instant (a bulk run's deadline): one whose rate-limit slot or
+    /// retry would come later fails at once, not sent.
+    pub(crate) deadline: Option<Instant>,
+}
+
+/// Who the token is, from `auth.test`.
+#[derive(Clone, Debug)]
+pub(crate) struct Me {
+    /// The Enterprise Grid org (or the workspace outside a Grid org).
+    pub(crate) org: TeamId,
+    /// The token's user.
+    pub(crate) user: UserId,
 }
 
 impl fmt::Debug for Client {
@@ -116,7 +128,8 @@ impl Client {
             retry: old.retry.clone(),
             encoding: old.encoding,
             pacer: Arc::clone(&old.pacer),
-            org: Arc::clone(&old.org),
+            me: Arc::clone(&old.me),
+            deadline: old.deadline,
         };
         change(&mut inner);
         Client {
@@ -133,7 +146,7 @@ impl Client {
             inner.token = token;
             inner.auth = auth;
             // Another token may belong to another org.
-            inner.org = Arc::default();
+            inner.me = Arc::default();
         }))
     }
 
@@ -141,6 +154,11 @@ impl Client {
     /// interactive call); it shares the pacing state.
     pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
         self.derive(|inner| inner.retry = policy)
+    }
+
+    /// The same client, whose calls do not leave after `deadline` (see [`Inner::deadline`]).
+    pub(crate) fn with_deadline(&self, deadline: Option<Instant>) -> Client {
+        self.derive(|inner| inner.deadline = deadline)
     }
 
     /// The same client with another encoding.
@@ -163,28 +181,44 @@ impl Client {
         self.inner.pacer.pacing()
     }
 
-    /// Where the pacing budget of `method` (a Slack method name) stands for this client's
-    /// token: the calls that may leave now, how long the next one would wait, a `Retry-After`
-    /// pause, the 429s met. `None` for a method that is not in the catalogue.
+    /// Where the pacing budget of method `M` stands for this client's token: the calls that
+    /// may leave now, how long the next one would wait, a `Retry-After` pause, the 429s met.
     ///
     /// ```no_run
     /// # fn run(client: slack_sessions_client::Client) {
-    /// use slack_sessions_client::api::Method;
     /// use slack_sessions_client::methods::List;
     ///
-    /// let state = client.pacing_state(List::NAME).unwrap();
+    /// let state = client.pacing_state::<List>();
     /// if state.available == 0 {
     ///     println!("the next list call waits {:?}", state.next_call_wait);
     /// }
     /// # }
     /// ```
-    pub fn pacing_state(&self, method: &str) -> Option<PacingState> {
-        let info = MethodInfo::find(method)?;
-        Some(
-            self.inner
-                .pacer
-                .state(&self.inner.token, info.name, info.tier),
-        )
+    pub fn pacing_state<M: Method>(&self) -> PacingState {
+        let info = MethodInfo::of::<M>();
+        self.inner
+            .pacer
+            .state(&self.inner.token, M::NAME, info.tier)
+    }
+
+    /// [`pacing_state`](Self::pacing_state) of a method given by its Slack name
+    /// (`"admin.users.session.list"`); a name outside the catalogue is an error, not a state.
+    ///
+    /// ```
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = slack_sessions_client::Client::new("xoxp-1")?;
+    /// assert!(client.pacing_state_by_name("admin.users.session.list").is_ok());
+    /// let err = client.pacing_state_by_name("admin.users.session.lst").unwrap_err();
+    /// assert!(err.to_string().contains("admin.users.session.lst"));
+    /// # Ok(()) }
+    /// # run().unwrap();
+    /// ```
+    pub fn pacing_state_by_name(&self, method: &str) -> Result<PacingState, UnknownMethod> {
+        let info = MethodInfo::find(method).ok_or_else(|| UnknownMethod(method.to_owned()))?;
+        Ok(self
+            .inner
+            .pacer
+            .state(&self.inner.token, info.name, info.tier))
     }
 
     /// The id of the token's org: `auth.test`'s `enterprise_id` (the Enterprise Grid org), or its
@@ -198,11 +232,19 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn org_id(&self) -> Result<TeamId, Error> {
+        Ok(self.me().await?.org)
+    }
+
+    /// The token's org and user, from `auth.test` (asked once, see [`org_id`](Self::org_id)).
+    pub(crate) async fn me(&self) -> Result<Me, Error> {
         self.inner
-            .org
+            .me
             .get_or_try_init(|| async {
                 let me = self.auth_test().await?.into_body();
-                Ok::<_, Error>(me.enterprise_id.unwrap_or(me.team_id))
+                Ok::<_, Error>(Me {
+                    org: me.enterprise_id.unwrap_or(me.team_id),
+                    user: me.user_id,
+                })
             })
             .await
             .cloned()
@@ -294,19 +336,23 @@ impl Client {
             attempt += 1;
             let waited = match inner
                 .pacer
-                .acquire(&inner.token, info.name, info.tier)
+                .acquire(&inner.token, info.name, info.tier, inner.deadline)
                 .await
             {
                 Ok(waited) => waited,
-                Err(wait) => {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "not sent: pacing wait");
+                Err(refused) => {
+                    tracing::debug!(?refused, "not sent: pacing wait");
                     let mut call = CallInfo::new(info.name);
                     call.attempts = attempt;
                     call.earlier_attempt_may_have_applied = earlier_ambiguous;
                     call.paced = paced;
+                    let reason = match refused {
+                        Refused::MaxWait(wait) => NotSentReason::PacingWait { wait },
+                        Refused::Deadline(wait) => NotSentReason::Deadline { wait },
+                    };
                     return Err(Error::NotSent(Box::new(NotSent {
                         call,
-                        reason: NotSentReason::PacingWait { wait },
+                        reason,
                         source: None,
                     })));
                 }
@@ -346,16 +392,22 @@ impl Client {
             let outcome = err.outcome();
             // The retry budget counts attempts and retry delays, not queueing for the pacer.
             let elapsed = started.elapsed().saturating_sub(paced_since_first_send);
-            let decision =
+            let mut decision =
                 inner
                     .retry
                     .decide(info, attempt, &outcome, elapsed, rand::random::<f64>());
+            if let (Decision::RetryAfter(delay), Some(deadline)) = (&decision, inner.deadline)
+                && Instant::now() + *delay > deadline
+            {
+                decision = Decision::GiveUp(GiveUp::Deadline);
+            }
             match decision {
                 Decision::RetryAfter(delay) => {
                     tracing::info!(
                         attempt,
                         took_ms,
                         retry_in_ms = delay.as_millis() as u64,
+                        request_id = err.request_id().unwrap_or("-"),
                         error = %err,
                         "retrying"
                     );
@@ -363,7 +415,14 @@ impl Client {
                     tokio::time::sleep(delay).await;
                 }
                 Decision::GiveUp(why) => {
-                    tracing::debug!(attempt, took_ms, ?why, error = %err, "giving up");
+                    tracing::debug!(
+                        attempt,
+                        took_ms,
+                        ?why,
+                        request_id = err.request_id().unwrap_or("-"),
+                        error = %err,
+                        "giving up"
+                    );
                     return Err(err);
                 }
             }

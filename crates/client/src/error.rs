@@ -47,12 +47,18 @@ impl CallInfo {
 }
 
 impl fmt::Display for CallInfo {
+    /// `admin.users.session.reset (attempt 2, request 5f2b…)`: the method, the attempt when it
+    /// was not the first, and the server's request id when an answer carried one, so that an
+    /// error printed anywhere (`?` into `anyhow`, a log line) names the request for Slack
+    /// support.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.method)?;
-        if self.attempts > 1 {
-            write!(f, " (attempt {})", self.attempts)?;
+        match (self.attempts > 1, &self.request_id) {
+            (true, Some(id)) => write!(f, " (attempt {}, request {id})", self.attempts),
+            (true, None) => write!(f, " (attempt {})", self.attempts),
+            (false, Some(id)) => write!(f, " (request {id})"),
+            (false, None) => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -72,6 +78,12 @@ pub enum NotSentReason {
         /// How long the call would have waited.
         wait: Duration,
     },
+    /// The call's rate-limit slot comes after the deadline of the bulk run it belongs to
+    /// ([`Bulk::deadline`](crate::batch::Bulk::deadline)).
+    Deadline {
+        /// How long the call would have waited.
+        wait: Duration,
+    },
 }
 
 impl fmt::Display for NotSentReason {
@@ -83,6 +95,11 @@ impl fmt::Display for NotSentReason {
             NotSentReason::PacingWait { wait } => write!(
                 f,
                 "its rate-limit budget is spent for {:.1} s, longer than the pacing's max_wait",
+                wait.as_secs_f64()
+            ),
+            NotSentReason::Deadline { wait } => write!(
+                f,
+                "its rate-limit slot ({:.1} s away) comes after the run's deadline",
                 wait.as_secs_f64()
             ),
         }
@@ -437,7 +454,9 @@ impl Error {
             Error::NotSent(e)
                 if matches!(
                     e.reason,
-                    NotSentReason::Build | NotSentReason::PacingWait { .. }
+                    NotSentReason::Build
+                        | NotSentReason::PacingWait { .. }
+                        | NotSentReason::Deadline { .. }
                 ) =>
             {
                 Outcome::Permanent
@@ -614,6 +633,48 @@ mod tests {
         assert_eq!(paced.outcome(), Outcome::Permanent);
         assert!(!paced.may_have_been_applied());
         assert!(paced.to_string().contains("max_wait"), "{paced}");
+    }
+
+    #[test]
+    fn every_error_with_a_request_id_shows_it() {
+        let with_id = |mut e: Error| {
+            e.call_mut().request_id = Some("5f2b9e".into());
+            e.to_string()
+        };
+        let errors = [
+            slack(ErrorCode::UserNotFound),
+            no_answer(NoAnswerReason::Timeout),
+            Error::Http(Box::new(HttpError {
+                call: call(),
+                status: 503,
+                retry_after: None,
+                body_snippet: String::new(),
+            })),
+            Error::RateLimited(Box::new(RateLimited {
+                call: call(),
+                retry_after: None,
+                status: 429,
+                raw_body: String::new(),
+            })),
+            Error::Decode(Box::new(DecodeFailure {
+                call: call(),
+                path: ".".into(),
+                message: "x".into(),
+                ok: None,
+                raw_body: String::new(),
+            })),
+        ];
+        for e in errors {
+            assert!(!e.to_string().contains("(request "), "{e}");
+            let shown = with_id(e);
+            assert!(shown.contains("(request 5f2b9e)"), "{shown}");
+        }
+        let mut e = slack(ErrorCode::UserNotFound);
+        e.call_mut().attempts = 3;
+        assert_eq!(
+            with_id(e),
+            "admin.users.session.reset (attempt 3, request 5f2b9e): Slack answered `user_not_found`"
+        );
     }
 
     #[test]

@@ -16,17 +16,23 @@
 //!   after an unknown outcome only where a repeat cannot do harm (reasoned per method).
 //! - **Pacing** ([`pacing`]) spreads calls over each method's rate-limit budget, per token,
 //!   shared by every clone of a client; a `Retry-After` pauses that method only. The waits are
-//!   visible ([`Client::pacing_state`], [`Response::paced`]) and can be bounded
-//!   ([`Pacing::max_wait`]).
+//!   visible ([`Client::pacing_state`], [`Response::paced`]) and can be bounded: a call's
+//!   ([`Pacing::max_wait`]), a bulk run's ([`Bulk::deadline`](batch::Bulk::deadline)).
 //! - **Pagination** ([`pagination`]): `list` as a [`Stream`](futures::Stream) of sessions or of
 //!   pages that keeps its place across rate limits, stops on a repeated cursor, and asks for a
-//!   page only when polled (or ahead, with [`Pages::prefetch`]). [`Client::user_sessions`]
-//!   lists one user's sessions org-wide.
+//!   page only when polled (or ahead, with [`Pages::prefetch`]);
+//!   each page keeps its request id ([`Sessions::pages`]). [`Client::user_sessions`] lists one
+//!   user's sessions org-wide.
 //! - **Bulk writes** ([`batch`]): [`Client::reset_bulk_all`], [`Client::set_settings_all`] and
 //!   [`Client::clear_settings_all`] take any number of users, send paced batches of at most
-//!   1,000, isolate the users Slack refuses, and return one outcome per user.
+//!   1,000, find the users Slack refuses (with `users.info` where that is cheaper than
+//!   halving), report progress, stop at a deadline, and return one outcome per user (done,
+//!   refused, failed, not sent).
 //! - **The token** ([`Token`]) never appears in `Debug`, `Display`, an error or a log line.
-//! - [`prelude`] brings all of it into scope, `futures`' stream traits included.
+//! - **Matching sessions**: [`Network`] (CIDR, `ActiveSession::in_network`) and [`Version`]
+//!   (`4.9` < `4.10`, `ActiveSession::client_version`).
+//! - [`prelude`] brings all of it into scope, `futures`' stream traits included; the
+//!   [`futures`] crate itself is re-exported, so a program needs no dependency of its own.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -91,10 +97,26 @@ mod response;
 pub mod retry;
 mod token;
 
+/// The `futures` crate the streams implement (`Stream`, `StreamExt`, `TryStreamExt`), so that a
+/// program needs no dependency of its own to walk them (the [`prelude`] has the two traits).
+///
+/// ```
+/// use slack_sessions_client::futures::{TryStreamExt, future};
+///
+/// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+/// let web: Vec<_> = client
+///     .list_sessions(slack_sessions_client::methods::ListArgs::new())
+///     .try_filter(|s| future::ready(s.platform().as_str() == "web"))
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub use futures;
 pub use slack_sessions_api as api;
 pub use slack_sessions_api::methods;
 pub use slack_sessions_api::{
-    ErrorCode, Method, MethodInfo, RateLimits, SessionId, TeamId, UserId, WarningCode,
+    ErrorCode, Method, MethodInfo, Network, RateLimits, SessionId, TeamId, UserId, Version,
+    WarningCode, parse_network,
 };
 
 pub use builder::{
@@ -105,7 +127,7 @@ pub use error::{
     BoxError, CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent,
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
-pub use pacing::{Pacing, PacingState};
+pub use pacing::{Pacing, PacingState, UnknownMethod};
 pub use pagination::{Pages, Sessions, Users};
 pub use request_id::RequestId;
 pub use response::Response;

@@ -21,17 +21,21 @@
 //!
 //! # Seeing and bounding the waits
 //!
-//! - [`Client::pacing_state`](crate::Client::pacing_state) shows a method's budget: the calls
+//! - [`Client::pacing_state`](crate::Client::pacing_state) (`client.pacing_state::<List>()`)
+//!   shows a method's budget: the calls
 //!   that may leave now, the wait of the next one, a `Retry-After` pause, the 429s met.
 //! - [`Response::paced`](crate::Response::paced) and
 //!   [`CallInfo::paced`](crate::CallInfo::paced) say how long a call waited for the pacer.
 //! - [`Pacing::max_wait`] bounds one wait: a call whose slot is further away fails at once with
-//!   [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait) instead of waiting.
+//!   [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait) instead of waiting. That
+//!   suits an interactive tool's single calls; a bulk run is bounded with
+//!   [`Bulk::deadline`](crate::batch::Bulk::deadline) instead (with `max_wait`, its first
+//!   call that would wait ends it).
 //! - The first long wait of a method is logged at info level, and a 429 met although the
 //!   pacing had budget left (the pacing does not match the server) at warn level.
 //! - Pacer waits are **outside** the retry budget ([`RetryPolicy::total_budget`](crate::RetryPolicy::total_budget)
 //!   bounds retry delays and attempts, not time spent queueing for the rate limit); bound
-//!   them with `max_wait`.
+//!   them with `max_wait`, or a bulk run's with its deadline.
 //!
 //! # Against the emulator
 //!
@@ -82,7 +86,8 @@ pub struct Pacing {
     pub headroom: f64,
     /// The longest a call waits for its slot; a call that would wait longer fails at once with
     /// [`NotSentReason::PacingWait`](crate::NotSentReason::PacingWait). `None` (the default):
-    /// calls wait as long as the budget requires, as a bulk run wants.
+    /// calls wait as long as the budget requires, as a bulk run wants. It bounds each call,
+    /// not a run: to bound a bulk run, use [`Bulk::deadline`](crate::batch::Bulk::deadline).
     pub max_wait: Option<Duration>,
 }
 
@@ -244,6 +249,21 @@ const LONG_WAIT: Duration = Duration::from_secs(1);
 
 type Key = (Token, &'static str);
 
+/// A method name that is not in the catalogue
+/// ([`Client::pacing_state_by_name`](crate::Client::pacing_state_by_name)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown method `{0}`: not one this client calls (see slack_sessions_client::methods)")]
+pub struct UnknownMethod(pub String);
+
+/// Why the pacer let a call go without a slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The wait would exceed [`Pacing::max_wait`].
+    MaxWait(Duration),
+    /// The slot comes after the deadline of the call's bulk run.
+    Deadline(Duration),
+}
+
 /// The shared pacing state of a client and its clones.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -308,17 +328,22 @@ impl Pacer {
     }
 
     /// Takes a slot for the next call, returning when it is due with how long it waited; or,
-    /// without taking one, the wait when it would exceed [`Pacing::max_wait`].
+    /// without taking one, why not: the wait would exceed [`Pacing::max_wait`], or end after
+    /// `deadline`.
     pub(crate) async fn acquire(
         &self,
         token: &Token,
         method: &'static str,
         tier: Tier,
-    ) -> Result<Duration, Duration> {
+        deadline: Option<Instant>,
+    ) -> Result<Duration, Refused> {
+        let started = Instant::now();
+        if deadline.is_some_and(|d| started >= d) {
+            return Err(Refused::Deadline(Duration::ZERO));
+        }
         if !self.pacing.enabled {
             return Ok(Duration::ZERO);
         }
-        let started = Instant::now();
         let (interval, tolerance) = self.params(tier);
         loop {
             let (at, tell) = {
@@ -337,7 +362,10 @@ impl Pacer {
                 }
                 let wait = at.saturating_duration_since(started);
                 if self.pacing.max_wait.is_some_and(|max| wait > max) {
-                    return Err(wait);
+                    return Err(Refused::MaxWait(wait));
+                }
+                if deadline.is_some_and(|d| at > d) {
+                    return Err(Refused::Deadline(wait));
                 }
                 bucket.tat = tat.max(at) + interval;
                 let tell = wait >= LONG_WAIT && !bucket.told_wait;
@@ -499,7 +527,7 @@ mod tests {
         let start = Instant::now();
         let mut out = Vec::new();
         for _ in 0..n {
-            pacer.acquire(token, method, T2).await.unwrap();
+            pacer.acquire(token, method, T2, None).await.unwrap();
             out.push(start.elapsed());
         }
         out
@@ -537,7 +565,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         let start = Instant::now();
         let granted = join_all((0..1000).map(|_| async {
-            pacer.acquire(&token, "m", T2).await.unwrap();
+            pacer.acquire(&token, "m", T2, None).await.unwrap();
             start.elapsed()
         }))
         .await;
@@ -563,10 +591,10 @@ mod tests {
         let b = Token::new("xoxp-b");
         sequential(&pacer, &a, "m", 20).await;
         let start = Instant::now();
-        pacer.acquire(&a, "other", T2).await.unwrap();
-        pacer.acquire(&b, "m", T2).await.unwrap();
+        pacer.acquire(&a, "other", T2, None).await.unwrap();
+        pacer.acquire(&b, "m", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
-        pacer.acquire(&a, "m", T2).await.unwrap();
+        pacer.acquire(&a, "m", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), S(3));
     }
 
@@ -576,7 +604,7 @@ mod tests {
         let token = Token::new("xoxp-a");
         pacer.pause(&token, "m", T2, S(30));
         let start = Instant::now();
-        pacer.acquire(&token, "other", T2).await.unwrap();
+        pacer.acquire(&token, "other", T2, None).await.unwrap();
         assert_eq!(start.elapsed(), Duration::ZERO);
         let times = sequential(&pacer, &token, "m", 3).await;
         assert_eq!(times, vec![S(30), S(33), S(36)]);
@@ -593,7 +621,7 @@ mod tests {
                 let pacer = Arc::clone(&pacer);
                 let token = token.clone();
                 tokio::spawn(async move {
-                    pacer.acquire(&token, "m", T2).await.unwrap();
+                    pacer.acquire(&token, "m", T2, None).await.unwrap();
                     start.elapsed()
                 })
             })
@@ -634,13 +662,13 @@ mod tests {
         let pacer = Pacer::new(exact());
         for i in 0..(PRUNE_ABOVE + 10) {
             pacer
-                .acquire(&Token::new(format!("xoxp-{i}")), "m", T2)
+                .acquire(&Token::new(format!("xoxp-{i}")), "m", T2, None)
                 .await
                 .unwrap();
         }
         tokio::time::sleep(S(120)).await;
         pacer
-            .acquire(&Token::new("xoxp-new"), "m", T2)
+            .acquire(&Token::new("xoxp-new"), "m", T2, None)
             .await
             .unwrap();
         assert!(pacer.lock().len() <= 2, "{}", pacer.lock().len());
@@ -682,12 +710,33 @@ mod tests {
         sequential(&pacer, &token, "m", 20).await;
         let start = Instant::now();
         // Three calls at once: slots at 3, 6 and 9 s; those past 4 s are refused, at once.
-        let results = join_all((0..3).map(|_| pacer.acquire(&token, "m", T2))).await;
-        assert_eq!(results, [Ok(S(3)), Err(S(6)), Err(S(6))]);
+        let results = join_all((0..3).map(|_| pacer.acquire(&token, "m", T2, None))).await;
+        let over = Err(Refused::MaxWait(S(6)));
+        assert_eq!(results, [Ok(S(3)), over, over]);
         assert_eq!(start.elapsed(), S(3));
         // The refused calls took no slot: the next one is 3 s away again.
         assert_eq!(pacer.state(&token, "m", T2).next_call_wait, S(3));
-        assert_eq!(pacer.acquire(&token, "m", T2).await, Ok(S(3)));
+        assert_eq!(pacer.acquire(&token, "m", T2, None).await, Ok(S(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_after_the_deadline_is_refused_at_once_without_taking_it() {
+        let pacer = Pacer::new(exact());
+        let token = Token::new("xoxp-a");
+        sequential(&pacer, &token, "m", 20).await;
+        let start = Instant::now();
+        let deadline = Some(start + S(4));
+        let results = join_all((0..2).map(|_| pacer.acquire(&token, "m", T2, deadline))).await;
+        assert_eq!(results, [Ok(S(3)), Err(Refused::Deadline(S(6)))]);
+        assert_eq!(start.elapsed(), S(3));
+        assert_eq!(pacer.state(&token, "m", T2).next_call_wait, S(3));
+        // Past the deadline nothing leaves, pacing or not.
+        tokio::time::advance(S(2)).await;
+        let off = Pacer::new(Pacing::off());
+        assert_eq!(
+            off.acquire(&token, "m", T2, deadline).await,
+            Err(Refused::Deadline(S(0)))
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::decode_body;
 use crate::error::{CallInfo, RepeatedCursor};
-use crate::{Client, Error, Response};
+use crate::{Client, Error, RequestId, Response};
 
 /// A page whose envelope said `ok`, its body not yet decoded.
 type RawPage = Result<Response<Bytes>, Error>;
@@ -79,6 +79,8 @@ pub struct Pages {
     done: bool,
     prefetch: bool,
     in_flight: Option<InFlight>,
+    /// A page to return before fetching: the rest of one a [`Sessions`] walk had begun.
+    pending: Option<Response<ListResponse>>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -134,6 +136,7 @@ impl Pages {
             done: false,
             prefetch: false,
             in_flight: None,
+            pending: None,
         }
     }
 
@@ -185,6 +188,9 @@ impl Stream for Pages {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if let Some(page) = this.pending.take() {
+            return Poll::Ready(Some(Ok(page)));
+        }
         if this.done {
             return Poll::Ready(None);
         }
@@ -233,23 +239,33 @@ impl Stream for Pages {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done { (0, Some(0)) } else { (0, None) }
+        if self.done && self.pending.is_none() {
+            (0, Some(0))
+        } else {
+            (usize::from(self.pending.is_some()), None)
+        }
     }
 }
 
-/// The sessions of a `list` walk, one by one; made by [`Client::list_sessions`].
+/// The sessions of a `list` walk, one by one; made by [`Client::list_sessions`]. Each page's
+/// request id stays at hand: [`request_id`](RequestId::request_id) is that of the page the last
+/// session came from, and [`pages`](Self::pages) turns the walk into its pages.
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub struct Sessions {
     pages: Pages,
-    buffered: VecDeque<ActiveSession>,
+    /// The current page's sessions not returned yet (taken from the page as it came: no copy).
+    buffered: std::vec::IntoIter<ActiveSession>,
+    /// The current page's answer, its sessions taken out.
+    page: Option<Response<()>>,
 }
 
 impl Sessions {
     pub(crate) fn new(pages: Pages) -> Self {
         Sessions {
             pages,
-            buffered: VecDeque::new(),
+            buffered: Vec::new().into_iter(),
+            page: None,
         }
     }
 
@@ -264,9 +280,37 @@ impl Sessions {
         self
     }
 
-    /// The walk by pages, with the sessions not yet returned from the current page dropped.
-    pub fn into_pages(self) -> Pages {
-        self.pages
+    /// The walk by pages, each an answer with its request id, warnings and cursor. The
+    /// sessions of the current page not returned yet come first, as a page of their own with
+    /// that page's answer; then the walk goes on where it was.
+    ///
+    /// ```no_run
+    /// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use slack_sessions_client::{RequestId, methods::ListArgs};
+    ///
+    /// let mut pages = client.list_sessions(ListArgs::new()).pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} sessions (request {:?})", page.active_sessions.len(), page.request_id());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pages(self) -> Pages {
+        let mut pages = self.pages;
+        if let Some(page) = self.page
+            && self.buffered.len() > 0
+        {
+            let sessions: Vec<ActiveSession> = self.buffered.collect();
+            pages.pending = Some(page.map(|()| ListResponse::new(sessions)));
+        }
+        pages
+    }
+}
+
+impl RequestId for Sessions {
+    /// The request id of the page the last session returned came from.
+    fn request_id(&self) -> Option<&str> {
+        self.page.as_ref().and_then(|p| p.request_id.as_deref())
     }
 }
 
@@ -276,11 +320,16 @@ impl Stream for Sessions {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            if let Some(session) = this.buffered.pop_front() {
+            if let Some(session) = this.buffered.next() {
                 return Poll::Ready(Some(Ok(session)));
             }
             match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
-                Some(Ok(page)) => this.buffered.extend(page.body.active_sessions),
+                Some(Ok(page)) => {
+                    let mut sessions = Vec::new();
+                    let page = page.map(|body| sessions = body.active_sessions);
+                    this.buffered = sessions.into_iter();
+                    this.page = Some(page);
+                }
                 Some(Err(err)) => return Poll::Ready(Some(Err(err))),
                 None => return Poll::Ready(None),
             }
@@ -447,6 +496,41 @@ mod tests {
         );
     }
 
+    fn with_id(mut page: RawPage, id: &str) -> RawPage {
+        if let Ok(p) = &mut page {
+            p.request_id = Some(id.to_owned());
+        }
+        page
+    }
+
+    #[tokio::test]
+    async fn each_page_keeps_its_request_id_on_the_session_walk() {
+        let (pages, _) = scripted(
+            ListArgs::new(),
+            vec![
+                with_id(page(&[1, 2, 3], Some("a")), "req-1"),
+                with_id(page(&[4], None), "req-2"),
+            ],
+        );
+        let mut sessions = Sessions::new(pages);
+        assert_eq!(sessions.request_id(), None);
+        assert_eq!(sessions.next().await.unwrap().unwrap().session_id.0, 1);
+        assert_eq!(sessions.request_id(), Some("req-1"));
+        // As pages: the rest of the first page, with its id, then the next one.
+        let pages: Vec<_> = sessions.pages().try_collect().await.unwrap();
+        let seen: Vec<(Vec<u64>, Option<&str>)> = pages
+            .iter()
+            .map(|p| {
+                let ids = p.active_sessions.iter().map(|s| s.session_id.0).collect();
+                (ids, p.request_id())
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [(vec![2, 3], Some("req-1")), (vec![4], Some("req-2"))]
+        );
+    }
+
     #[tokio::test]
     async fn no_active_sessions_ends_the_walk_without_an_error() {
         let none = || {
@@ -546,6 +630,55 @@ mod tests {
             2,
             "nothing asked after the last page"
         );
+    }
+
+    #[tokio::test]
+    async fn with_prefetch_failures_end_the_walk_where_it_can_resume() {
+        // A page that does not decode.
+        let mut bad = page(&[], Some("b")).unwrap();
+        bad.body = Bytes::from_static(br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#);
+        let (pages, _) = scripted(
+            ListArgs::new(),
+            vec![page(&[1], Some("a")), Ok(bad), page(&[2], None)],
+        );
+        let mut pages = pages.prefetch(true);
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(matches!(pages.next().await.unwrap(), Err(Error::Decode(_))));
+        assert!(pages.next().await.is_none());
+        assert_eq!(pages.cursor(), Some("a"), "the page that failed");
+        assert_eq!(pages.pages_fetched(), 1);
+        // A call that fails, and a repeated cursor.
+        let (pages, _) = scripted(ListArgs::new(), vec![page(&[1], Some("a")), failure()]);
+        let mut pages = pages.prefetch(true);
+        assert!(pages.next().await.unwrap().is_ok());
+        assert!(pages.next().await.unwrap().is_err());
+        assert_eq!(pages.cursor(), Some("a"));
+        let (pages, _) = scripted(
+            ListArgs::new(),
+            vec![page(&[1], Some("a")), page(&[2], Some("a"))],
+        );
+        let mut pages = pages.prefetch(true);
+        assert!(pages.next().await.unwrap().is_ok());
+        let err = pages.next().await.unwrap().unwrap_err();
+        assert!(
+            matches!(&err, Error::RepeatedCursor(e) if e.page == 2),
+            "{err:?}"
+        );
+        assert!(pages.next().await.is_none());
+        // Every session once, in order, across many pages decoded in parallel.
+        let answers = (0..20u64)
+            .map(|i| {
+                let next = (i < 19).then(|| format!("c{i}"));
+                page(&[2 * i, 2 * i + 1], next.as_deref())
+            })
+            .collect();
+        let (pages, _) = scripted(ListArgs::new(), answers);
+        let ids: Vec<u64> = Sessions::new(pages.prefetch(true))
+            .map_ok(|s| s.session_id.0)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(ids, (0..40).collect::<Vec<_>>());
     }
 
     #[tokio::test]

@@ -2,8 +2,12 @@
 //! `use slack_sessions_client::prelude::*;`.
 //!
 //! The client and its errors, the argument builders and answers of every method, the id types
-//! and error codes, the [`Method`] and [`RequestId`] traits, and `futures`' [`StreamExt`] and
-//! [`TryStreamExt`] for the `list` streams.
+//! and error codes, [`Network`] and [`Version`], the [`Method`] and [`RequestId`] traits, and
+//! `futures`' [`StreamExt`] and [`TryStreamExt`] for the `list` streams.
+//!
+//! **Its `Error` is the client's [`Error`]**, and hides `std::error::Error` in a
+//! module that glob-imports the prelude: write `Box<dyn std::error::Error>` in full (as below),
+//! or import the trait under another name (`use std::error::Error as StdError;`).
 //!
 //! ```no_run
 //! use slack_sessions_client::prelude::*;
@@ -19,9 +23,13 @@
 
 pub use futures::{StreamExt, TryStreamExt};
 
-pub use crate::batch::{BulkReport, UserOutcome};
+/// The client's error, not `std::error::Error`, which a glob import of the prelude hides:
+/// name that one in full (`Box<dyn std::error::Error>`) or as `use std::error::Error as
+/// StdError;`.
+pub use crate::Error;
+pub use crate::batch::{BulkReport, Progress, UserOutcome};
 pub use crate::methods::*;
 pub use crate::{
-    Client, Error, ErrorCode, Method, Pacing, RateLimits, RequestId, Response, RetryPolicy,
-    SessionId, TeamId, UserId,
+    Client, ErrorCode, Method, Network, Pacing, RateLimits, RequestId, Response, RetryPolicy,
+    SessionId, TeamId, UserId, Version,
 };

@@ -98,6 +98,9 @@ pub enum GiveUp {
     AttemptsExhausted,
     /// The next attempt would start after [`RetryPolicy::total_budget`].
     BudgetExhausted,
+    /// The next attempt would start after the deadline of the bulk run the call belongs to
+    /// ([`Bulk::deadline`](crate::batch::Bulk::deadline)).
+    Deadline,
 }
 
 /// Whether a second attempt of `method` can do no harm even if the first one was applied:

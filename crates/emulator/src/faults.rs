@@ -6,6 +6,7 @@ use parking_lot::Mutex;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use slack_sessions_api::ErrorCode;
 
 /// What a fault does to a call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum Effect {
     /// Answer `ok:false` with this Slack error code (HTTP 200), without executing the call.
-    Error(String),
+    /// Any code: one Slack has not documented is [`ErrorCode::Other`] (`"new_code".into()`).
+    Error(ErrorCode),
     /// Answer HTTP 429 `ratelimited` with this `Retry-After` (seconds), without executing.
     RateLimited(u64),
     /// Answer this HTTP status (a 5xx) with a plain-text body, without executing.
@@ -115,7 +117,9 @@ impl FaultRule {
             Effect::HttpStatus(s) if !(500..=599).contains(s) => {
                 refuse(format!("http_status must be a 5xx, got {s}"))
             }
-            Effect::Error(code) if code.is_empty() => refuse("error needs a code".into()),
+            Effect::Error(code) if code.as_str().trim().is_empty() => {
+                refuse("error needs a code".into())
+            }
             Effect::LatencyMs(ms) if *ms > 120_000 => refuse("latency_ms is at most 120000".into()),
             _ => Ok(()),
         }
@@ -223,6 +227,19 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_effect_is_a_typed_code_with_the_same_json() {
+        let rule = FaultRule::new(Effect::Error(ErrorCode::InternalError));
+        let json = serde_json::to_value(&rule.effect).unwrap();
+        assert_eq!(json, serde_json::json!({"error": "internal_error"}));
+        let back: Effect =
+            serde_json::from_value(serde_json::json!({"error": "brand_new"})).unwrap();
+        assert_eq!(back, Effect::Error(ErrorCode::Other("brand_new".into())));
+        assert_eq!(Effect::Error("internal_error".into()), rule.effect);
+        assert!(FaultRule::new(Effect::Error("".into())).validate().is_err());
+        assert!(rule.validate().is_ok());
+    }
 
     #[test]
     fn first_match_times_and_filters() {

@@ -25,6 +25,10 @@ pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 pub struct JournalEntry {
     /// Rising id.
     pub id: u64,
+    /// The request id the answer carried in its `x-slack-req-id` header (a fault's answer
+    /// too; a reset connection carried none), to join with a client's logs.
+    #[serde(default)]
+    pub request_id: String,
     /// When it arrived, in ms since the Unix epoch.
     pub at_ms: u64,
     /// The method name as requested.
@@ -51,9 +55,10 @@ pub struct JournalEntry {
 
 impl JournalEntry {
     /// An entry for a call to `method` that arrived at `at_ms`.
-    pub(crate) fn new(at_ms: u64, method: &str) -> Self {
+    pub(crate) fn new(at_ms: u64, method: &str, request_id: &str) -> Self {
         JournalEntry {
             id: 0,
+            request_id: request_id.to_owned(),
             at_ms,
             // A method name is at most a few dozen characters; a junk one is cut.
             method: method.chars().take(128).collect(),
@@ -68,10 +73,24 @@ impl JournalEntry {
         }
     }
 
-    /// Keeps `args`, within [`MAX_ARGS_BYTES`].
+    /// Keeps `args`, within [`MAX_ARGS_BYTES`]. `user_ids` is kept as an array of ids however
+    /// the request spelled it (a form's `W1,W2`, a JSON-array string, Python's `['W1']`).
     pub(crate) fn set_args(&mut self, args: &Map<String, Value>) {
         let mut used = 0;
         for (name, value) in args {
+            let listed;
+            let value = match value {
+                Value::String(text) if name == "user_ids" => {
+                    match slack_sessions_api::lenient::split_list(text) {
+                        Ok(ids) => {
+                            listed = Value::from(ids);
+                            &listed
+                        }
+                        Err(_) => value,
+                    }
+                }
+                _ => value,
+            };
             let size = serde_json::to_string(value).map_or(0, |s| s.len()) + name.len();
             if used + size > MAX_ARGS_BYTES {
                 self.args.insert(
@@ -243,9 +262,31 @@ mod tests {
     use super::*;
 
     fn entry(args: Map<String, Value>) -> JournalEntry {
-        let mut e = JournalEntry::new(0, "m");
+        let mut e = JournalEntry::new(0, "m", "r");
         e.set_args(&args);
         e
+    }
+
+    #[test]
+    fn user_ids_are_kept_as_an_array_however_spelled() {
+        for spelled in ["W1,W2", r#"["W1","W2"]"#, "['W1', 'W2']"] {
+            let mut args = Map::new();
+            args.insert("user_ids".into(), Value::String(spelled.into()));
+            args.insert("team_id".into(), Value::String("T1,T2".into()));
+            let e = entry(args);
+            assert_eq!(
+                e.args["user_ids"],
+                serde_json::json!(["W1", "W2"]),
+                "{spelled}"
+            );
+            assert_eq!(e.args["team_id"], "T1,T2", "other arguments as sent");
+        }
+        let mut args = Map::new();
+        args.insert("user_ids".into(), serde_json::json!(["W3"]));
+        assert_eq!(entry(args).args["user_ids"], serde_json::json!(["W3"]));
+        let mut args = Map::new();
+        args.insert("user_ids".into(), Value::String("[W1".into()));
+        assert_eq!(entry(args).args["user_ids"], "[W1", "unreadable: as sent");
     }
 
     #[test]

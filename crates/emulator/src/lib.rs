@@ -410,7 +410,26 @@ impl Emulator {
         self.app.store.reset()
     }
 
-    /// The whole state in the seed's shape (`GET /_emulator/state`).
+    /// The whole state in the seed's shape (`GET /_emulator/state`), so that it imports back
+    /// as it was: **bot users' sessions included**, which `admin.users.session.list` never
+    /// returns (Slack lists no bot sessions). To compare an export with what a client listed,
+    /// leave out the sessions of users with `is_bot`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use slack_sessions_emulator::{Emulator, Seed};
+    ///
+    /// let emulator = Emulator::builder().seed(Seed::demo()).start().await?;
+    /// let state = emulator.export();
+    /// let org = &state.orgs[0];
+    /// let listable = org
+    ///     .sessions
+    ///     .iter()
+    ///     .filter(|s| !org.users.iter().any(|u| u.id == s.user_id && u.is_bot))
+    ///     .count();
+    /// println!("{listable} sessions a list call returns, of {}", org.sessions.len());
+    /// # Ok(()) }
+    /// ```
     pub fn export(&self) -> Seed {
         self.app.store.export()
     }

@@ -1,127 +1,12 @@
 //! Which sessions a run looks at: by network, OS, Slack client version, client kind and
 //! workspace. Every filter is checked on each session as its page arrives, so nothing is kept.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::net::IpAddr;
-use std::str::FromStr;
 
-use ipnet::IpNet;
 use slack_sessions_client::Client;
 use slack_sessions_client::api::TeamId;
+pub use slack_sessions_client::api::{Network, Version, parse_network};
 use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord, ListArgs};
-
-/// A dotted version, compared part by part as numbers (`4.9` < `4.10`; `4.10` = `4.10.0`).
-#[derive(Clone, Debug)]
-pub struct Version(Vec<u64>);
-
-impl Version {
-    /// Parses a version given on the command line or in a policy: numbers separated by dots.
-    pub fn parse(text: &str) -> Result<Version, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err("a version is numbers separated by dots, e.g. 4.41 or 24.11.10".into());
-        }
-        text.split('.')
-            .map(|part| {
-                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    Err(format!(
-                        "{text:?} is not a version: use numbers separated by dots, e.g. 4.41 or 24.11.10"
-                    ))
-                } else {
-                    part.parse::<u64>()
-                        .map_err(|_| format!("{text:?}: the part {part:?} is too large"))
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Version)
-    }
-
-    /// Reads a version as a session reports it: each dotted part's leading digits
-    /// (`4.29.149-beta` is 4.29.149); `None` when even the first part has none.
-    pub fn of_session(text: &str) -> Option<Version> {
-        let mut parts = Vec::new();
-        for part in text.trim().split('.') {
-            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-            match digits.parse::<u64>() {
-                Ok(n) => parts.push(n),
-                Err(_) => break,
-            }
-            if digits.len() != part.len() {
-                break; // `149-beta`: what follows the number is not part of the version
-            }
-        }
-        (!parts.is_empty()).then_some(Version(parts))
-    }
-}
-
-impl Version {
-    /// Whether this version begins with `prefix`'s parts (`12.7.6` begins with `12`).
-    pub fn starts_with(&self, prefix: &Version) -> bool {
-        self.0.len() >= prefix.0.len() && self.0[..prefix.0.len()] == prefix.0[..]
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let len = self.0.len().max(other.0.len());
-        (0..len)
-            .map(|i| {
-                let a = self.0.get(i).copied().unwrap_or(0);
-                let b = other.0.get(i).copied().unwrap_or(0);
-                a.cmp(&b)
-            })
-            .find(|o| *o != Ordering::Equal)
-            .unwrap_or(Ordering::Equal)
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.0.iter().map(u64::to_string).collect();
-        f.write_str(&parts.join("."))
-    }
-}
-
-impl FromStr for Version {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Version::parse(s)
-    }
-}
-
-/// Parses a network: `10.0.0.0/8`, `2001:db8::/32`, or one address (`/32` or `/128`). A network
-/// with host bits set (`10.1.2.3/8`) is refused: which network was meant is not guessed.
-pub fn parse_network(text: &str) -> Result<IpNet, String> {
-    let text = text.trim();
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(IpNet::from(ip));
-    }
-    let net: IpNet = text.parse().map_err(|_| {
-        format!("{text:?} is not a network: use CIDR notation, e.g. 10.0.0.0/8 or 2001:db8::/32")
-    })?;
-    if net.trunc() != net {
-        return Err(format!(
-            "{text:?} has host bits set: did you mean {}?",
-            net.trunc()
-        ));
-    }
-    Ok(net)
-}
 
 /// A field of the device as last seen: `recent`'s when it has it, else `created`'s.
 pub fn latest<'a>(
@@ -173,7 +58,7 @@ impl fmt::Display for KindCounts {
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     /// Networks: the created or recent IP in any of them.
-    pub networks: Vec<IpNet>,
+    pub networks: Vec<Network>,
     /// OS names, lower-case: the latest OS is one of them.
     pub os: Vec<String>,
     /// The latest Slack client version is below this one.
@@ -202,7 +87,7 @@ impl Filter {
         if self.client.is_some_and(|c| c != s.client_kind()) {
             return false;
         }
-        if !self.networks.is_empty() && !self.in_networks(s) {
+        if !self.networks.is_empty() && !self.networks.iter().any(|n| s.in_network(n)) {
             return false;
         }
         if !self.os.is_empty() {
@@ -211,24 +96,12 @@ impl Filter {
                 return false;
             }
         }
-        if let Some(below) = &self.client_version_below {
-            let version =
-                latest(s, |d| d.slack_client_version.as_ref()).and_then(Version::of_session);
-            if version.is_none_or(|v| v >= *below) {
-                return false;
-            }
+        if let Some(below) = &self.client_version_below
+            && s.client_version().is_none_or(|v| v >= *below)
+        {
+            return false;
         }
         true
-    }
-
-    fn in_networks(&self, s: &ActiveSession) -> bool {
-        let ips = [Some(&s.created), s.recent.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.ip.as_deref())
-            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok());
-        ips.into_iter()
-            .any(|ip| self.networks.iter().any(|n| n.contains(&ip)))
     }
 
     /// The filters by flag (`--os` → `windows`), for a run's identity.
@@ -314,40 +187,6 @@ mod tests {
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
-    }
-
-    #[test]
-    fn versions_compare_by_numbers() {
-        assert!(v("4.9") < v("4.10"));
-        assert!(v("4.10") == v("4.10.0"));
-        assert!(v("4.41.105") > v("4.41"));
-        assert!(v("24.11.10.0") > v("4.99"));
-        assert_eq!(Version::of_session("4.29.149-beta"), Some(v("4.29.149")));
-        assert_eq!(Version::of_session("beta"), None);
-        assert_eq!(Version::of_session(""), None);
-        for bad in ["", "4..1", "v4", "4.x", "4. 1"] {
-            assert!(Version::parse(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn networks_are_parsed_strictly() {
-        assert_eq!(
-            parse_network("10.0.0.0/8").unwrap().to_string(),
-            "10.0.0.0/8"
-        );
-        assert_eq!(
-            parse_network("203.0.113.9").unwrap().to_string(),
-            "203.0.113.9/32"
-        );
-        assert_eq!(
-            parse_network("2001:db8::/32").unwrap().to_string(),
-            "2001:db8::/32"
-        );
-        let err = parse_network("10.1.2.3/8").unwrap_err();
-        assert!(err.contains("did you mean 10.0.0.0/8"), "{err}");
-        assert!(parse_network("10.0.0.0/33").is_err());
-        assert!(parse_network("office").is_err());
     }
 
     fn session(created: DeviceRecord, recent: Option<DeviceRecord>) -> ActiveSession {

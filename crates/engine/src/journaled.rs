@@ -273,7 +273,7 @@ impl<S: Replay> Journaled<S> {
         Self::with_state(journal, header, S::default(), lines)
     }
 
-    /// Opens the run's journal at `path` by the rules of [`identity`](crate::journal::identity)
+    /// Opens the run's journal at `path` by the rules of [`identity`]
     /// (a finished run's is archived, an unfinished run of the same command resumes, another's
     /// is refused), and replays it.
     pub fn open(

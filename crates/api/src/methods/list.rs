@@ -156,6 +156,39 @@ impl ActiveSession {
     pub fn client_kind(&self) -> ClientKind {
         ClientKind::of(self.device())
     }
+
+    /// Whether the session's IP address, as it began (`created`) or as last seen (`recent`),
+    /// is in `network`: a session opened in the office and carried home matches the office.
+    ///
+    /// ```
+    /// use slack_sessions_api::methods::{ActiveSession, DeviceRecord};
+    /// use slack_sessions_api::{Network, SessionId};
+    ///
+    /// let created = DeviceRecord::new("Intel", "OS X", "14.6", "4.41.105", "198.51.100.7");
+    /// let recent = DeviceRecord::new("Intel", "OS X", "14.6", "4.41.105", "203.0.113.9");
+    /// let s = ActiveSession::new("W1".into(), "T1".into(), SessionId(1), created, Some(recent));
+    /// let office: Network = "198.51.100.0/24".parse().unwrap();
+    /// assert!(s.in_network(&office));
+    /// ```
+    pub fn in_network(&self, network: &crate::Network) -> bool {
+        [Some(&self.created), self.recent.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.ip.as_deref())
+            .any(|ip| network.contains_str(ip))
+    }
+
+    /// The Slack client version as last seen ([`Version::of_session`](crate::Version::of_session)
+    /// of `recent`'s, else `created`'s), compared as numbers: `4.9` < `4.10`.
+    pub fn client_version(&self) -> Option<crate::Version> {
+        let recent = self
+            .recent
+            .as_ref()
+            .and_then(|d| d.slack_client_version.as_deref());
+        recent
+            .or(self.created.slack_client_version.as_deref())
+            .and_then(crate::Version::of_session)
+    }
 }
 
 /// A device record of a session; every field is "if available".

@@ -95,7 +95,11 @@ fn slack_api_error_is_4() {
         .expect(4);
     let line = one_error_line(&out.stderr);
     assert!(line.contains("session_not_found"), "{line}");
-    insta::assert_snapshot!("error_session_not_found", line);
+    assert!(
+        line.contains("(request "),
+        "the request id, for Slack support: {line}"
+    );
+    insta::assert_snapshot!("error_session_not_found", env.redact(&line));
     let out = env.run(&["sessions", "reset", "W0NOSUCH1"]).expect(4);
     assert!(one_error_line(&out.stderr).contains("user_not_found"));
 }

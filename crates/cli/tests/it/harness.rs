@@ -160,11 +160,31 @@ impl Env {
         self.command(args).spawn().expect("the binary starts")
     }
 
-    /// Replaces what changes from run to run (the emulator's URL, the working directory).
+    /// Replaces what changes from run to run (the emulator's URL, the working directory, the
+    /// random request ids the client's errors name: `request 5f2b…` of 32 hex digits).
     pub fn redact(&self, text: &str) -> String {
         let dir = self.dir().display().to_string();
-        text.replace(&self.api_url(), "[API]/")
-            .replace(&dir, "[DIR]")
+        let text = text
+            .replace(&self.api_url(), "[API]/")
+            .replace(&dir, "[DIR]");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("request ") {
+            let (head, tail) = rest.split_at(at + "request ".len());
+            out.push_str(head);
+            let id = tail
+                .get(..32)
+                .filter(|id| id.bytes().all(|b| b.is_ascii_hexdigit()));
+            rest = match id {
+                Some(_) => {
+                    out.push_str("[ID]");
+                    &tail[32..]
+                }
+                None => tail,
+            };
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The requests the emulator received for `method`.

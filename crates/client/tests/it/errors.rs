@@ -148,3 +148,60 @@ async fn a_retry_after_pauses_that_method_for_every_clone() {
     assert!(reset_started.elapsed() < Duration::from_millis(500));
     emu.shutdown().await;
 }
+
+/// A log writer that keeps what it is given.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn request_ids_reach_the_error_text_and_the_retry_log_line() {
+    let emu = emulator(RateLimits::Off).await;
+    emu.add_fault(
+        slack_sessions_emulator::FaultRule::new(slack_sessions_emulator::Effect::Error(
+            "internal_error".into(),
+        ))
+        .method("auth.test")
+        .times(1),
+    )
+    .unwrap();
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let client = builder(&emu, demo::ADMIN_TOKEN).build().unwrap();
+    client.auth_test().await.expect("retried past the fault");
+    let faulted = emu.requests(&slack_sessions_emulator::JournalFilter::new())[0]
+        .request_id
+        .clone();
+    let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let retry = logged
+        .lines()
+        .find(|l| l.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry line in {logged:?}"));
+    assert!(
+        retry.contains(&format!("request_id=\"{faulted}\""))
+            || retry.contains(&format!("request_id={faulted}")),
+        "{retry}"
+    );
+
+    // And `?` into anyhow (or any `Display`) names the request.
+    let err = client.reset(ResetArgs::new("W0NOBODY")).await.unwrap_err();
+    let id = err.request_id().expect("an answer came").to_owned();
+    let shown = format!("{:?}", anyhow::Error::from(err));
+    assert!(shown.contains(&id), "{shown}");
+    emu.shutdown().await;
+}

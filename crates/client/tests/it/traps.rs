@@ -100,7 +100,7 @@ async fn the_pacing_after_a_429_is_visible_and_bounded() {
         .build()
         .unwrap();
     let list = || client.list(ListArgs::new().limit(1));
-    let fresh = client.pacing_state(List::NAME).unwrap();
+    let fresh = client.pacing_state::<List>();
     assert_eq!((fresh.available, fresh.rate_limited), (fresh.burst, 0));
     list().await.unwrap();
 
@@ -115,7 +115,7 @@ async fn the_pacing_after_a_429_is_visible_and_bounded() {
     assert_eq!(retried.attempts, 2);
     // After the pause the budget restarts empty: the next call is held for an interval, and
     // says so.
-    let state = client.pacing_state(List::NAME).unwrap();
+    let state = client.pacing_state::<List>();
     assert_eq!(state.rate_limited, 1);
     assert_eq!(state.available, 0, "{state:?}");
     assert!(state.next_call_wait > Duration::ZERO, "{state:?}");
@@ -140,7 +140,7 @@ async fn the_pacing_after_a_429_is_visible_and_bounded() {
     .unwrap();
     let err = bounded.list(ListArgs::new().limit(1)).await.unwrap_err();
     assert!(err.is_rate_limited(), "{err}");
-    let paused = bounded.pacing_state(List::NAME).unwrap();
+    let paused = bounded.pacing_state::<List>();
     assert!(
         paused
             .paused_for
@@ -266,10 +266,7 @@ async fn pacing_faster_than_the_server_is_warned() {
         }
     }
     assert!(limited >= 1, "Slack's budget of 20 a minute is spent");
-    assert_eq!(
-        client.pacing_state(List::NAME).unwrap().rate_limited,
-        limited
-    );
+    assert_eq!(client.pacing_state::<List>().rate_limited, limited);
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert_eq!(
         logs.matches("rate limited although paced").count(),

@@ -50,16 +50,32 @@ pub async fn route(
     body: Body,
 ) -> Response {
     let limits = app.limits.mode();
-    let mut response = answer_call(app, conn, uri, http_method, headers, query, body).await;
+    // One id per request, on every answer (faults' included) and on its journal entry.
+    let request_id = format!("{:032x}", rand::random::<u128>());
+    let mut response = answer_call(
+        app,
+        conn,
+        uri,
+        http_method,
+        headers,
+        query,
+        body,
+        &request_id,
+    )
+    .await;
+    let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&limits.to_string()) {
-        response
-            .headers_mut()
-            .insert("x-slack-sessions-rate-limits", v);
+        h.insert("x-slack-sessions-rate-limits", v);
     }
+    h.insert(
+        "x-slack-req-id",
+        HeaderValue::from_str(&request_id).expect("hex is a valid header"),
+    );
     response
 }
 
 /// Steps 1–6 of one call.
+#[allow(clippy::too_many_arguments)] // axum's extractors, passed on
 async fn answer_call(
     app: Arc<App>,
     conn: Option<Extension<ConnectInfo<ConnHandle>>>,
@@ -68,11 +84,12 @@ async fn answer_call(
     headers: HeaderMap,
     query: Option<String>,
     body: Body,
+    request_id: &str,
 ) -> Response {
     let started = Instant::now();
     let at_ms = crate::clock::now_ms();
     let name = method_name(&uri);
-    let mut journal = JournalEntry::new(at_ms, &name);
+    let mut journal = JournalEntry::new(at_ms, &name, request_id);
     // Slack answers GET and POST; anything else (HEAD included) changes nothing.
     if http_method != HttpMethod::GET && http_method != HttpMethod::POST {
         let answer = Answer::failure(
@@ -224,7 +241,7 @@ impl Handled {
                 (StatusCode::OK.into_response(), 0, None)
             }
             Some(Effect::Error(code)) => {
-                let mut answer = Answer::failure(Failure::new(ErrorCode::parse(&code)), &[]);
+                let mut answer = Answer::failure(Failure::new(code), &[]);
                 answer.accepted = accepted;
                 let error = answer.error.clone();
                 (answer.into_response(), 200, error)
@@ -462,11 +479,6 @@ impl IntoResponse for Answer {
         if let Some(secs) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        h.insert(
-            "x-slack-req-id",
-            HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>()))
-                .expect("hex is a valid header"),
-        );
         response
     }
 }

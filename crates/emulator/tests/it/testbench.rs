@@ -647,3 +647,78 @@ async fn a_client_that_hangs_up_during_injected_latency_cancels_the_call() {
     );
     assert!(invalidated_in_journal(&b).is_empty());
 }
+
+#[tokio::test]
+async fn every_journal_entry_carries_the_request_id_its_answer_sent() {
+    let b = Bench::demo().await;
+    let list = || {
+        b.http
+            .post(b.url("admin.users.session.list"))
+            .bearer_auth(ADMIN_TOKEN)
+            .form(&[("limit", "2")])
+    };
+    let mut sent = Vec::new();
+    let mut call = async |request: reqwest::RequestBuilder| {
+        let resp = request.send().await.unwrap();
+        let id = resp.headers()["x-slack-req-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        sent.push(id);
+    };
+    call(list()).await;
+    call(
+        b.http
+            .post(b.url("admin.users.session.reset"))
+            .bearer_auth(ADMIN_TOKEN),
+    )
+    .await;
+    call(b.http.post(b.url("no.such.method"))).await;
+    call(b.http.put(b.url("auth.test"))).await;
+    for effect in [
+        json!({"http_status": 503}),
+        json!("empty_body"),
+        json!("non_json"),
+        json!({"error": "internal_error"}),
+        json!({"rate_limited": 2}),
+    ] {
+        b.send(
+            b.http
+                .post(format!("{}/_emulator/faults", b.emu.url()))
+                .json(&json!({"effect": effect, "times": 1})),
+        )
+        .await
+        .assert_ok();
+        call(list()).await;
+    }
+    let journal: Vec<String> = b
+        .emu
+        .requests(&JournalFilter::new())
+        .into_iter()
+        .map(|e| e.request_id)
+        .collect();
+    assert_eq!(journal, sent);
+    assert_eq!(
+        sent.iter().collect::<std::collections::HashSet<_>>().len(),
+        sent.len(),
+        "one id per request"
+    );
+}
+
+#[tokio::test]
+async fn the_journal_keeps_user_ids_as_an_array() {
+    let b = Bench::demo().await;
+    b.form(
+        "admin.users.session.getSettings",
+        ADMIN_TOKEN,
+        &[("user_ids", "W0DEMO0005,W0DEMO0006")],
+    )
+    .await
+    .assert_ok();
+    let entry = b
+        .emu
+        .requests(&JournalFilter::new().method("admin.users.session.getSettings"))
+        .pop()
+        .unwrap();
+    assert_eq!(entry.args["user_ids"], json!(["W0DEMO0005", "W0DEMO0006"]));
+}

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::filter::{Version, parse_network};
+use crate::filter::{Network, Version, parse_network};
 
 /// What a rule does to a session that breaks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -92,7 +91,7 @@ pub struct DeniedOs {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Check {
     /// The session's latest IP must be in one of these networks.
-    AllowedNetworks(Vec<IpNet>),
+    AllowedNetworks(Vec<Network>),
     /// The latest Slack client version must be at least this, by OS (lower-case) or client
     /// kind (`mobile`, `desktop`, `web`); an OS named is used before its kind, except for a
     /// browser (its version is the browser's), which only `web` applies to.

@@ -23,7 +23,7 @@ pub fn breaks(rule: &Rule, s: &ActiveSession) -> Option<String> {
         Check::AllowedNetworks(nets) => {
             let text = latest(s, |d| d.ip.as_ref())?;
             let ip: IpAddr = text.trim().parse().ok()?;
-            (!nets.iter().any(|n| n.contains(&ip)))
+            (!nets.iter().any(|n| n.contains(ip)))
                 .then(|| format!("IP {ip} is outside the allowed networks"))
         }
         Check::MinClientVersion(min) => {

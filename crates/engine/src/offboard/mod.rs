@@ -1,7 +1,8 @@
 //! Offboarding: sign a list of users out everywhere, in bulk, and survive any interruption.
 //!
-//! 1. **Resolve**: emails and IDs are found with the org's [`Directory`] (single calls, a walk
-//!    of `users.list`, or both); each answer is journaled, so a resumed run asks nothing twice.
+//! 1. **Resolve**: emails and IDs are found with the org's
+//!    [`Directory`](crate::users::Directory) (single calls, a walk of `users.list`, or both);
+//!    each answer is journaled, so a resumed run asks nothing twice.
 //! 2. **Reset**: `admin.users.session.resetBulk` in batches of at most 1,000 (or one
 //!    `admin.users.session.reset` per user). A batch Slack refuses because of one user in it
 //!    (the primary owner, a bot, an unknown ID) is split in halves until that user is found;
