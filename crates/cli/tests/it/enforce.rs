@@ -237,3 +237,63 @@ fn a_bad_policy_is_refused_naming_the_line() {
     env.run(&["enforce", "policy.toml", "--watch", "1m"])
         .expect(2);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_audit_log_is_reopened_on_sighup_for_logrotate() {
+    let env = env();
+    env.write("policy.toml", POLICY);
+    let child = env.spawn(&["enforce", "policy.toml", "--yes", "--watch", "1s"]);
+    let log = env.path("policy.audit.jsonl");
+    let rounds = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .matches("\"event\":\"round\"")
+            .count()
+    };
+    wait_for(Duration::from_secs(30), "the first round", || {
+        rounds(&log) >= 1
+    });
+    // logrotate: move the file away, then SIGHUP.
+    let rotated = env.path("policy.audit.jsonl.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let ada = sign_in(&env, "W0000001", "192.0.2.48");
+    wait_for(
+        Duration::from_secs(30),
+        "the decision in a new file",
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(&format!("\"session_id\":{ada}"))
+        },
+    );
+    let before = std::fs::read_to_string(&rotated).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        std::fs::read_to_string(&rotated).unwrap(),
+        before,
+        "nothing more goes to the rotated file"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = wait_output(child, Duration::from_secs(30));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(rounds(&log) >= 1);
+}
