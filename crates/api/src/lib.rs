@@ -14,7 +14,9 @@
 //!   client paces to match it);
 //! - [`ErrorCode`], [`WarningCode`]: every documented code, plus a fallback for new ones;
 //! - [`envelope`]: the `ok`/`error`/`warning`/`response_metadata` envelope;
-//! - [`wire`]: argument encoding and Slack's tolerant request decoding.
+//! - [`wire`]: argument encoding and Slack's tolerant request decoding;
+//! - [`audit_logs`]: Slack's Audit Logs API (`/audit/v1/logs`, `schemas`, `actions`), the
+//!   history of an org: its filter, entries and catalogue of actions.
 //!
 //! ```
 //! use slack_sessions_api::{Method, methods::{Reset, ResetArgs}, wire};
@@ -29,6 +31,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit_logs;
 pub mod envelope;
 mod error_code;
 mod ids;
