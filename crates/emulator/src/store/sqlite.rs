@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 use super::audit::AuditEntry;
+use super::audit_logs::{self, LogRecord};
 use super::compact::{Device, Session};
 use super::state::{Change, Job, State};
 use crate::seed::*;
@@ -150,6 +151,7 @@ fn damaged(path: &Path, found: &str) -> StoreError {
 /// a file is either empty or complete).
 pub fn create(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(super::audit_logs::SCHEMA)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)
 }
 
@@ -177,12 +179,14 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<(
     Ok(())
 }
 
-/// Replaces the whole state with `seed` (pending jobs are dropped; the audit log is kept).
+/// Replaces the whole state with `seed`, the orgs' audit logs included (pending jobs are
+/// dropped; the emulator's own record of API changes, `audit`, is kept).
 pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM orgs; DELETE FROM users; DELETE FROM tokens; DELETE FROM sessions;
          DELETE FROM settings; DELETE FROM jobs;",
     )?;
+    audit_logs::clear(tx)?;
     let mut org_stmt =
         tx.prepare("INSERT INTO orgs (pos, id, name, grid, teams) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut user_stmt = tx.prepare("INSERT INTO users (id, org_id, body) VALUES (?1, ?2, ?3)")?;
@@ -207,6 +211,22 @@ pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
         }
         for s in &org.session_settings {
             put_settings(tx, &org.id, s)?;
+        }
+        // Oldest first, so that entries of the same second keep the seed's order.
+        let mut entries: Vec<_> = org.audit_logs.iter().collect();
+        entries.sort_by_key(|e| e.date_create);
+        for entry in entries {
+            let mut entry = entry.clone();
+            if entry.id.is_empty() {
+                entry.id = crate::audit_logs::new_id(&mut rand::rng());
+            }
+            audit_logs::insert(
+                tx,
+                &LogRecord {
+                    org_id: org.id.clone(),
+                    entry,
+                },
+            )?;
         }
     }
     set_meta(tx, "initialized", "1")
@@ -412,6 +432,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
                 tokens: vec![],
                 sessions: vec![],
                 session_settings: vec![],
+                audit_logs: vec![],
             })
         })?;
         for org in rows {
