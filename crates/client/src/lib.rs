@@ -25,6 +25,9 @@
 //! - **Bulk writes** ([`batch`]): [`Client::reset_bulk_all`], [`Client::set_settings_all`] and
 //!   [`Client::clear_settings_all`] take any number of users, send paced batches of at most
 //!   1,000, isolate the users Slack refuses, and return one outcome per user.
+//! - **History** ([`audit_logs`]): [`Client::audit_logs`] reads Slack's Audit Logs API (sign-ins,
+//!   resets, anomalies…) as a [`Stream`](futures::Stream) of typed entries, paced at its
+//!   org-wide tier 3, from the Audit Logs API's own host ([`ClientBuilder::audit_url`]).
 //! - **The token** ([`Token`]) never appears in `Debug`, `Display`, an error or a log line.
 //! - [`prelude`] brings all of it into scope, `futures`' stream traits included.
 //!
@@ -83,6 +86,7 @@ pub mod batch;
 mod builder;
 mod client;
 mod error;
+mod history;
 pub mod pacing;
 pub mod pagination;
 pub mod prelude;
@@ -92,19 +96,22 @@ pub mod retry;
 mod token;
 
 pub use slack_sessions_api as api;
+pub use slack_sessions_api::audit_logs;
 pub use slack_sessions_api::methods;
 pub use slack_sessions_api::{
     ErrorCode, Method, MethodInfo, RateLimits, SessionId, TeamId, UserId, WarningCode,
 };
 
 pub use builder::{
-    API_URL_ENV, BuildError, ClientBuilder, Encoding, GOV_SLACK_API_URL, SLACK_API_URL, TOKEN_ENV,
+    API_URL_ENV, BuildError, ClientBuilder, Encoding, GOV_SLACK_API_URL, GOV_SLACK_AUDIT_URL,
+    SLACK_API_URL, SLACK_AUDIT_URL, TOKEN_ENV,
 };
 pub use client::Client;
 pub use error::{
     BoxError, CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent,
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
+pub use history::{AuditLogEntries, AuditLogPages};
 pub use pacing::{Pacing, PacingState};
 pub use pagination::{Pages, Sessions, Users};
 pub use request_id::RequestId;

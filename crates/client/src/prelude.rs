@@ -1,7 +1,8 @@
 //! What a program using the client needs in scope, in one line:
 //! `use slack_sessions_client::prelude::*;`.
 //!
-//! The client and its errors, the argument builders and answers of every method, the id types
+//! The client and its errors, the argument builders and answers of every method (the audit
+//! logs' filter [`AuditLogsArgs`] and their [`action`] names too), the id types
 //! and error codes, the [`Method`] and [`RequestId`] traits, and `futures`' [`StreamExt`] and
 //! [`TryStreamExt`] for the `list` streams.
 //!
@@ -19,6 +20,7 @@
 
 pub use futures::{StreamExt, TryStreamExt};
 
+pub use crate::audit_logs::{AuditLogsArgs, action};
 pub use crate::batch::{BulkReport, UserOutcome};
 pub use crate::methods::*;
 pub use crate::{
