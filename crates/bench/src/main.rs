@@ -29,6 +29,8 @@ pub struct Sizes {
     pub offboard_sessions: usize,
     pub offboard_scale: u32,
     pub offboard_leavers: [usize; 2],
+    pub audit_entries: usize,
+    pub audit_users: usize,
 }
 
 impl Sizes {
@@ -49,6 +51,8 @@ impl Sizes {
             offboard_sessions: 200_000,
             offboard_scale: 60,
             offboard_leavers: [300, 3_000],
+            audit_entries: 1_000_000,
+            audit_users: 10_000,
         }
     }
 
@@ -69,6 +73,8 @@ impl Sizes {
             offboard_sessions: 6_000,
             offboard_scale: 600,
             offboard_leavers: [30, 300],
+            audit_entries: 10_000,
+            audit_users: 100,
         }
     }
 

@@ -25,6 +25,12 @@ CREATE INDEX IF NOT EXISTS audit_logs_by_entity ON audit_logs (org_id, entity, d
 CREATE INDEX IF NOT EXISTS audit_logs_by_action ON audit_logs (org_id, action, date_create, seq);
 ";
 
+/// Drops the indexes of [`SCHEMA`] (which builds them again), for bulk loading.
+pub const DROP_INDEXES: &str = "
+DROP INDEX IF EXISTS audit_logs_by_date; DROP INDEX IF EXISTS audit_logs_by_actor;
+DROP INDEX IF EXISTS audit_logs_by_entity; DROP INDEX IF EXISTS audit_logs_by_action;
+";
+
 /// An entry to record, and the org whose log it goes to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogRecord {
