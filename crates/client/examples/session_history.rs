@@ -16,6 +16,37 @@ use slack_sessions_client::audit_logs::Entry;
 use slack_sessions_client::prelude::*;
 use slack_sessions_emulator::{Emulator, Seed, demo};
 
+// The README's "Reading history from Rust" shows this function as it is (a test below checks).
+// README begin
+async fn sign_ins(
+    client: &Client,
+    user: &str,
+    since: u64,
+) -> Result<Vec<String>, slack_sessions_client::Error> {
+    let filter = AuditLogsArgs::new()
+        .actor(user)
+        .actions([
+            action::USER_LOGIN,
+            action::USER_LOGIN_FAILED,
+            action::USER_LOGOUT,
+        ])
+        .oldest(since);
+    let mut entries = client.audit_logs(filter);
+    let mut lines = Vec::new();
+    while let Some(e) = entries.try_next().await? {
+        lines.push(format!(
+            "{} {} from {:?} ({}), session {:?}",
+            e.date_create,
+            e.action,
+            e.context.ip_address,
+            e.context.client_kind(),
+            e.session_id()
+        ));
+    }
+    Ok(lines)
+}
+// README end
+
 /// Every entry of `user`'s session history since `oldest` (Unix seconds), newest first.
 async fn history(
     client: &Client,
@@ -66,7 +97,7 @@ async fn history(
     Ok(entries)
 }
 
-async fn run() -> Result<Vec<Entry>, Box<dyn Error>> {
+async fn run() -> Result<(Vec<Entry>, Vec<String>), Box<dyn Error>> {
     let limits = RateLimits::Scale(60);
     let emulator = Emulator::builder()
         .seed(Seed::demo())
@@ -85,14 +116,17 @@ async fn run() -> Result<Vec<Entry>, Box<dyn Error>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
-    let entries = history(&client, &dennis, now - 30 * 86_400).await?;
+    let since = now - 30 * 86_400;
+    let entries = history(&client, &dennis, since).await?;
+    let lines = sign_ins(&client, dennis.as_str(), since).await?;
     emulator.shutdown().await;
-    Ok(entries)
+    Ok((entries, lines))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    for e in run().await? {
+    let (entries, sign_ins) = run().await?;
+    for e in entries {
         let who = e
             .actor
             .user
@@ -108,6 +142,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
             e.session_id().map_or("-".to_owned(), |s| s.to_string()),
         );
     }
+    println!("\nsign-ins and sign-outs only:");
+    for line in sign_ins {
+        println!("{line}");
+    }
     Ok(())
 }
 
@@ -116,7 +154,8 @@ mod tests {
     /// `cargo test` runs the example against its embedded emulator.
     #[tokio::test]
     async fn shows_sign_ins_and_the_bulk_reset() {
-        let entries = super::run().await.unwrap();
+        let (entries, sign_ins) = super::run().await.unwrap();
+        assert!(!sign_ins.is_empty() && sign_ins.iter().all(|l| l.contains("user_login")));
         assert!(
             entries
                 .windows(2)
@@ -134,5 +173,21 @@ mod tests {
                 .any(|e| e.action == "user_login" && e.session_id().is_some()),
             "his sign-ins, with their sessions"
         );
+    }
+
+    #[test]
+    fn the_readme_shows_sign_ins_as_it_is_here() {
+        let source = include_str!("session_history.rs");
+        let begin = format!("// README {}\n", "begin");
+        let end = format!("// README {}", "end");
+        let code = source
+            .split(&begin)
+            .nth(1)
+            .unwrap()
+            .split(&end)
+            .next()
+            .unwrap();
+        let readme = include_str!("../../../README.md");
+        assert!(readme.contains(code.trim()), "README differs from:\n{code}");
     }
 }

@@ -1006,3 +1006,22 @@ async fn a_database_from_before_the_audit_logs_gains_them() {
     );
     b.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_readmes_seed_example_loads_and_its_owner_reads_the_log() {
+    let readme = include_str!("../../../../README.md");
+    let section = &readme[readme.find("### Seed file").expect("a seed section")..];
+    let json = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a json block");
+    let seed = Seed::from_json_bytes(json.as_bytes()).unwrap();
+    let b = Bench::with_seed(seed).await;
+    let r = logs(&b, "xoxp-example-owner", &[]).await;
+    let e = &entries(&r)[0];
+    assert_eq!(e["action"], "user_login");
+    assert_eq!(e["context"]["session_id"], 1112275520242u64);
+    // The admin's token has neither the scope nor an owner.
+    assert_failure(&logs(&b, "xoxp-example-admin", &[]).await, 401, "invalid_authentication");
+}
