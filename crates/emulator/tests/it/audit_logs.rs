@@ -1023,5 +1023,9 @@ async fn the_readmes_seed_example_loads_and_its_owner_reads_the_log() {
     assert_eq!(e["action"], "user_login");
     assert_eq!(e["context"]["session_id"], 1112275520242u64);
     // The admin's token has neither the scope nor an owner.
-    assert_failure(&logs(&b, "xoxp-example-admin", &[]).await, 401, "invalid_authentication");
+    assert_failure(
+        &logs(&b, "xoxp-example-admin", &[]).await,
+        401,
+        "invalid_authentication",
+    );
 }
