@@ -51,7 +51,6 @@ pub use journal::{JournalEntry, JournalFilter};
 pub use ratelimit::RateLimits;
 pub use seed::{Seed, SeedError};
 pub use slack_sessions_api::BadRateLimits;
-pub use slack_sessions_api::audit_logs::Entry as AuditLogEntry;
 pub use store::generate;
 pub use store::{AuditEntry, StoreError};
 

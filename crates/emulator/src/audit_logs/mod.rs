@@ -40,7 +40,7 @@ use crate::api::Who;
 use crate::cursor::{self, Kind};
 use crate::journal::JournalEntry;
 use crate::seed::{Role, TokenState, TokenType};
-use crate::store::{LogQuery, Position};
+use crate::store::{LogQuery, LogRow, OrgView, Position, View};
 
 /// `/logs` as the rate limiter and the journal know it.
 static LOGS: MethodInfo = MethodInfo::of::<AuditLogs>();
@@ -156,6 +156,32 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The org whose log `token` may read: a valid user token of an owner of a Grid org, with
+/// `auditlogs:read`.
+fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, Failure> {
+    let token = token.ok_or(Failure::new(ErrorCode::MissingAuthentication))?;
+    let invalid = || Failure::new(ErrorCode::InvalidAuthentication);
+    let record = view.token(token).ok_or_else(invalid)?;
+    let org = record.org;
+    let user = org
+        .user(&record.seed.user_id)
+        .filter(|u| !u.deleted)
+        .ok_or_else(invalid)?;
+    if record.seed.state != TokenState::Active || record.seed.kind() != TokenType::User {
+        return Err(invalid());
+    }
+    if !org.grid() {
+        return Err(Failure::new(ErrorCode::FeatureNotEnabled));
+    }
+    let owner = matches!(user.role, Role::Owner | Role::PrimaryOwner);
+    let scope = AuditLogs::SCOPE.map(|s| s.as_str());
+    let scoped = record.seed.scopes.iter().any(|s| Some(s.as_str()) == scope);
+    if !owner || !scoped {
+        return Err(invalid());
+    }
+    Ok(org)
+}
+
 /// `GET /audit/v1/logs`, journaled like an API call (method `audit/v1/logs`).
 fn logs(app: &App, headers: &HeaderMap, query: Option<&str>) -> Response {
     let started = Instant::now();
@@ -167,30 +193,7 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>) -> Response {
     }
     let answer = app.store.read_audit_logs(|view, reader| {
         journal.set_who(Who::of(view, token).as_ref());
-        // Authentication: a valid user token of an owner of a Grid org, with the scope.
-        let token = token.ok_or(Failure::new(ErrorCode::MissingAuthentication))?;
-        let invalid = || Failure::new(ErrorCode::InvalidAuthentication);
-        let record = view.token(token).ok_or_else(invalid)?;
-        let org = record.org;
-        let user = org
-            .user(&record.seed.user_id)
-            .filter(|u| !u.deleted)
-            .ok_or_else(invalid)?;
-        if record.seed.state != TokenState::Active || record.seed.kind() != TokenType::User {
-            return Err(invalid());
-        }
-        if !org.grid() {
-            return Err(Failure::new(ErrorCode::FeatureNotEnabled));
-        }
-        let owner = matches!(user.role, Role::Owner | Role::PrimaryOwner);
-        let scoped = record
-            .seed
-            .scopes
-            .iter()
-            .any(|s| Some(s.as_str()) == AuditLogs::SCOPE.map(|scope| scope.as_str()));
-        if !owner || !scoped {
-            return Err(invalid());
-        }
+        let org = owners_org(view, token)?;
         // Counted for the whole org: every app and token of it share one budget.
         app.limits.check(&LOGS, org.id(), "").map_err(|f| Failure {
             code: ErrorCode::RateLimited,
@@ -251,24 +254,7 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>) -> Response {
         } else {
             String::new()
         };
-        // The entries' JSON as stored, spliced into the page: nothing is decoded.
-        let mut body =
-            Vec::with_capacity(rows.iter().map(|r| r.json.len() + 1).sum::<usize>() + 96);
-        body.extend_from_slice(b"{\"entries\":[");
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(row.json.as_bytes());
-        }
-        body.extend_from_slice(b"],\"response_metadata\":{\"next_cursor\":");
-        body.extend_from_slice(
-            serde_json::to_string(&next)
-                .expect("a string serializes")
-                .as_bytes(),
-        );
-        body.extend_from_slice(b"}}");
-        Ok(body)
+        Ok(page_json(&rows, &next))
     });
     let response = match answer {
         Ok(body) => {
@@ -283,6 +269,27 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>) -> Response {
     };
     app.journal.record(journal, started);
     response
+}
+
+/// A page's body: the entries' JSON as stored, spliced in (nothing is decoded), and the next
+/// cursor.
+fn page_json(rows: &[LogRow], next: &str) -> Vec<u8> {
+    let mut body = Vec::with_capacity(rows.iter().map(|r| r.json.len() + 1).sum::<usize>() + 96);
+    body.extend_from_slice(b"{\"entries\":[");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(row.json.as_bytes());
+    }
+    body.extend_from_slice(b"],\"response_metadata\":{\"next_cursor\":");
+    body.extend_from_slice(
+        serde_json::to_string(next)
+            .expect("a string serializes")
+            .as_bytes(),
+    );
+    body.extend_from_slice(b"}}");
+    body
 }
 
 /// A position of the log as a cursor carries it: `date_create:seq`.
