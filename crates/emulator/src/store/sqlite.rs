@@ -98,6 +98,9 @@ pub fn open(path: Option<&Path>) -> Result<Opened, StoreError> {
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for the writes' statements beside the audit log's page queries (one per filter
+    // shape), so that reading logs never evicts what every write prepares.
+    conn.set_prepared_statement_cache_capacity(64);
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
