@@ -73,6 +73,7 @@ impl fmt::Debug for Client {
         let inner = &self.inner;
         f.debug_struct("Client")
             .field("base_url", &inner.base.as_str())
+            .field("audit_url", &inner.audit.as_str())
             .field("token", &inner.token)
             .field("encoding", &inner.encoding)
             .field("retry", &inner.retry)

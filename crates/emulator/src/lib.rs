@@ -19,6 +19,10 @@
 //! ```
 //!
 //! Or run it as `slack-sessions serve --demo`.
+//!
+//! Beside `/api/` it serves Slack's Audit Logs API at `/audit/v1/` ([`Emulator::audit_url`]),
+//! whose entries it writes from its own events (resets, invalidations, settings changes,
+//! sign-ins and sign-outs), from seeds, and from [`Emulator::add_audit_log`].
 
 #![deny(missing_docs)]
 
