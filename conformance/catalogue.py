@@ -110,6 +110,25 @@ WIRE = [
     ("unknown_method", "any other method: unknown_method"),
 ]
 
+# The Audit Logs API (https://api.slack.com/audit/v1/): only slack_sdk has a client for it
+# (AuditLogsClient, pointed at the emulator with base_url=".../audit/v1/").
+AUDIT_COLUMNS = ["slack_sdk"]
+AUDIT = [
+    ("logs", "reads the org's entries, typed: sign-ins with the session id list shows, resets, sign-outs, anomalies; newest first, no ok on success"),
+    ("cursor_walk", "walks response_metadata.next_cursor: every entry once, in order"),
+    ("filter_action", "action, one name or a comma list"),
+    ("filter_actor", "actor, alone and with action"),
+    ("filter_entity", "entity, with action"),
+    ("filter_range", "oldest and latest, inclusive"),
+    ("actions", "actions(), no token needed"),
+    ("schemas", "schemas(), no token needed"),
+    ("async_client", "AsyncAuditLogsClient reads and pages"),
+    ("authentication", "no token: 401 missing_authentication; unknown or scope-less owner token: 401 invalid_authentication; non-Grid: 403 feature_not_enabled"),
+    ("invalid_arguments", "a forged cursor, or one of another filter: invalid_cursor; a future latest: invalid_range; an unknown action: invalid_action"),
+    ("ratelimit_429", "over tier 3 for the org: HTTP 429, rate_limited, integer Retry-After"),
+    ("ratelimit_recover", "the SDK's RateLimitErrorRetryHandler recovers from 429"),
+]
+
 NO_APIMATIC_METHOD = "APIMatic SDK has no such method (it offers only invalidate and reset)"
 
 
@@ -117,6 +136,8 @@ def not_offered(sdk, method, case):
     """None if the suite runs this cell, else the reason the SDK cannot express it."""
     if method == "(wire)":
         return WIRE_NOT_OFFERED.get((sdk, case))
+    if method == "(audit)":
+        return None
     if sdk == "apimatic":
         if method not in APIMATIC_METHODS:
             return NO_APIMATIC_METHOD

@@ -128,6 +128,8 @@ def org_a():
             token("xoxp-conf-a-rl-python", "W0AADMIN", app="A0CONFRLPY"),
             token("xoxp-conf-a-rl-node", "W0AADMIN", app="A0CONFRLNODE"),
             token("xoxp-conf-a-rl-apimatic", "W0AADMIN", app="A0CONFRLAPIM"),
+            # The Audit Logs API: an org owner's token with auditlogs:read, of an app of its own.
+            token("xoxp-conf-a-audit", "W0AOWNER", ALL + ["auditlogs:read"], app="A0CONFAUDIT"),
         ],
         "sessions": sessions,
         "session_settings": [

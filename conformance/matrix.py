@@ -81,6 +81,8 @@ def main():
         _table_body(md, term, m, by_method[m], catalogue.SDKS, record, f"admin.users.session.{m}")
     md.append("\n### Wire level\n")
     _table_body(md, term, "(wire)", catalogue.WIRE, catalogue.WIRE_COLUMNS, record, "wire level")
+    md.append("\n### Audit Logs API (`/audit/v1/`)\n")
+    _table_body(md, term, "(audit)", catalogue.AUDIT, catalogue.AUDIT_COLUMNS, record, "audit logs API")
 
     extra = sorted(k for k in results if k not in seen)
     for sdk, method, case in extra:

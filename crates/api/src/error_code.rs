@@ -122,6 +122,20 @@ codes! {
         UserNotVisible => "user_not_visible": "The requested user is not visible to the calling user.",
         LimitRequired => "limit_required": "For large teams a limit is required.",
         MissingArgument => "missing_argument": "A required argument is missing.",
+        ///
+        /// The Audit Logs API's codes follow (Slack's reference of that API); its
+        /// [`RateLimited`](Self::RateLimited) is spelled apart from the Web API's
+        /// [`Ratelimited`](Self::Ratelimited).
+        InvalidAuthentication => "invalid_authentication": "The token is invalid, is not an org owner's, or lacks the auditlogs:read scope.",
+        MissingAuthentication => "missing_authentication": "The token is missing or malformed.",
+        InvalidRange => "invalid_range": "The filter range is not valid: before data was collected, or in the future.",
+        InvalidAction => "invalid_action": "The action is not supported.",
+        RateLimited => "rate_limited": "Too many calls to the Audit Logs API.",
+        BadEndpoint => "bad_endpoint": "The endpoint URL does not exist.",
+        InvalidWorkspace => "invalid_workspace": "The call cannot be used with this workspace.",
+        MethodNotAllowed => "method_not_allowed": "The method is not allowed.",
+        TeamNotAuthorized => "team_not_authorized": "The app is installed on a workspace, not on the organization.",
+        UserNotAuthorized => "user_not_authorized": "The user who installed the app is not an org owner.",
     }
 }
 
@@ -166,6 +180,8 @@ impl ErrorCode {
                 | ErrorCode::TokenExpired
                 | ErrorCode::NotAllowedTokenType
                 | ErrorCode::IsBot
+                | ErrorCode::InvalidAuthentication
+                | ErrorCode::MissingAuthentication
         )
     }
 
@@ -187,6 +203,10 @@ impl ErrorCode {
                 | ErrorCode::FeatureNotEnabled
                 | ErrorCode::NotAnAdmin
                 | ErrorCode::RestrictedAction
+                | ErrorCode::InvalidWorkspace
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::TeamNotAuthorized
+                | ErrorCode::UserNotAuthorized
         )
     }
 
@@ -210,6 +230,7 @@ impl ErrorCode {
         matches!(
             self,
             ErrorCode::Ratelimited
+                | ErrorCode::RateLimited
                 | ErrorCode::InternalError
                 | ErrorCode::ServiceUnavailable
                 | ErrorCode::RequestTimeout

@@ -17,6 +17,8 @@
 //! - [`wire`]: argument encoding and Slack's tolerant request decoding;
 //! - [`Network`] and [`Version`]: matching a session's IP address to a CIDR network, and its
 //!   client version to a dotted version (`4.9` < `4.10`).
+//! - [`audit_logs`]: Slack's Audit Logs API (`/audit/v1/logs`, `schemas`, `actions`), the
+//!   history of an org: its filter, entries and catalogue of actions.
 //!
 //! ```
 //! use slack_sessions_api::{Method, methods::{Reset, ResetArgs}, wire};
@@ -31,6 +33,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit_logs;
 pub mod envelope;
 mod error_code;
 mod ids;

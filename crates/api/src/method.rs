@@ -20,6 +20,8 @@ pub enum Scope {
     UsersRead,
     /// `users:read.email`: look users up by email, and see email addresses in user objects.
     UsersReadEmail,
+    /// `auditlogs:read`: read the org's audit logs (an org owner's token only).
+    AuditLogsRead,
 }
 
 impl Scope {
@@ -30,6 +32,7 @@ impl Scope {
             Scope::AdminUsersWrite => "admin.users:write",
             Scope::UsersRead => "users:read",
             Scope::UsersReadEmail => "users:read.email",
+            Scope::AuditLogsRead => "auditlogs:read",
         }
     }
 }

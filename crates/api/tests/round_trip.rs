@@ -242,3 +242,91 @@ fn user_objects_decode_in_full_and_in_part() {
     let partial: User = serde_json::from_value(serde_json::json!({"id": "W1"})).unwrap();
     assert_eq!(partial.id, UserId::new("W1"));
 }
+
+/// The Audit Logs API: the filter as a query string (how the client sends it and the emulator
+/// reads it), and every answer as the emulator encodes and the client decodes it.
+#[test]
+fn audit_logs_round_trip() {
+    use slack_sessions_api::audit_logs::*;
+
+    for args in [
+        AuditLogsArgs::new(),
+        AuditLogsArgs::new()
+            .latest(1_700_000_100)
+            .oldest(1_700_000_000)
+            .limit(9_999)
+            .actions([action::USER_LOGIN, action::ANOMALY])
+            .actor("W1")
+            .entity("E1")
+            .cursor("YXVkaXQ6MTox+/="),
+    ] {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(args.to_query())
+            .finish();
+        let raw = decode_body(None, Some(&query), b"").unwrap();
+        assert_eq!(
+            args_from_map::<AuditLogsArgs>(raw.args).unwrap(),
+            args,
+            "{query}"
+        );
+    }
+
+    let user = EntryUser::new("W1")
+        .name("Ada Lovelace")
+        .email("ada@example.com")
+        .team("E1");
+    let org = OrgRef::new("E1", "Acme", "acme");
+    let mut context = Context::at(Location::new("workspace", "T1", "Acme Eng", "acme-eng"));
+    context.ua = Some("com.tinyspeck.chatlyio/24.11.10 (iPhone; iOS 18.1; Scale/3.00)".into());
+    context.ip_address = Some("203.0.113.7".into());
+    context.session_id = Some(SessionId(1112275520242).into());
+    let login = Entry::new(
+        "0123a45b-6c7d-4900-a12f-3456789abcde",
+        1_700_000_000,
+        action::USER_LOGIN,
+        Actor::user(user.clone()),
+        Entity::user(user.clone()),
+        context,
+    );
+    let mut details = Details::default();
+    details.succeeded_users = Some(vec![UserId::new("W1"), UserId::new("W2")]);
+    details.failed_users = Some(vec![]);
+    let mut app_context = Context::at(Location::new("enterprise", "E1", "Acme", "acme"));
+    app_context.session_id = Some(ContextSessionId::Null);
+    let bulk = Entry::new(
+        "0123a45b-6c7d-4900-a12f-3456789abcdf",
+        1_700_000_001,
+        action::BULK_SESSION_RESET_BY_ADMIN,
+        Actor::user(user),
+        Entity::enterprise(org),
+        app_context,
+    )
+    .with_details(details);
+    let page = AuditLogsResponse::new(vec![bulk, login], "YXVkaXQ6MTox");
+    let bytes = serde_json::to_vec(&page).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("\"ok\""),
+        "no ok on success"
+    );
+    let back: AuditLogsResponse = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(back, page);
+    assert_eq!(back.next_cursor(), Some("YXVkaXQ6MTox"));
+    assert_eq!(back.entries[1].session_id(), Some(SessionId(1112275520242)));
+    assert_eq!(back.entries[1].context.client_kind(), ClientKind::Mobile);
+    assert_eq!(back.entries[0].entity.id(), Some("E1"));
+    let last = AuditLogsResponse::new(vec![], "");
+    let back: AuditLogsResponse =
+        serde_json::from_slice(&serde_json::to_vec(&last).unwrap()).unwrap();
+    assert_eq!(back.next_cursor(), None);
+
+    for (json, name) in [(ACTIONS_JSON, "actions"), (SCHEMAS_JSON, "schemas")] {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let again = if name == "actions" {
+            serde_json::to_value(serde_json::from_str::<AuditActionsResponse>(json).unwrap())
+        } else {
+            serde_json::to_value(serde_json::from_str::<AuditSchemasResponse>(json).unwrap())
+        }
+        .unwrap();
+        assert_eq!(again, value, "{name}");
+    }
+}

@@ -35,6 +35,8 @@ pub struct Sizes {
     pub bulk_users: usize,
     pub bulk_scale: u32,
     pub bulk_bad: [usize; 3],
+    pub audit_entries: usize,
+    pub audit_users: usize,
 }
 
 impl Sizes {
@@ -59,6 +61,8 @@ impl Sizes {
             bulk_users: 2_500,
             bulk_scale: 20,
             bulk_bad: [0, 3, 30],
+            audit_entries: 1_000_000,
+            audit_users: 10_000,
         }
     }
 
@@ -83,6 +87,8 @@ impl Sizes {
             bulk_users: 250,
             bulk_scale: 600,
             bulk_bad: [0, 3, 30],
+            audit_entries: 10_000,
+            audit_users: 100,
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use slack_sessions_emulator::{Emulator, RateLimits, Seed, demo};
+use slack_sessions_emulator::{Emulator, RateLimits, Seed, demo, generate};
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -29,10 +29,11 @@ pub struct ServeArgs {
     /// Seed a realistic demo org and print an admin token and example calls.
     #[arg(long, conflicts_with = "generate")]
     demo: bool,
-    /// Fill a new database with a synthetic org of USERS users and SESSIONS sessions
-    /// (org E0SCALE001, token xoxp-scale-admin): for scale tests and benchmarks.
-    #[arg(long, value_name = "USERS:SESSIONS", conflicts_with = "seed", value_parser = parse_sizes)]
-    generate: Option<(usize, usize)>,
+    /// Fill a new database with a synthetic org of USERS users and SESSIONS sessions, and
+    /// AUDIT_LOGS entries in its audit log (org E0SCALE001, token xoxp-scale-admin): for scale
+    /// tests and benchmarks.
+    #[arg(long, value_name = "USERS:SESSIONS[:AUDIT_LOGS]", conflicts_with = "seed", value_parser = |s: &str| s.parse::<generate::Sizes>())]
+    generate: Option<generate::Sizes>,
     /// Rate limits: slack (Slack's tiers), off, or scale=N (N times faster windows).
     #[arg(long, default_value = "slack", value_parser = |s: &str| s.parse::<RateLimits>())]
     rate_limits: RateLimits,
@@ -62,22 +63,6 @@ pub struct ServeArgs {
 /// How long a shutdown after the end of standard input may wait for in-flight requests.
 const STDIN_CLOSE_GRACE: Duration = Duration::from_secs(3);
 
-fn parse_sizes(s: &str) -> Result<(usize, usize), String> {
-    let (users, sessions) = s
-        .split_once(':')
-        .ok_or("expected USERS:SESSIONS, e.g. 100000:1000000")?;
-    let users: usize = users
-        .parse()
-        .map_err(|_| format!("not a number of users: {users:?}"))?;
-    let sessions: usize = sessions
-        .parse()
-        .map_err(|_| format!("not a number of sessions: {sessions:?}"))?;
-    if users == 0 {
-        return Err("at least one user".into());
-    }
-    Ok((users, sessions))
-}
-
 /// Runs the emulator until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let seed = match (&args.seed, args.demo) {
@@ -102,8 +87,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(seed) = seed {
         builder = builder.seed(seed);
     }
-    if let Some((users, sessions)) = args.generate {
-        builder = builder.generate(users, sessions);
+    if let Some(sizes) = args.generate {
+        builder = builder
+            .generate(sizes.users, sizes.sessions)
+            .generate_audit_logs(sizes.audit_logs);
     }
     let mut emulator = builder.start().await.context("cannot start the emulator")?;
     let api = emulator.api_url();
@@ -142,6 +129,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!(
             "  curl -s -H 'Authorization: Bearer {}' -d user_id=W0DEMO0005 -d mobile_only=true {api}admin.users.session.reset",
             demo::ADMIN_TOKEN
+        );
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' '{}logs?limit=5&action=user_login'",
+            demo::ADMIN_TOKEN,
+            emulator.audit_url()
         );
     }
     // Watched only from here on: the seed, if read from standard input, is already consumed.

@@ -15,6 +15,11 @@ use crate::{RetryPolicy, Token};
 pub const SLACK_API_URL: &str = "https://slack.com/api/";
 /// GovSlack's Web API.
 pub const GOV_SLACK_API_URL: &str = "https://slack-gov.com/api/";
+/// Slack's Audit Logs API (the base URL [`ClientBuilder::build`] derives from
+/// [`SLACK_API_URL`]).
+pub const SLACK_AUDIT_URL: &str = slack_sessions_api::audit_logs::SLACK_AUDIT_URL;
+/// GovSlack's Audit Logs API (derived from [`GOV_SLACK_API_URL`]).
+pub const GOV_SLACK_AUDIT_URL: &str = "https://api.slack-gov.com/audit/v1/";
 /// The environment variable [`ClientBuilder::from_env`] reads the token from.
 pub const TOKEN_ENV: &str = "SLACK_TOKEN";
 /// The environment variable [`ClientBuilder::from_env`] reads a base URL from, if set (for
@@ -97,6 +102,7 @@ pub enum BuildError {
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     base_url: String,
+    audit_url: Option<String>,
     token: Option<Token>,
     connect_timeout: Duration,
     timeout: Duration,
@@ -111,6 +117,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             base_url: SLACK_API_URL.to_owned(),
+            audit_url: None,
             token: None,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
@@ -155,6 +162,31 @@ impl ClientBuilder {
     /// GovSlack (`https://slack-gov.com/api/`).
     pub fn gov(self) -> Self {
         self.base_url(GOV_SLACK_API_URL)
+    }
+
+    /// The Audit Logs API's base URL. By default it follows the Web API's
+    /// ([`base_url`](Self::base_url)): Slack's `https://slack.com/api/` gives
+    /// `https://api.slack.com/audit/v1/` (GovSlack's likewise), and any other server (an
+    /// emulator's `http://127.0.0.1:8787/api/`) the same host with `audit/v1/` in place of the
+    /// last `api/` (`http://127.0.0.1:8787/audit/v1/`), where the emulator serves it.
+    ///
+    /// ```
+    /// use slack_sessions_client::Client;
+    ///
+    /// let slack = Client::builder().token("xoxp-1").build()?;
+    /// assert_eq!(slack.audit_url(), "https://api.slack.com/audit/v1/");
+    /// let emulator = Client::builder().base_url("http://127.0.0.1:8787/api/").token("xoxp-1").build()?;
+    /// assert_eq!(emulator.audit_url(), "http://127.0.0.1:8787/audit/v1/");
+    /// let proxied = Client::builder()
+    ///     .audit_url("https://audit-proxy.example/slack/audit/v1/")
+    ///     .token("xoxp-1")
+    ///     .build()?;
+    /// assert_eq!(proxied.audit_url(), "https://audit-proxy.example/slack/audit/v1/");
+    /// # Ok::<(), slack_sessions_client::BuildError>(())
+    /// ```
+    pub fn audit_url(mut self, url: impl Into<String>) -> Self {
+        self.audit_url = Some(url.into());
+        self
     }
 
     /// The token (a user token `xoxp-…` of an Org Admin or Owner for the admin methods).
@@ -211,6 +243,10 @@ impl ClientBuilder {
         let token = self.token.ok_or(BuildError::MissingToken)?;
         let auth = auth_header(&token)?;
         let base = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let audit = match &self.audit_url {
+            Some(url) => parse_base_url(url, self.allow_insecure_http)?,
+            None => audit_url_for(&base),
+        };
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -222,6 +258,7 @@ impl ClientBuilder {
         Ok(Client::from_inner(Arc::new(Inner {
             http,
             base,
+            audit,
             token,
             auth,
             retry: self.retry,
@@ -242,6 +279,22 @@ pub(crate) fn auth_header(token: &Token) -> Result<HeaderValue, BuildError> {
     // Marks the header so that the HTTP stack never prints it.
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// The Audit Logs API's base URL that goes with the Web API's `api` (see
+/// [`ClientBuilder::audit_url`]).
+fn audit_url_for(api: &Url) -> Url {
+    match api.host_str() {
+        Some("slack.com") => Url::parse(SLACK_AUDIT_URL).expect("a valid URL"),
+        Some("slack-gov.com") => Url::parse(GOV_SLACK_AUDIT_URL).expect("a valid URL"),
+        _ => {
+            let mut url = api.clone();
+            let path = api.path();
+            let root = path.strip_suffix("api/").unwrap_or(path);
+            url.set_path(&format!("{root}audit/v1/"));
+            url
+        }
+    }
 }
 
 fn parse_base_url(given: &str, allow_insecure_http: bool) -> Result<Url, BuildError> {
@@ -341,6 +394,39 @@ mod tests {
         assert!(matches!(
             ClientBuilder::new().build(),
             Err(BuildError::MissingToken)
+        ));
+    }
+
+    #[test]
+    fn audit_urls_follow_the_api_url() {
+        let audit = |api: &str| audit_url_for(&parse_base_url(api, true).unwrap()).to_string();
+        assert_eq!(audit(SLACK_API_URL), SLACK_AUDIT_URL);
+        assert_eq!(audit(GOV_SLACK_API_URL), GOV_SLACK_AUDIT_URL);
+        assert_eq!(
+            audit("http://127.0.0.1:8787/api/"),
+            "http://127.0.0.1:8787/audit/v1/"
+        );
+        assert_eq!(
+            audit("http://127.0.0.1:8787/api"),
+            "http://127.0.0.1:8787/audit/v1/"
+        );
+        assert_eq!(
+            audit("http://proxy.test/slack/api/"),
+            "http://proxy.test/slack/audit/v1/"
+        );
+        assert_eq!(audit("http://proxy.test/"), "http://proxy.test/audit/v1/");
+        let given = ClientBuilder::new()
+            .token("xoxp-1")
+            .audit_url("http://127.0.0.1:1/audit/v1")
+            .build()
+            .unwrap();
+        assert_eq!(given.audit_url(), "http://127.0.0.1:1/audit/v1/");
+        assert!(matches!(
+            ClientBuilder::new()
+                .token("xoxp-1")
+                .audit_url("http://audit.test/")
+                .build(),
+            Err(BuildError::InsecureHttp { .. })
         ));
     }
 

@@ -51,12 +51,14 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base: Url,
+    /// The Audit Logs API's base URL.
+    pub(crate) audit: Url,
     pub(crate) token: Token,
     pub(crate) auth: HeaderValue,
     pub(crate) retry: RetryPolicy,
@@ -83,6 +85,7 @@ impl fmt::Debug for Client {
         let inner = &self.inner;
         f.debug_struct("Client")
             .field("base_url", &inner.base.as_str())
+            .field("audit_url", &inner.audit.as_str())
             .field("token", &inner.token)
             .field("encoding", &inner.encoding)
             .field("retry", &inner.retry)
@@ -123,6 +126,7 @@ impl Client {
         let mut inner = Inner {
             http: old.http.clone(),
             base: old.base.clone(),
+            audit: old.audit.clone(),
             token: old.token.clone(),
             auth: old.auth.clone(),
             retry: old.retry.clone(),
@@ -169,6 +173,11 @@ impl Client {
     /// The Web API's base URL.
     pub fn base_url(&self) -> &str {
         self.inner.base.as_str()
+    }
+
+    /// The Audit Logs API's base URL (see [`ClientBuilder::audit_url`]).
+    pub fn audit_url(&self) -> &str {
+        self.inner.audit.as_str()
     }
 
     /// The retry policy.
@@ -742,7 +751,7 @@ fn form_body(fields: &[(String, String)]) -> Vec<u8> {
 }
 
 /// Classifies a transport failure by the stage it happened at.
-fn transport_error(call: CallInfo, err: reqwest::Error, status: Option<u16>) -> Error {
+pub(crate) fn transport_error(call: CallInfo, err: reqwest::Error, status: Option<u16>) -> Error {
     let not_sent = if err.is_builder() {
         Some(NotSentReason::Build)
     } else if err.is_connect() && err.is_timeout() {
@@ -773,7 +782,7 @@ fn transport_error(call: CallInfo, err: reqwest::Error, status: Option<u16>) -> 
     }))
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -781,7 +790,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The server's request id (`x-slack-req-id`, or `x-request-id`).
-fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     header_str(headers, "x-slack-req-id")
         .or_else(|| header_str(headers, "x-request-id"))
         .map(str::to_owned)
@@ -799,7 +808,7 @@ pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     ))
 }
 
-fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
+pub(crate) fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
     value.map(|v| {
         v.split(',')
             .map(str::trim)

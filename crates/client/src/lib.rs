@@ -28,6 +28,9 @@
 //!   1,000, find the users Slack refuses (with `users.info` where that is cheaper than
 //!   halving), report progress, stop at a deadline, and return one outcome per user (done,
 //!   refused, failed, not sent).
+//! - **History** ([`audit_logs`]): [`Client::audit_logs`] reads Slack's Audit Logs API (sign-ins,
+//!   resets, anomalies…) as a [`Stream`](futures::Stream) of typed entries, paced at its
+//!   org-wide tier 3, from the Audit Logs API's own host ([`ClientBuilder::audit_url`]).
 //! - **The token** ([`Token`]) never appears in `Debug`, `Display`, an error or a log line.
 //! - **Matching sessions**: [`Network`] (CIDR, `ActiveSession::in_network`) and [`Version`]
 //!   (`4.9` < `4.10`, `ActiveSession::client_version`).
@@ -89,6 +92,7 @@ pub mod batch;
 mod builder;
 mod client;
 mod error;
+mod history;
 pub mod pacing;
 pub mod pagination;
 pub mod prelude;
@@ -113,6 +117,7 @@ mod token;
 /// ```
 pub use futures;
 pub use slack_sessions_api as api;
+pub use slack_sessions_api::audit_logs;
 pub use slack_sessions_api::methods;
 pub use slack_sessions_api::{
     ErrorCode, Method, MethodInfo, Network, RateLimits, SessionId, TeamId, UserId, Version,
@@ -120,13 +125,15 @@ pub use slack_sessions_api::{
 };
 
 pub use builder::{
-    API_URL_ENV, BuildError, ClientBuilder, Encoding, GOV_SLACK_API_URL, SLACK_API_URL, TOKEN_ENV,
+    API_URL_ENV, BuildError, ClientBuilder, Encoding, GOV_SLACK_API_URL, GOV_SLACK_AUDIT_URL,
+    SLACK_API_URL, SLACK_AUDIT_URL, TOKEN_ENV,
 };
 pub use client::Client;
 pub use error::{
     BoxError, CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent,
     NotSentReason, RateLimited, RepeatedCursor, SlackError,
 };
+pub use history::{AuditLogEntries, AuditLogPages};
 pub use pacing::{Pacing, PacingState, UnknownMethod};
 pub use pagination::{Pages, Sessions, Users};
 pub use request_id::RequestId;

@@ -1,8 +1,9 @@
 //! What a program using the client needs in scope, in one line:
 //! `use slack_sessions_client::prelude::*;`.
 //!
-//! The client and its errors, the argument builders and answers of every method, the id types
-//! and error codes, [`Network`] and [`Version`], the [`Method`] and [`RequestId`] traits, and
+//! The client and its errors, the argument builders and answers of every method (the audit
+//! logs' filter [`AuditLogsArgs`] and their [`action`] names too), the id types and error
+//! codes, [`Network`] and [`Version`], the [`Method`] and [`RequestId`] traits, and
 //! `futures`' [`StreamExt`] and [`TryStreamExt`] for the `list` streams.
 //!
 //! **Its `Error` is the client's [`Error`]**, and hides `std::error::Error` in a
@@ -27,6 +28,7 @@ pub use futures::{StreamExt, TryStreamExt};
 /// name that one in full (`Box<dyn std::error::Error>`) or as `use std::error::Error as
 /// StdError;`.
 pub use crate::Error;
+pub use crate::audit_logs::{AuditLogsArgs, action};
 pub use crate::batch::{BulkReport, Progress, UserOutcome};
 pub use crate::methods::*;
 pub use crate::{

@@ -6,21 +6,23 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
+use slack_sessions_api::audit_logs::{Entity, Entry, action};
 use slack_sessions_api::methods::DeviceRecord;
 use subtle::ConstantTimeEq;
 
+use crate::audit_logs::events::{self, Org};
 use crate::faults::FaultRule;
 use crate::journal::JournalFilter;
 use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
-use crate::store::{AuditEntry, Change, Plan};
+use crate::store::{AuditEntry, Change, LogRecord, Plan};
 use crate::{App, Health};
 
 /// The control routes, relative to `/_emulator`.
@@ -31,6 +33,8 @@ pub fn router(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/reset", post(reset))
         .route("/state", get(export).put(import))
         .route("/sessions", post(login))
+        .route("/sessions/{id}", delete(logout))
+        .route("/audit-logs", post(audit_log))
         .route("/requests", get(requests).delete(clear_requests))
         .route(
             "/faults",
@@ -101,6 +105,7 @@ pub fn health_of(app: &App) -> Health {
         users: v.orgs().map(|o| o.user_count()).sum(),
         sessions: v.orgs().map(|o| o.session_count()).sum(),
         pending_jobs: v.jobs().count(),
+        audit_logs: app.store.audit_log_count().unwrap_or(0),
     })
 }
 
@@ -134,13 +139,14 @@ async fn health(State(app): State<Arc<App>>) -> Response {
         "users": h.users,
         "sessions": h.sessions,
         "pending_jobs": h.pending_jobs,
+        "audit_logs": h.audit_logs,
         "rate_limits": format!("{:?}", app.limits.mode()).to_lowercase(),
     }))
     .into_response()
 }
 
-async fn export(State(app): State<Arc<App>>) -> Response {
-    Json(app.store.export()).into_response()
+async fn export(State(app): State<Arc<App>>) -> Result<Response, ControlError> {
+    Ok(Json(app.store.export()?).into_response())
 }
 
 async fn import(
@@ -257,6 +263,10 @@ struct Login {
     client: Option<String>,
     #[serde(default)]
     session_id: Option<u64>,
+    /// The client's user agent, for the audit log's `user_login` (default: one made for the
+    /// client and device).
+    #[serde(default)]
+    user_agent: Option<String>,
     #[serde(flatten)]
     device: DeviceRecord,
 }
@@ -286,31 +296,210 @@ async fn login(
         created: login.device,
         recent: None,
     };
-    let id = insert_session(&app, session)?;
+    let id = insert_session(&app, session, login.user_agent)?;
     Ok(Json(json!({"ok": true, "session_id": id})).into_response())
+}
+
+/// A simulated sign-out.
+async fn logout(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Response, ControlError> {
+    let id: u64 = id.parse().map_err(|_| {
+        ControlError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_session_id",
+            "a session id is a positive integer",
+        )
+    })?;
+    remove_session(&app, id)?;
+    Ok(Json(json!({"ok": true})).into_response())
+}
+
+/// An entry for an org's audit log.
+async fn audit_log(
+    State(app): State<Arc<App>>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<Response, ControlError> {
+    let value: Value =
+        serde_json::from_slice(&body_or_error(body)?).map_err(bad("invalid_json"))?;
+    let id = insert_audit_log(&app, value)?;
+    Ok(Json(json!({"ok": true, "id": id})).into_response())
 }
 
 /// A simulated sign-in: adds `session` to its user's org, with a fresh id when its id is 0.
 pub fn add_session(app: &App, session: SessionSeed) -> Result<u64, SignInError> {
-    insert_session(app, session).map_err(|e| SignInError {
-        code: e.code,
-        detail: e.detail,
-    })
+    insert_session(app, session, None).map_err(SignInError::from)
 }
 
-/// Why a simulated sign-in was refused.
+/// A simulated sign-out.
+pub fn sign_out(app: &App, session_id: u64) -> Result<(), SignInError> {
+    remove_session(app, session_id).map_err(SignInError::from)
+}
+
+/// Adds an entry to an org's audit log.
+pub fn add_audit_log(app: &App, entry: Value) -> Result<String, SignInError> {
+    insert_audit_log(app, entry).map_err(SignInError::from)
+}
+
+/// Why a simulated sign-in or sign-out, or an audit-log entry, was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {detail}")]
 #[non_exhaustive]
 pub struct SignInError {
-    /// `user_not_found`, `team_not_found`, `session_exists`, `session_ids_exhausted` or
-    /// `internal_error`.
+    /// `user_not_found`, `team_not_found`, `session_exists`, `session_ids_exhausted`,
+    /// `session_not_found`, `org_not_found`, `invalid_entry` or `internal_error`.
     pub code: &'static str,
     /// What was wrong.
     pub detail: String,
 }
 
-fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlError> {
+impl From<ControlError> for SignInError {
+    fn from(e: ControlError) -> Self {
+        SignInError {
+            code: e.code,
+            detail: e.detail,
+        }
+    }
+}
+
+/// Ends a session and records its `user_logout`.
+fn remove_session(app: &App, id: u64) -> Result<(), ControlError> {
+    app.store.write(|view| {
+        let found = view
+            .orgs()
+            .find_map(|org| org.session_seed(id).map(|s| (org, s)));
+        let Some((org, session)) = found else {
+            return Err(ControlError::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "no org has this session",
+            ));
+        };
+        let user = org.user(&session.user_id).ok_or_else(|| {
+            ControlError::new(
+                StatusCode::NOT_FOUND,
+                "user_not_found",
+                "the session's user is gone",
+            )
+        })?;
+        let device = session.recent.as_ref().unwrap_or(&session.created);
+        let context = events::session_context(org.into(), &session, device, None);
+        let entity = Entity::user(events::user(org.into(), user));
+        let logout = events::record(org.into(), action::USER_LOGOUT, user, entity, context);
+        Ok(Plan {
+            value: (),
+            changes: vec![Change::RemoveSessions {
+                org: org.key(),
+                ids: vec![id],
+            }],
+            audit: Some(AuditEntry::now(
+                org.id(),
+                "emulator",
+                "_emulator/sessions (sign-out)",
+                vec![session.user_id.clone()],
+                vec![id],
+            )),
+            audit_logs: vec![logout],
+        })
+    })
+}
+
+/// Completes and records an entry given to `POST /_emulator/audit-logs`:
+/// - `org_id` (not part of the entry) names the org; without it, the org of the actor's user;
+/// - `actor` and `entity` may be a bare user id (`"actor": "W0123"`), and a user object with
+///   only an `id` is completed from the org's users;
+/// - without `entity`, the actor is the entity (a sign-in, a failed sign-in, an anomaly);
+/// - without `context.location`, the org; without `id`, a fresh one; without `date_create`,
+///   now.
+fn insert_audit_log(app: &App, value: Value) -> Result<String, ControlError> {
+    let invalid =
+        |detail: &str| ControlError::new(StatusCode::BAD_REQUEST, "invalid_entry", detail);
+    let Value::Object(mut map) = value else {
+        return Err(invalid("an entry is a JSON object"));
+    };
+    let org_id = match map.remove("org_id") {
+        None => None,
+        Some(Value::String(id)) => Some(id),
+        Some(_) => return Err(invalid("org_id is a string")),
+    };
+    // A bare user id stands for a user object.
+    for key in ["actor", "entity"] {
+        if let Some(Value::String(id)) = map.get(key) {
+            let id = id.clone();
+            map.insert(key.into(), json!({"type": "user", "user": {"id": id}}));
+        }
+    }
+    let actor_id = map
+        .get("actor")
+        .and_then(|a| a.pointer("/user/id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    app.store.write(|view| {
+        let org = match (&org_id, &actor_id) {
+            (Some(id), _) => view.org_by_id(id),
+            (None, Some(user)) => view.org_of_user(user),
+            (None, None) => None,
+        }
+        .ok_or_else(|| {
+            ControlError::new(
+                StatusCode::NOT_FOUND,
+                "org_not_found",
+                "give org_id, or an actor who is a user of an org",
+            )
+        })?;
+        let o = Org::from(org);
+        if !map.contains_key("entity")
+            && let Some(actor) = map.get("actor").cloned()
+        {
+            map.insert("entity".into(), actor);
+        }
+        for key in ["actor", "entity"] {
+            let Some(user) = map.get_mut(key).and_then(|v| v.get_mut("user")) else {
+                continue;
+            };
+            let known = user
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| org.user(id));
+            if let (Some(known), Some(given)) = (known, user.as_object_mut()) {
+                let full = serde_json::to_value(events::user(o, known)).unwrap_or_default();
+                for (k, v) in full.as_object().into_iter().flatten() {
+                    given.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        let context = map.entry("context").or_insert_with(|| json!({}));
+        if let Some(context) = context.as_object_mut() {
+            context.entry("location").or_insert_with(|| {
+                serde_json::to_value(events::org_location(o)).unwrap_or_default()
+            });
+        }
+        map.entry("date_create")
+            .or_insert_with(|| events::now().into());
+        let mut entry: Entry = serde_json::from_value(Value::Object(map.clone()))
+            .map_err(|e| invalid(&e.to_string()))?;
+        if entry.action.trim().is_empty() {
+            return Err(invalid("an entry needs an action"));
+        }
+        if entry.id.is_empty() {
+            entry.id = events::new_id(&mut rand::rng());
+        }
+        let id = entry.id.clone();
+        let mut plan = Plan::nothing(id);
+        plan.audit_logs.push(LogRecord {
+            org_id: org.id().to_owned(),
+            entry,
+        });
+        Ok(plan)
+    })
+}
+
+fn insert_session(
+    app: &App,
+    mut session: SessionSeed,
+    user_agent: Option<String>,
+) -> Result<u64, ControlError> {
     app.store.write(|view| {
         let Some(org) = view.org_of_user(&session.user_id) else {
             return Err(ControlError::new(
@@ -365,6 +554,12 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
             vec![session.user_id.clone()],
             vec![id],
         );
+        let login = org.user(&session.user_id).map(|user| {
+            let context =
+                events::session_context(org.into(), &session, &session.created, user_agent);
+            let entity = Entity::user(events::user(org.into(), user));
+            events::record(org.into(), action::USER_LOGIN, user, entity, context)
+        });
         Ok(Plan {
             value: id,
             changes: vec![Change::AddSession {
@@ -372,6 +567,7 @@ fn insert_session(app: &App, mut session: SessionSeed) -> Result<u64, ControlErr
                 session: Box::new(session),
             }],
             audit: Some(audit),
+            audit_logs: login.into_iter().collect(),
         })
     })
 }

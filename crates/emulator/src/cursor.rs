@@ -16,6 +16,8 @@ pub enum Kind {
     Session,
     /// `users.list`: user ids.
     User,
+    /// The Audit Logs API's `/logs`: `date_create:seq` positions.
+    AuditLog,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
         match self {
             Kind::Session => "session",
             Kind::User => "user",
+            Kind::AuditLog => "audit_log",
         }
     }
 }

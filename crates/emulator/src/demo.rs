@@ -7,7 +7,7 @@ use slack_sessions_api::methods::DeviceRecord;
 
 use crate::seed::*;
 
-/// Org owner with every scope the tooling needs.
+/// Org owner with every scope the tooling needs, `auditlogs:read` included.
 pub const ADMIN_TOKEN: &str = "xoxp-demo-admin";
 /// The primary owner (may reset their own sessions).
 pub const PRIMARY_OWNER_TOKEN: &str = "xoxp-demo-primary-owner";
@@ -230,6 +230,16 @@ fn vary(sessions: &mut [SessionSeed]) {
     }
 }
 
+/// A device of the demo org's kinds, on one of its networks (as [`vary`] makes them).
+pub(crate) fn demo_device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
+    let (hw, os, ver, app) = match client {
+        ClientKind::Desktop => DESKTOPS[rng.random_range(0..DESKTOPS.len())],
+        ClientKind::Web => BROWSERS[rng.random_range(0..BROWSERS.len())],
+        ClientKind::Mobile => PHONES[rng.random_range(0..PHONES.len())],
+    };
+    DeviceRecord::new(hw, os, ver, app, demo_ip(rng))
+}
+
 /// Sessions for `users`, with ids rising from `next_id`.
 fn sessions(
     rng: &mut SmallRng,
@@ -268,9 +278,17 @@ fn sessions(
     out
 }
 
-/// Builds the demo seed: Acme (Grid, 3 teams, 50 users of every role, 4 bots, ~200 sessions),
-/// Globex (a second Grid org) and Initech (a standalone workspace).
+/// Builds the demo seed ([`seed_at`]) with a history that ends at the start of today (UTC).
 pub fn seed() -> Seed {
+    let now = crate::clock::now_ms() / 1000;
+    seed_at(now - now % 86_400)
+}
+
+/// Builds the demo seed: Acme (Grid, 3 teams, 50 users of every role, 4 bots, ~200 sessions,
+/// and 30 days of audit logs up to `history_end`, Unix seconds), Globex (a second Grid org,
+/// with its live sessions' sign-ins) and Initech (a standalone workspace). The same
+/// `history_end` gives the same seed.
+pub fn seed_at(history_end: u64) -> Seed {
     let mut rng = SmallRng::seed_from_u64(0x51AC_5E55);
     let mut next_id = 1_112_275_520_242u64;
 
@@ -382,7 +400,12 @@ pub fn seed() -> Seed {
             },
         ],
         tokens: vec![
-            token(ADMIN_TOKEN, ADMIN_ID, &ALL_SCOPES, TokenState::Active),
+            token(
+                ADMIN_TOKEN,
+                ADMIN_ID,
+                &[ALL_SCOPES.as_slice(), &["auditlogs:read"]].concat(),
+                TokenState::Active,
+            ),
             token(
                 PRIMARY_OWNER_TOKEN,
                 PRIMARY_OWNER_ID,
@@ -440,6 +463,7 @@ pub fn seed() -> Seed {
         ],
         users,
         sessions: acme_sessions,
+        audit_logs: vec![],
     };
     // Acme's deactivated admin, so its token answers account_inactive.
     let mut acme = acme;
@@ -457,6 +481,7 @@ pub fn seed() -> Seed {
             u.tz = Some(tz.into());
         }
     }
+    acme.audit_logs = crate::audit_logs::history::demo(&acme, &acme.tokens[0], history_end, true);
 
     let globex_users = vec![
         user(
@@ -504,8 +529,12 @@ pub fn seed() -> Seed {
         )],
         sessions: sessions(&mut rng, &mut next_id, &globex_users, "E0DEMO0002", 1..=3),
         session_settings: vec![],
+        audit_logs: vec![],
         users: globex_users,
     };
+    let mut globex = globex;
+    globex.audit_logs =
+        crate::audit_logs::history::demo(&globex, &globex.tokens[0], history_end, false);
 
     let initech_users = vec![
         user(
@@ -536,6 +565,7 @@ pub fn seed() -> Seed {
         )],
         sessions: sessions(&mut rng, &mut next_id, &initech_users, "T0DEMOSOLO", 1..=2),
         session_settings: vec![],
+        audit_logs: vec![],
         users: initech_users,
     };
 
@@ -549,9 +579,9 @@ pub fn seed() -> Seed {
 mod tests {
     #[test]
     fn demo_is_valid_and_stable() {
-        let a = super::seed();
+        let a = super::seed_at(1_764_547_200);
         a.validate().unwrap();
-        assert_eq!(a, super::seed(), "deterministic");
+        assert_eq!(a, super::seed_at(1_764_547_200), "deterministic");
         let acme = &a.orgs[0];
         assert!(acme.users.len() >= 50);
         assert!(

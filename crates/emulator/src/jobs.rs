@@ -80,11 +80,9 @@ pub fn run(store: &Store, id: u64) -> Result<(), StoreError> {
             return Ok(Plan::nothing(()));
         };
         let Some(org) = view.org_by_id(&job.org_id) else {
-            return Ok(Plan {
-                value: (),
-                changes: vec![Change::FinishJob(id)],
-                audit: None,
-            });
+            let mut plan = Plan::nothing(());
+            plan.changes.push(Change::FinishJob(id));
+            return Ok(plan);
         };
         let ids = org.sessions_to_reset(&job.user_ids, job.mobile_only, job.web_only);
         Ok(Plan {
@@ -103,6 +101,7 @@ pub fn run(store: &Store, id: u64) -> Result<(), StoreError> {
                 job.user_ids.clone(),
                 ids,
             )),
+            audit_logs: Vec::new(),
         })
     })
 }

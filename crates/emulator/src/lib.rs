@@ -19,10 +19,15 @@
 //! ```
 //!
 //! Or run it as `slack-sessions serve --demo`.
+//!
+//! Beside `/api/` it serves Slack's Audit Logs API at `/audit/v1/` ([`Emulator::audit_url`]),
+//! whose entries it writes from its own events (resets, invalidations, settings changes,
+//! sign-ins and sign-outs), from seeds, and from [`Emulator::add_audit_log`].
 
 #![deny(missing_docs)]
 
 mod api;
+mod audit_logs;
 mod clock;
 mod control;
 mod cursor;
@@ -113,10 +118,13 @@ struct App {
 }
 
 impl App {
-    /// The HTTP routes: `/api/{method}` and, if enabled, `/_emulator/…`.
+    /// The HTTP routes: `/api/{method}`, the Audit Logs API `/audit/v1/…` and, if enabled,
+    /// `/_emulator/…`.
     fn router(self: Arc<Self>) -> Router {
         let mut router = Router::new()
             .route("/api/{*method}", any(api::route))
+            .route("/audit/v1/{*path}", any(audit_logs::route))
+            .route("/audit/v1/", any(audit_logs::route))
             // `/api/` with no name is an unknown method too; any other path is JSON 404.
             .route("/api", any(api::route))
             .route("/api/", any(api::route))
@@ -175,6 +183,8 @@ pub struct Health {
     pub sessions: usize,
     /// Queued `resetBulk` jobs.
     pub pending_jobs: usize,
+    /// Entries of the orgs' audit logs, together.
+    pub audit_logs: u64,
 }
 
 /// Builds an [`Emulator`]; see the crate docs.
@@ -183,7 +193,7 @@ pub struct EmulatorBuilder {
     addr: SocketAddr,
     db: Option<PathBuf>,
     seed: Option<Seed>,
-    generate: Option<(usize, usize)>,
+    generate: Option<generate::Sizes>,
     rate_limits: RateLimits,
     fault_seed: u64,
     journal_capacity: usize,
@@ -235,7 +245,15 @@ impl EmulatorBuilder {
     /// straight into a new database (org `E0SCALE001`, token `xoxp-scale-admin`; see
     /// [`store::generate`]).
     pub fn generate(mut self, users: usize, sessions: usize) -> Self {
-        self.generate = Some((users, sessions));
+        let logs = self.generate.map_or(0, |s| s.audit_logs);
+        self.generate = Some(generate::Sizes::new(users, sessions).audit_logs(logs));
+        self
+    }
+
+    /// With [`generate`](Self::generate): that many entries in the generated org's audit log,
+    /// over 30 days (see [`generate::Sizes`]).
+    pub fn generate_audit_logs(mut self, entries: usize) -> Self {
+        self.generate = Some(self.generate.unwrap_or_default().audit_logs(entries));
         self
     }
 
@@ -310,7 +328,7 @@ impl EmulatorBuilder {
             return Err(StartError::UnprotectedControl(self.addr));
         }
         let store = Arc::new(match self.generate {
-            Some((users, sessions)) => Store::open_generated(self.db.as_deref(), users, sessions)?,
+            Some(sizes) => Store::open_generated(self.db.as_deref(), sizes)?,
             None => Store::open(self.db.as_deref(), self.seed.as_ref())?,
         });
         let listener = tokio::net::TcpListener::bind(self.addr)
@@ -382,6 +400,12 @@ impl Emulator {
         format!("http://{}/api/", self.addr)
     }
 
+    /// `http://ADDR/audit/v1/`: the base URL of the Audit Logs API (Slack's is
+    /// `https://api.slack.com/audit/v1/`).
+    pub fn audit_url(&self) -> String {
+        format!("http://{}/audit/v1/", self.addr)
+    }
+
     /// The HTTP routes (`/api/…` and `/_emulator/…`), to serve them yourself or to drive them
     /// in-process with tower's `oneshot`, as axum's testing example does. Without a real
     /// connection the `reset_connection` fault cannot reset one, and answers an empty 200. The
@@ -410,10 +434,15 @@ impl Emulator {
         self.app.store.reset()
     }
 
-    /// The whole state in the seed's shape (`GET /_emulator/state`), so that it imports back
-    /// as it was: **bot users' sessions included**, which `admin.users.session.list` never
-    /// returns (Slack lists no bot sessions). To compare an export with what a client listed,
-    /// leave out the sessions of users with `is_bot`.
+    /// The whole state in the seed's shape, audit logs included (`GET /_emulator/state`), so
+    /// that it imports back as it was: **bot users' sessions included**, which
+    /// `admin.users.session.list` never returns (Slack lists no bot sessions). To compare an
+    /// export with what a client listed, leave out the sessions of users with `is_bot`.
+    ///
+    /// # Panics
+    ///
+    /// If the database cannot be read (the audit logs are read from it).
+    ///
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -431,7 +460,7 @@ impl Emulator {
     /// # Ok(()) }
     /// ```
     pub fn export(&self) -> Seed {
-        self.app.store.export()
+        self.app.store.export().expect("the database is readable")
     }
 
     /// Replaces the whole state (`PUT /_emulator/state`).
@@ -446,9 +475,22 @@ impl Emulator {
     }
 
     /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org, with
-    /// a fresh id when its `session_id` is 0.
+    /// a fresh id when its `session_id` is 0, and its `user_login` to the org's audit log.
     pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, SignInError> {
         control::add_session(&self.app, session)
+    }
+
+    /// A simulated sign-out (`DELETE /_emulator/sessions/{id}`): the session ends, and its
+    /// `user_logout` goes to its org's audit log.
+    pub fn sign_out(&self, session_id: u64) -> Result<(), SignInError> {
+        control::sign_out(&self.app, session_id)
+    }
+
+    /// Adds an entry to an org's audit log (`POST /_emulator/audit-logs`), e.g. an `anomaly`
+    /// or a `user_login_failed`: see that route for how `entry` is completed. Returns the
+    /// entry's id.
+    pub fn add_audit_log(&self, entry: serde_json::Value) -> Result<String, SignInError> {
+        control::add_audit_log(&self.app, entry)
     }
 
     /// Adds a fault rule after the existing ones (`POST /_emulator/faults`).
@@ -514,6 +556,6 @@ pub mod fuzzing {
 
     /// Loads `seed` into an in-memory store and exports it back.
     pub fn store_round_trip(seed: &Seed) -> Result<Seed, StoreError> {
-        Ok(Store::open(None, Some(seed))?.export())
+        Store::open(None, Some(seed))?.export()
     }
 }

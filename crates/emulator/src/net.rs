@@ -3,6 +3,7 @@
 //! handler can end with a TCP reset (the `reset_connection` fault).
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,14 +70,19 @@ impl AsyncWrite for Conn {
 }
 
 /// What a handler knows of its connection (as `ConnectInfo<ConnHandle>`): the switch that
-/// resets it.
+/// resets it, and the client's address (the audit logs' `ip_address`).
 #[derive(Clone, Debug)]
-pub struct ConnHandle(Arc<AtomicBool>);
+pub struct ConnHandle(Arc<AtomicBool>, SocketAddr);
 
 impl ConnHandle {
     /// Makes the connection end with a reset instead of an answer.
     pub fn reset(&self) {
         self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.1
     }
 }
 
@@ -91,7 +97,7 @@ pub async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -105,7 +111,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let reset = Arc::new(AtomicBool::new(false));
-        let handle = ConnHandle(Arc::clone(&reset));
+        let handle = ConnHandle(Arc::clone(&reset), peer);
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(handle.clone()));

@@ -47,7 +47,14 @@ pub struct OrgSeed {
     /// Per-user session settings.
     #[serde(default)]
     pub session_settings: Vec<SettingsSeed>,
+    /// The org's audit log (Slack's Audit Logs API, `/audit/v1/logs`), in any order: entries
+    /// as that API serves them. An entry without an `id` is given one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_logs: Vec<AuditLogEntry>,
 }
+
+/// An entry of an org's audit log, as Slack's Audit Logs API serves it.
+pub use slack_sessions_api::audit_logs::Entry as AuditLogEntry;
 
 fn yes() -> bool {
     true
@@ -384,6 +391,7 @@ impl Seed {
                 format!("must be at most {MAX_SESSION_ID}"),
             ));
         }
+        let mut entry_ids = HashSet::new();
         for (o, org) in self.orgs.iter().enumerate() {
             let at = format!("orgs[{o}]");
             if org.id.is_empty() {
@@ -505,6 +513,18 @@ impl Seed {
                     ));
                 }
             }
+            for (e, entry) in org.audit_logs.iter().enumerate() {
+                let at = format!("{at}.audit_logs[{e}]");
+                if entry.action.trim().is_empty() {
+                    return Err(invalid(format!("{at}.action"), "an entry needs an action"));
+                }
+                if !entry.id.is_empty() && !entry_ids.insert(entry.id.as_str()) {
+                    return Err(invalid(
+                        format!("{at}.id"),
+                        format!("duplicate entry id {:?}", entry.id),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -536,8 +556,8 @@ mod tests {
         #[test]
         fn seeds_load_or_are_refused(bytes in mutated_seed()) {
             if let Ok(seed) = Seed::from_json_bytes(&bytes) {
-                let exported = Store::open(None, Some(&seed)).unwrap().export();
-                let again = Store::open(None, Some(&exported)).unwrap().export();
+                let exported = Store::open(None, Some(&seed)).unwrap().export().unwrap();
+                let again = Store::open(None, Some(&exported)).unwrap().export().unwrap();
                 prop_assert_eq!(again, exported);
             }
         }

@@ -180,6 +180,27 @@ async fn load(base: String, round: usize, acks: Arc<Mutex<Acks>>) {
     tokio::join!(settings, invalidations, resets);
 }
 
+/// The (action, session id) pairs of the first org's audit log.
+async fn audit_log(http: &reqwest::Client, base: &str) -> BTreeSet<(String, u64)> {
+    let s: Value = http
+        .get(format!("{base}/_emulator/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    s["orgs"][0]["audit_logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let id = e["context"]["session_id"].as_u64()?;
+            Some((e["action"].as_str()?.to_owned(), id))
+        })
+        .collect()
+}
+
 async fn state(
     http: &reqwest::Client,
     base: &str,
@@ -288,6 +309,20 @@ async fn sigkill_at_random_points_loses_no_acknowledged_write() {
                 da == *acked || (in_flight.is_some() && da == *in_flight),
                 "round {round}: duration {da:?}, acknowledged {acked:?}, in flight {in_flight:?}"
             );
+        }
+        // Every acknowledged sign-in and invalidation has its entry in the org's audit log
+        // (written in the same transaction).
+        let logged = audit_log(&http, &server.base).await;
+        for (action, ids) in [
+            ("user_login", &acks.created),
+            ("user_session_invalidated", &acks.invalidated),
+        ] {
+            for id in ids {
+                assert!(
+                    logged.contains(&(action.to_owned(), *id)),
+                    "round {round}: acknowledged {action} of session {id} not in the audit log"
+                );
+            }
         }
         writes_acknowledged = acks.created.len() + acks.invalidated.len() + acks.reset.len();
     }

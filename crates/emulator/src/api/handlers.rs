@@ -19,9 +19,11 @@ use super::auth::Caller;
 use super::failure::Failure;
 use super::user_object::{SLACKBOT, SLACKBOT_ID, bot_id, user_object};
 use crate::App;
+use crate::audit_logs::{Peer, events};
 use crate::cursor::{self, Kind};
 use crate::seed::{Role, SettingsSeed, UserSeed};
-use crate::store::{AuditEntry, Change, Job, OrgView, Plan, SessionFilter};
+use crate::store::{AuditEntry, Change, Job, LogRecord, OrgView, Plan, SessionFilter};
+use slack_sessions_api::audit_logs::{ContextSessionId, Details, Entity, action};
 
 /// Everything a handler sees: the caller, borrowed from the view it was authenticated against
 /// (every read goes through `caller.org`), and the request's warnings.
@@ -33,6 +35,8 @@ pub struct Call<'s> {
     pub caller: Caller<'s>,
     /// Warnings the request earned (they go on the answer).
     pub warnings: &'s [WarningCode],
+    /// Where the call came from (the context of its audit-log entries).
+    pub peer: &'s Peer,
 }
 
 /// A call's answer, and a `resetBulk` job to schedule once the answer's plan is committed.
@@ -65,6 +69,22 @@ impl Call<'_> {
             body: envelope::encode(&status, Some(body)),
             job: None,
         }
+    }
+
+    /// An entry of the org's audit log (Slack's Audit Logs API) for the caller's `action` on
+    /// `entity`: an action its token's app took, in the context of this call.
+    fn log(&self, action: &str, entity: Entity, details: Option<Details>) -> LogRecord {
+        let org = self.caller.org.into();
+        let context = events::call_context(org, self.peer, self.caller.token);
+        let mut record = events::record(org, action, self.caller.user, entity, context);
+        record.entry.details = details;
+        record
+    }
+
+    /// [`log`](Self::log) with a user as the entity.
+    fn log_user(&self, action: &str, user: &UserSeed, details: Option<Details>) -> LogRecord {
+        let entity = Entity::user(events::user(self.caller.org.into(), user));
+        self.log(action, entity, details)
     }
 
     /// An audit entry for a change made by the caller.
@@ -131,6 +151,9 @@ impl Handler for Invalidate {
         if protects_primary_owner(&call.caller, owner) {
             return Err(Failure::new(ErrorCode::CannotInvalidatePrimaryOwner));
         }
+        // The session it ended is the entry's session.
+        let mut log = call.log_user(action::USER_SESSION_INVALIDATED, owner, None);
+        log.entry.context.session_id = Some(ContextSessionId::Number(id));
         Ok(Plan {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
@@ -138,6 +161,7 @@ impl Handler for Invalidate {
                 ids: vec![id],
             }],
             audit: Some(call.audit(Self::NAME, vec![owner.id.clone()], vec![id])),
+            audit_logs: vec![log],
         })
     }
 }
@@ -163,11 +187,14 @@ impl Handler for Reset {
         let org = call.caller.org;
         let target = resettable(org, &call.caller, &args.user_id)?;
         let users = vec![target.id.clone()];
-        let ids = org.sessions_to_reset(
-            &users,
+        let (mobile_only, web_only) = (
             args.mobile_only.unwrap_or(false),
             args.web_only.unwrap_or(false),
         );
+        let ids = org.sessions_to_reset(&users, mobile_only, web_only);
+        let mut details = Details::default();
+        details.mobile_only = Some(mobile_only);
+        details.web_only = Some(web_only);
         Ok(Plan {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
@@ -175,6 +202,11 @@ impl Handler for Reset {
                 ids: ids.clone(),
             }],
             audit: Some(call.audit(Self::NAME, users, ids)),
+            audit_logs: vec![call.log_user(
+                action::USER_SESSION_RESET_BY_ADMIN,
+                target,
+                Some(details),
+            )],
         })
     }
 }
@@ -196,10 +228,17 @@ impl Handler for ResetBulk {
         };
         let mut done = call.ok(&Empty {});
         done.job = Some(job.clone());
+        // One entry for the call, about the org. The emulator refuses a call with a user it
+        // cannot reset, so nobody is left for `failed_users`.
+        let mut details = Details::default();
+        details.succeeded_users = Some(users.iter().map(UserId::new).collect());
+        details.failed_users = Some(Vec::new());
+        let entity = events::org_entity(org.into());
         Ok(Plan {
             value: done,
             changes: vec![Change::AddJob(job)],
             audit: Some(call.audit(Self::NAME, users, vec![])),
+            audit_logs: vec![call.log(action::BULK_SESSION_RESET_BY_ADMIN, entity, Some(details))],
         })
     }
 }
@@ -310,6 +349,17 @@ impl Handler for SetSettings {
             })
             .collect();
         let ids = users.iter().map(|u| u.id.clone()).collect();
+        // One entry per user, with the settings it now has.
+        let logs = users
+            .iter()
+            .zip(&settings)
+            .map(|(u, s)| {
+                let mut details = Details::default();
+                details.duration = s.duration;
+                details.desktop_app_browser_quit = s.desktop_app_browser_quit;
+                call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, Some(details))
+            })
+            .collect();
         Ok(Plan {
             value: call.ok(&Empty {}),
             changes: vec![Change::PutSettings {
@@ -317,6 +367,7 @@ impl Handler for SetSettings {
                 settings,
             }],
             audit: Some(call.audit(Self::NAME, ids, vec![])),
+            audit_logs: logs,
         })
     }
 }
@@ -324,9 +375,12 @@ impl Handler for SetSettings {
 impl Handler for ClearSettings {
     fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Plan<Done>, Failure> {
         let org = call.caller.org;
-        let users: Vec<String> = settings_users(org, &args.user_ids)?
+        let targets = settings_users(org, &args.user_ids)?;
+        let users: Vec<String> = targets.iter().map(|u| u.id.clone()).collect();
+        // One entry per user, without details: the org's defaults apply again.
+        let logs = targets
             .iter()
-            .map(|u| u.id.clone())
+            .map(|u| call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, None))
             .collect();
         Ok(Plan {
             value: call.ok(&Empty {}),
@@ -335,17 +389,9 @@ impl Handler for ClearSettings {
                 users: users.clone(),
             }],
             audit: Some(call.audit(Self::NAME, users, vec![])),
+            audit_logs: logs,
         })
     }
-}
-
-fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if s.is_empty() { "org".into() } else { s }
 }
 
 impl Handler for AuthTest {
@@ -354,9 +400,12 @@ impl Handler for AuthTest {
         let me = call.caller.user;
         let mut who = AuthTestResponse::new(TeamId::new(org.id()), UserId::new(me.id.as_str()));
         who.url = if org.grid() {
-            format!("https://{}.enterprise.slack.com/", slug(org.name()))
+            format!(
+                "https://{}.enterprise.slack.com/",
+                events::domain(org.name())
+            )
         } else {
-            format!("https://{}.slack.com/", slug(org.name()))
+            format!("https://{}.slack.com/", events::domain(org.name()))
         };
         who.team = org.name().to_owned();
         who.user = me.name.clone();

@@ -32,6 +32,7 @@ pub use failure::Failure;
 use handlers::{Call, Done, Handler};
 
 use crate::App;
+use crate::audit_logs::Peer;
 use crate::faults::{Effect, FaultRule};
 use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
@@ -127,8 +128,18 @@ async fn answer_call(
         app.journal.record(journal, started);
         return answer.into_response();
     };
-    let request = Request::decode(method, &http_method, &headers, query.as_deref(), &body);
+    let mut request = Request::decode(method, &http_method, &headers, query.as_deref(), &body);
     drop(body);
+    // Where the call came from, for the audit log's entries of writes.
+    request.peer = Peer {
+        ip: conn
+            .as_ref()
+            .map(|Extension(ConnectInfo(c))| c.peer().ip().to_canonical().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
     if let Ok(raw) = &request.raw {
         journal.set_args(&raw.args);
     }
@@ -296,13 +307,14 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
     };
     let warnings = raw.warnings.clone();
     let token = request.token.as_deref();
+    let peer = &request.peer;
     let mut who = None;
     let result = if method.writes {
         app.store
-            .write(|view| execute(app, view, method, token, raw, &mut who))
+            .write(|view| execute(app, view, method, token, peer, raw, &mut who))
     } else {
         app.store.read(|view| {
-            execute(app, view, method, token, raw, &mut who).map(|plan| {
+            execute(app, view, method, token, peer, raw, &mut who).map(|plan| {
                 debug_assert!(plan.changes.is_empty(), "a read changed the state");
                 plan.value
             })
@@ -328,6 +340,7 @@ fn execute(
     view: View<'_>,
     method: &'static MethodInfo,
     token: Option<&str>,
+    peer: &Peer,
     raw: wire::RawArgs,
     who: &mut Option<Who>,
 ) -> Result<Plan<Done>, Failure> {
@@ -341,6 +354,7 @@ fn execute(
         app,
         caller,
         warnings: &raw.warnings,
+        peer,
     };
     dispatch(&call, method.name, raw.args)
 }
@@ -378,6 +392,8 @@ struct Request {
     /// The decoded arguments, or the error the body earned.
     raw: Result<wire::RawArgs, wire::WireError>,
     token: Option<String>,
+    /// The client's address and user agent.
+    peer: Peer,
 }
 
 impl Request {
@@ -404,7 +420,12 @@ impl Request {
             .filter(|r| !r.json)
             .and_then(|r| r.token.as_deref());
         let token = auth::token(headers, form_token).map(str::to_owned);
-        Request { method, raw, token }
+        Request {
+            method,
+            raw,
+            token,
+            peer: Peer::default(),
+        }
     }
 }
 

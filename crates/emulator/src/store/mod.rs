@@ -6,6 +6,7 @@
 //! [`sqlite`] behind the same [`Store`] API.
 
 mod audit;
+mod audit_logs;
 mod compact;
 pub mod generate;
 mod sqlite;
@@ -19,6 +20,7 @@ use parking_lot::{Mutex, RwLock};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
+pub use audit_logs::{LogQuery, LogRecord, LogRow, Position};
 pub use state::{Change, Job};
 pub use view::{OrgView, SessionFilter, TokenView, View};
 
@@ -45,7 +47,8 @@ pub enum StoreError {
     Seed(#[from] SeedError),
 }
 
-/// What a write computes under the lock: changes to commit, an audit entry, a value to return.
+/// What a write computes under the lock: changes to commit, an audit entry, audit-log entries,
+/// a value to return.
 #[derive(Debug)]
 pub struct Plan<T> {
     /// Returned to the caller once committed.
@@ -54,6 +57,8 @@ pub struct Plan<T> {
     pub changes: Vec<Change>,
     /// Recorded in the same transaction.
     pub audit: Option<AuditEntry>,
+    /// Entries of the orgs' audit logs (Slack's Audit Logs API), in the same transaction.
+    pub audit_logs: Vec<LogRecord>,
 }
 
 impl<T> Plan<T> {
@@ -63,7 +68,22 @@ impl<T> Plan<T> {
             value,
             changes: Vec::new(),
             audit: None,
+            audit_logs: Vec::new(),
         }
+    }
+}
+
+/// The audit logs, read under the same state as the caller's authentication
+/// ([`Store::read_audit_logs`]).
+#[derive(Debug)]
+pub struct LogReader<'a> {
+    conn: &'a Connection,
+}
+
+impl LogReader<'_> {
+    /// One page of `query`: at most its limit plus one entries, newest first.
+    pub fn page(&self, query: &LogQuery<'_>) -> Result<Vec<LogRow>, StoreError> {
+        Ok(audit_logs::page(self.conn, query)?)
     }
 }
 
@@ -86,7 +106,7 @@ const GENERATED_KEY: &str = "generated";
 /// What a new database is filled with.
 enum Initial<'a> {
     Seed(Option<&'a Seed>),
-    Generated(usize, usize),
+    Generated(generate::Sizes),
 }
 
 impl Store {
@@ -99,18 +119,22 @@ impl Store {
         Self::open_with(path, Initial::Seed(seed))
     }
 
-    /// Opens the database at `path`, filling a new one with [`generate::fill`]`(users, sessions)`
+    /// Opens the database at `path`, filling a new one with [`generate::fill`]`(sizes)`
     /// (which is also what [`reset`](Self::reset) restores).
     pub fn open_generated(
         path: Option<&Path>,
-        users: usize,
-        sessions: usize,
+        sizes: generate::Sizes,
     ) -> Result<Store, StoreError> {
-        Self::open_with(path, Initial::Generated(users, sessions))
+        Self::open_with(path, Initial::Generated(sizes))
     }
 
     fn open_with(path: Option<&Path>, initial: Initial<'_>) -> Result<Store, StoreError> {
         let sqlite::Opened { mut conn, new } = sqlite::open(path)?;
+        if !new {
+            // Files made before the audit logs existed gain their table (a no-op otherwise;
+            // a new file gets it with the others, in the transaction that fills it).
+            conn.execute_batch(audit_logs::SCHEMA)?;
+        }
         let seed = match initial {
             Initial::Seed(seed) => seed,
             Initial::Generated(..) => None,
@@ -121,9 +145,9 @@ impl Store {
             let tx = conn.transaction()?;
             sqlite::create(&tx)?;
             match initial {
-                Initial::Generated(users, sessions) => {
-                    generate::fill(&tx, users, sessions)?;
-                    sqlite::set_meta(&tx, GENERATED_KEY, &format!("{users}:{sessions}"))?;
+                Initial::Generated(sizes) => {
+                    generate::fill(&tx, sizes)?;
+                    sqlite::set_meta(&tx, GENERATED_KEY, &sizes.to_string())?;
                 }
                 Initial::Seed(seed) => {
                     let seed = seed.cloned().unwrap_or_default();
@@ -180,7 +204,7 @@ impl Store {
     ) -> Result<T, E> {
         let mut state = self.state.write();
         let plan = plan(View::new(&state))?;
-        if plan.changes.is_empty() && plan.audit.is_none() {
+        if plan.changes.is_empty() && plan.audit.is_none() && plan.audit_logs.is_empty() {
             return Ok(plan.value);
         }
         {
@@ -191,6 +215,9 @@ impl Store {
             }
             if let Some(entry) = &plan.audit {
                 sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
+            }
+            for record in &plan.audit_logs {
+                audit_logs::insert(&tx, record).map_err(StoreError::from)?;
             }
             tx.commit().map_err(StoreError::from)?;
         }
@@ -209,12 +236,11 @@ impl Store {
     pub fn reset(&self) -> Result<(), StoreError> {
         let generated = sqlite::meta(&self.db.lock(), GENERATED_KEY)?;
         if let Some(sizes) = generated {
-            let (users, sessions) = sizes.split_once(':').unwrap_or(("1", "0"));
-            let (users, sessions) = (users.parse().unwrap_or(1), sessions.parse().unwrap_or(0));
+            let sizes = sizes.parse().unwrap_or_default();
             let mut state = self.state.write();
             let mut db = self.db.lock();
             let tx = db.transaction()?;
-            generate::fill(&tx, users, sessions)?;
+            generate::fill(&tx, sizes)?;
             tx.commit()?;
             *state = sqlite::load(&db)?.unwrap_or_default();
             return Ok(());
@@ -247,9 +273,29 @@ impl Store {
         Ok(())
     }
 
-    /// The whole state in the seed's shape.
-    pub fn export(&self) -> Seed {
-        self.read(|v| v.to_seed())
+    /// The whole state in the seed's shape, audit logs included.
+    pub fn export(&self) -> Result<Seed, StoreError> {
+        let state = self.state.read();
+        let mut seed = View::new(&state).to_seed();
+        let db = self.db.lock();
+        for org in &mut seed.orgs {
+            org.audit_logs = audit_logs::all(&db, &org.id)?;
+        }
+        Ok(seed)
+    }
+
+    /// Runs `f` on one consistent view of the state and the audit logs that go with it: a
+    /// `/logs` call reads the logs of the org its token was checked against, even while the
+    /// state is replaced. Keep it short (it holds the read lock and the database).
+    pub fn read_audit_logs<T>(&self, f: impl FnOnce(View<'_>, LogReader<'_>) -> T) -> T {
+        let state = self.state.read();
+        let db = self.db.lock();
+        f(View::new(&state), LogReader { conn: &db })
+    }
+
+    /// How many audit-log entries every org holds together.
+    pub fn audit_log_count(&self) -> Result<u64, StoreError> {
+        Ok(audit_logs::count(&self.db.lock())?)
     }
 
     /// Audit entries after id `after`, oldest first, at most `limit`.

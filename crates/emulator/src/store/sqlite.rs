@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::StoreError;
 use super::audit::AuditEntry;
+use super::audit_logs::{self, LogRecord};
 use super::compact::{Device, Session};
 use super::state::{Change, Job, State};
 use crate::seed::*;
@@ -97,6 +98,9 @@ pub fn open(path: Option<&Path>) -> Result<Opened, StoreError> {
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for the writes' statements beside the audit log's page queries (one per filter
+    // shape), so that reading logs never evicts what every write prepares.
+    conn.set_prepared_statement_cache_capacity(64);
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
@@ -150,6 +154,7 @@ fn damaged(path: &Path, found: &str) -> StoreError {
 /// a file is either empty or complete).
 pub fn create(tx: &Transaction) -> rusqlite::Result<()> {
     tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(super::audit_logs::SCHEMA)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)
 }
 
@@ -191,13 +196,15 @@ pub fn raise_last_session_id(conn: &Connection, id: u64) -> rusqlite::Result<()>
     Ok(())
 }
 
-/// Replaces the whole state with `seed` (pending jobs are dropped; the audit log and the highest
-/// session id ever given out are kept).
+/// Replaces the whole state with `seed`, the orgs' audit logs included (pending jobs are
+/// dropped; the emulator's own record of API changes, `audit`, and the highest session id ever
+/// given out are kept).
 pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
     tx.execute_batch(
         "DELETE FROM orgs; DELETE FROM users; DELETE FROM tokens; DELETE FROM sessions;
          DELETE FROM settings; DELETE FROM jobs;",
     )?;
+    audit_logs::clear(tx)?;
     let mut org_stmt =
         tx.prepare("INSERT INTO orgs (pos, id, name, grid, teams) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut user_stmt = tx.prepare("INSERT INTO users (id, org_id, body) VALUES (?1, ?2, ?3)")?;
@@ -222,6 +229,22 @@ pub fn replace_all(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
         }
         for s in &org.session_settings {
             put_settings(tx, &org.id, s)?;
+        }
+        // Oldest first, so that entries of the same second keep the seed's order.
+        let mut entries: Vec<_> = org.audit_logs.iter().collect();
+        entries.sort_by_key(|e| e.date_create);
+        for entry in entries {
+            let mut entry = entry.clone();
+            if entry.id.is_empty() {
+                entry.id = crate::audit_logs::new_id(&mut rand::rng());
+            }
+            audit_logs::insert(
+                tx,
+                &LogRecord {
+                    org_id: org.id.clone(),
+                    entry,
+                },
+            )?;
         }
     }
     let highest = seed
@@ -436,6 +459,7 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Option<State>> {
                 tokens: vec![],
                 sessions: vec![],
                 session_settings: vec![],
+                audit_logs: vec![],
             })
         })?;
         for org in rows {

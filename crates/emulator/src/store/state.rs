@@ -289,6 +289,7 @@ impl State {
                         .map(|(id, s)| s.seed(*id, &o.strings))
                         .collect(),
                     session_settings,
+                    audit_logs: Vec::new(),
                 }
             })
             .collect();

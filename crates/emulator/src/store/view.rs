@@ -12,7 +12,7 @@ use serde::ser::{Serialize, Serializer};
 
 use super::compact::SessionView;
 use super::state::{Job, Org, OrgKey, State};
-use crate::seed::{Seed, SettingsSeed, TeamSeed, TokenSeed, UserSeed};
+use crate::seed::{Seed, SessionSeed, SettingsSeed, TeamSeed, TokenSeed, UserSeed};
 
 /// One consistent state, read-only.
 #[derive(Clone, Copy, Debug)]
@@ -201,6 +201,12 @@ impl<'s> OrgView<'s> {
             user_id: self.org.strings.get(s.user),
             team_id: self.org.strings.get(s.team),
         })
+    }
+
+    /// A session in the seed's shape (its devices, for the audit log).
+    pub fn session_seed(self, id: u64) -> Option<SessionSeed> {
+        let s = self.org.sessions.get(&id)?;
+        Some(s.seed(id, &self.org.strings))
     }
 
     /// The settings of a user, if any are applied.

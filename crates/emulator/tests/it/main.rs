@@ -1,5 +1,6 @@
 //! Integration tests: a real emulator on 127.0.0.1:0, spoken to over HTTP.
 
+mod audit_logs;
 mod bench;
 mod churn;
 mod decoding;

@@ -42,6 +42,7 @@ pub fn big_seed(users: usize, sessions: usize) -> Seed {
         }],
         sessions: Vec::with_capacity(sessions),
         session_settings: vec![],
+        audit_logs: vec![],
     };
     let device = DeviceRecord::new("Intel", "OS X", "14.6", "4.41.105", "203.0.113.9");
     for i in 0..sessions {

@@ -94,7 +94,7 @@ async fn token_in_form_field_header_and_json_rules() {
     assert_eq!(r.headers["x-accepted-oauth-scopes"], "admin.users:read");
     assert_eq!(
         r.headers["x-oauth-scopes"],
-        "admin.users:read,admin.users:write,users:read,users:read.email"
+        "admin.users:read,admin.users:write,users:read,users:read.email,auditlogs:read"
     );
     assert!(r.headers.contains_key("x-slack-req-id"));
     // On every answer, errors and unknown methods included.
