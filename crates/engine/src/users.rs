@@ -95,6 +95,29 @@ pub struct Person {
     pub deleted: bool,
 }
 
+/// What the directory keeps of a user it read: a [`Person`] without the id, its key.
+#[derive(Clone, Debug)]
+struct Known {
+    name: String,
+    email: Option<String>,
+    bot: bool,
+    primary_owner: bool,
+    deleted: bool,
+}
+
+impl Known {
+    fn person(&self, id: &UserId) -> Person {
+        Person {
+            id: id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            bot: self.bot,
+            primary_owner: self.primary_owner,
+            deleted: self.deleted,
+        }
+    }
+}
+
 impl From<&User> for Person {
     fn from(u: &User) -> Person {
         let name = u
@@ -177,8 +200,7 @@ pub struct Directory {
     events: Events,
     stop: Stop,
     names: bool,
-    known: HashMap<UserId, Person>,
-    by_email: HashMap<String, UserId>,
+    known: HashMap<UserId, Known>,
     walk: Walk,
 }
 
@@ -192,7 +214,6 @@ impl Directory {
             stop,
             names: true,
             known: HashMap::new(),
-            by_email: HashMap::new(),
             walk: Walk::default(),
         }
     }
@@ -213,29 +234,37 @@ impl Directory {
         self.known.is_empty()
     }
 
-    fn keep(&mut self, person: Person) {
-        if let Some(email) = &person.email {
-            self.by_email
-                .insert(email.to_ascii_lowercase(), person.id.clone());
-        }
-        self.known.insert(person.id.clone(), person);
+    fn keep(&mut self, p: Person) {
+        let known = Known {
+            name: p.name,
+            email: p.email,
+            bot: p.bot,
+            primary_owner: p.primary_owner,
+            deleted: p.deleted,
+        };
+        self.known.insert(p.id, known);
+    }
+
+    fn known(&self, id: &UserId) -> Option<Person> {
+        self.known.get(id).map(|k| k.person(id))
     }
 
     /// A user's name and email for a report: read from the walk as far as needed; `None` when
     /// the org has no such user, names are off, or the token cannot read users (said once).
-    pub async fn person(&mut self, id: &UserId) -> Result<Option<&Person>> {
+    pub async fn person(&mut self, id: &UserId) -> Result<Option<Person>> {
         if !self.names {
             return Ok(None);
         }
         while !self.known.contains_key(id) && !self.walk.done && !self.walk.refused {
             self.next_page(false).await?;
         }
-        Ok(self.known.get(id))
+        Ok(self.known(id))
     }
 
-    /// Reads the next page of the walk. A token that cannot read users ends the walk with a
-    /// note (names are then left out), or, with `strict`, with the error.
-    async fn next_page(&mut self, strict: bool) -> Result<()> {
+    /// Reads the next page of the walk; returns the ids of its users. A token that cannot read
+    /// users ends the walk with a note (names are then left out), or, with `strict`, with the
+    /// error.
+    async fn next_page(&mut self, strict: bool) -> Result<Vec<UserId>> {
         let mut args = UsersListArgs::new(self.team.clone()).limit(MAX_USERS_LIST_LIMIT);
         if let Some(c) = &self.walk.cursor {
             args = args.cursor(c.clone());
@@ -254,11 +283,12 @@ impl Directory {
                     e.code
                 ));
                 self.walk.refused = true;
-                return Ok(());
+                return Ok(Vec::new());
             }
             Err(e) => return Err(Error::slack("cannot walk the users (users.list)", e)),
         };
         self.walk.pages += 1;
+        let ids = page.body.members.iter().map(|u| u.id.clone()).collect();
         for u in &page.body.members {
             self.keep(Person::from(u));
         }
@@ -273,7 +303,7 @@ impl Directory {
             }
             None => self.walk.done = true,
         }
-        Ok(())
+        Ok(ids)
     }
 
     /// Resolves `emails` and `ids`, telling each answer to `found` as it comes (a run journals
@@ -310,6 +340,16 @@ impl Directory {
         ids: Vec<UserId>,
         found: &mut dyn FnMut(Found) -> Result<()>,
     ) -> Result<(Vec<String>, Vec<UserId>)> {
+        // Emails are indexed only here, for the resolution at hand: a walk for names keeps
+        // none (a list of a million sessions names every user).
+        let by_email: HashMap<String, &UserId> = if emails.is_empty() {
+            HashMap::new()
+        } else {
+            self.known
+                .iter()
+                .filter_map(|(id, k)| k.email.as_ref().map(|e| (e.to_ascii_lowercase(), id)))
+                .collect()
+        };
         let mut seen = HashSet::new();
         let mut left_emails = Vec::new();
         for email in emails {
@@ -317,10 +357,10 @@ impl Directory {
             if !seen.insert(key.clone()) {
                 continue;
             }
-            match self.by_email.get(&key) {
+            match by_email.get(&key) {
                 Some(id) => found(Found::Email {
                     email,
-                    user: self.known.get(id).cloned(),
+                    user: self.known(id),
                 })?,
                 None if self.walk.done => found(Found::Email { email, user: None })?,
                 None => left_emails.push(email),
@@ -332,11 +372,8 @@ impl Directory {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            match self.known.get(&id) {
-                Some(p) => found(Found::Id {
-                    id,
-                    user: Some(p.clone()),
-                })?,
+            match self.known(&id) {
+                Some(p) => found(Found::Id { id, user: Some(p) })?,
                 None if self.walk.done => found(Found::Id { id, user: None })?,
                 None => left_ids.push(id),
             }
@@ -394,12 +431,11 @@ impl Directory {
             if self.walk.done {
                 break;
             }
-            let before = self.known.len();
             let read = progress
                 .waiting(UsersList::NAME, self.next_page(!give_way || pages > 0))
                 .await;
-            match read {
-                Ok(()) if self.walk.refused => {
+            let page = match read {
+                Ok(_) if self.walk.refused => {
                     // A token without users:read, or a server that wants a workspace: single
                     // calls still work.
                     return Ok((
@@ -407,7 +443,7 @@ impl Directory {
                         wanted_ids.into_iter().collect(),
                     ));
                 }
-                Ok(()) => {}
+                Ok(page) => page,
                 Err(Error::Slack { source, .. }) if give_way && pages == 0 => {
                     self.events.note(format!(
                         "users.list answered {}: reading the users one by one instead",
@@ -422,37 +458,29 @@ impl Directory {
                     ));
                 }
                 Err(e) => return Err(e),
-            }
-            if self.known.len() == before && !self.walk.done {
-                continue;
-            }
-            let hit_ids: Vec<UserId> = wanted_ids
-                .iter()
-                .filter(|id| self.known.contains_key(*id))
-                .cloned()
-                .collect();
-            for id in hit_ids {
-                wanted_ids.remove(&id);
-                found(Found::Id {
-                    user: self.known.get(&id).cloned(),
-                    id,
-                })?;
-                progress.advance(1);
-            }
-            let hit_emails: Vec<String> = wanted
-                .keys()
-                .filter(|k| self.by_email.contains_key(*k))
-                .cloned()
-                .collect();
-            for key in hit_emails {
-                let email = wanted.remove(&key).unwrap_or_default();
-                let user = self
-                    .by_email
-                    .get(&key)
-                    .and_then(|id| self.known.get(id))
-                    .cloned();
-                found(Found::Email { email, user })?;
-                progress.advance(1);
+            };
+            for id in page {
+                let Some(p) = self.known(&id) else {
+                    continue;
+                };
+                if wanted_ids.remove(&id) {
+                    found(Found::Id {
+                        user: Some(p.clone()),
+                        id: id.clone(),
+                    })?;
+                    progress.advance(1);
+                }
+                let written = p
+                    .email
+                    .as_ref()
+                    .and_then(|e| wanted.remove(&e.to_ascii_lowercase()));
+                if let Some(email) = written {
+                    found(Found::Email {
+                        email,
+                        user: Some(p.clone()),
+                    })?;
+                    progress.advance(1);
+                }
             }
             if wanted.is_empty() && wanted_ids.is_empty() {
                 return Ok((Vec::new(), Vec::new()));

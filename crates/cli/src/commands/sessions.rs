@@ -65,7 +65,7 @@ pub(crate) async fn list(ctx: &Context, args: &ListFlags, format: Format) -> Res
         }
         kinds.add(&s);
         users.insert(s.user_id.clone());
-        let person = directory.person(&s.user_id).await?.cloned();
+        let person = directory.person(&s.user_id).await?;
         printer
             .push(
                 &row::json(&s, person.as_ref()),
@@ -289,11 +289,7 @@ pub(crate) async fn summary(ctx: &Context, args: &SummaryFlags, format: Format) 
         .chain(kept.iter().map(|s| s.user_id.clone()));
     for u in wanted {
         if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(u) {
-            let p = directory
-                .person(slot.key())
-                .await?
-                .cloned()
-                .unwrap_or_default();
+            let p = directory.person(slot.key()).await?.unwrap_or_default();
             slot.insert(p);
         }
     }

@@ -412,7 +412,7 @@ async fn evaluate(
         let email = directory
             .person(&session.user_id)
             .await?
-            .and_then(|p| p.email.clone());
+            .and_then(|p| p.email);
         candidates.push(Candidate {
             session,
             breach,

@@ -336,7 +336,7 @@ impl Invalidation {
         let mut people = HashMap::new();
         for s in &self.base.run.state.targets {
             if !people.contains_key(&s.user_id) {
-                let p = self.base.directory.person(&s.user_id).await?.cloned();
+                let p = self.base.directory.person(&s.user_id).await?;
                 people.insert(s.user_id.clone(), p);
             }
         }
