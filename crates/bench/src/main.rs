@@ -185,6 +185,40 @@ fn machine() -> String {
     )
 }
 
+/// Runs the sections numbered in `only` (every section when it is empty).
+async fn all(sizes: &Sizes, only: &[usize]) -> anyhow::Result<Vec<Section>> {
+    let wanted = |n: usize| only.is_empty() || only.contains(&n);
+    let mut sections = Vec::new();
+    if wanted(1) {
+        sections.push(sections::emulator_load(sizes).await?);
+    }
+    if wanted(2) {
+        sections.push(sections::scale(sizes).await?);
+    }
+    if wanted(3) {
+        sections.push(sections::sdks(sizes).await?);
+    }
+    if wanted(4) {
+        sections.push(sections::pacing(sizes).await?);
+    }
+    if wanted(5) {
+        sections.push(sections::offboarding(sizes).await?);
+    }
+    if wanted(6) {
+        sections.push(sections::filtered_list(sizes)?);
+    }
+    if wanted(7) {
+        sections.push(bulk::refused_users(sizes).await?);
+    }
+    if wanted(8) {
+        sections.push(soak::enforce_soak(sizes).await?);
+    }
+    if wanted(9) {
+        sections.push(sections::audit_logs(sizes).await?);
+    }
+    Ok(sections)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let smoke = args.iter().any(|a| a == "--smoke");
@@ -203,7 +237,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let started = std::time::Instant::now();
-    let sections = rt.block_on(sections::all(&sizes, &only))?;
+    let sections = rt.block_on(all(&sizes, &only))?;
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -1,5 +1,4 @@
-//! The sections of the report (the seventh, bulk writes with refused users, in `bulk.rs`; the
-//! eighth, enforcement for months, in `soak.rs`).
+//! Sections 1 to 6 and 9 of the report (7 is in `bulk.rs`, 8 in `soak.rs`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -35,42 +34,8 @@ pub(crate) fn client(url: &str, token: &str, pacing: Pacing) -> Client {
         .expect("client builds")
 }
 
-/// Runs the sections numbered in `only` (every section when it is empty).
-pub async fn all(sizes: &Sizes, only: &[usize]) -> Result<Vec<Section>> {
-    let wanted = |n: usize| only.is_empty() || only.contains(&n);
-    let mut sections = Vec::new();
-    if wanted(1) {
-        sections.push(emulator_load(sizes).await?);
-    }
-    if wanted(2) {
-        sections.push(scale(sizes).await?);
-    }
-    if wanted(3) {
-        sections.push(sdks(sizes).await?);
-    }
-    if wanted(4) {
-        sections.push(pacing(sizes).await?);
-    }
-    if wanted(5) {
-        sections.push(offboarding(sizes).await?);
-    }
-    if wanted(6) {
-        sections.push(filtered_list(sizes)?);
-    }
-    if wanted(7) {
-        sections.push(crate::bulk::refused_users(sizes).await?);
-    }
-    if wanted(8) {
-        sections.push(crate::soak::enforce_soak(sizes).await?);
-    }
-    if wanted(9) {
-        sections.push(audit_logs(sizes).await?);
-    }
-    Ok(sections)
-}
-
 /// 1. The emulator under load against a constant route of the same server.
-async fn emulator_load(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn emulator_load(sizes: &Sizes) -> Result<Section> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("load.db");
     // The emulator is a process of its own, as it is in use: the load generator and it share
@@ -242,7 +207,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// 2. A million sessions: seeding time, first vs last page, a full walk, peak memory.
-async fn scale(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn scale(sizes: &Sizes) -> Result<Section> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("scale.db");
     let sizes_arg = format!("{}:{}", sizes.scale_users, sizes.scale_sessions);
@@ -414,7 +379,7 @@ fn sequential(api: &str, secs: f64, caller: Caller) -> Result<f64> {
 }
 
 /// 3. Our client against Python slack_sdk and Node @slack/web-api, same emulator, same calls.
-async fn sdks(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     let (py, node_modules) = sdk_installs()?;
     // The emulator is a process of its own, so that the three clients meet the same server and
     // none of them shares its runtime.
@@ -634,7 +599,7 @@ async fn sdks(sizes: &Sizes) -> Result<Section> {
 }
 
 /// 4. Pacing: a burst of resets paced to the tier, against the emulator's own limits.
-async fn pacing(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn pacing(sizes: &Sizes) -> Result<Section> {
     let n = sizes.pacing_resets;
     let scale = sizes.pacing_scale;
     let emu = Emulator::builder()
@@ -764,7 +729,7 @@ async fn calls_by_method(base: &str) -> Result<std::collections::BTreeMap<String
 
 /// Section 5, offboarding at the rate limits: the CLI against `--rate-limits scale=N`, its
 /// wall time against the least time the limits allow for the calls the best plan needs.
-async fn offboarding(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn offboarding(sizes: &Sizes) -> Result<Section> {
     let (users, sessions, scale) = (
         sizes.offboard_users,
         sizes.offboard_sessions,
@@ -894,7 +859,7 @@ fn cli_peak(api: &str, token: &str, args: &[&str]) -> Result<(bool, usize, f64, 
 
 /// Section 6: `sessions list` with a filter over an org of a million sessions, the peak memory
 /// of the CLI against the same command over an org a hundred times smaller.
-fn filtered_list(sizes: &Sizes) -> Result<Section> {
+pub(crate) fn filtered_list(sizes: &Sizes) -> Result<Section> {
     let dir = tempfile::tempdir()?;
     let args = [
         "sessions",
@@ -1073,7 +1038,7 @@ fn db_size(db: &Path) -> u64 {
 
 /// Section 7: Slack's Audit Logs API over a million entries; filtered pages against the
 /// unfiltered first page, the first and a deep page of a filter, and the emulator's memory.
-async fn audit_logs(sizes: &Sizes) -> Result<Section> {
+pub(crate) async fn audit_logs(sizes: &Sizes) -> Result<Section> {
     let dir = tempfile::tempdir()?;
     let n = sizes.audit_entries;
     let users = sizes.audit_users;
@@ -1178,7 +1143,7 @@ async fn audit_logs(sizes: &Sizes) -> Result<Section> {
     let size = db_size(&db);
 
     let mut s = Section {
-        title: format!("7. The Audit Logs API over {n} entries"),
+        title: format!("9. The Audit Logs API over {n} entries"),
         how: format!(
             "`slack-sessions serve --generate {users}:{users}:{n} --db FILE` (the release binary) \
              fills a new database with {n} audit-log entries over 30 days (60% sign-ins, 30% \

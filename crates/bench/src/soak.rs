@@ -210,7 +210,7 @@ pub async fn enforce_soak(sizes: &Sizes) -> Result<Section> {
              process's memory (VmRSS) and the journal's size are read, the process is killed \
              (SIGKILL) and started again: the restart time is from the start of the process to \
              its run under way (journal opened and replayed, the call a kill left open settled). \
-             The same process runs from the first point to the second."
+             The process started at the first point goes on to the second."
         ),
         ..Section::default()
     };

@@ -7,7 +7,7 @@
 //!
 //! An action is recorded as taken *before* its call is sent and voided once it is known not to
 //! have taken effect, so a crash never lets one through uncounted. The ledger forgets what is
-//! older than its window (an hour, or the longest cooldown), and is compacted as it grows.
+//! older than it needs (an hour of counts, a cooldown of actions), and is compacted as it grows.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -58,6 +58,29 @@ pub enum Record {
         /// Its number.
         id: u64,
     },
+    /// Actions taken within one second of the last hour (written by a compaction, which keeps
+    /// the hourly cap's count without every action of the hour).
+    Tally {
+        /// The second (Unix time).
+        second: u64,
+        /// Actions taken in it.
+        taken: u64,
+    },
+    /// An action within the cooldown window, already counted in a [`Record::Tally`] (written
+    /// by a compaction).
+    Recent {
+        /// Its number in the ledger.
+        id: u64,
+        /// The user.
+        user_id: UserId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The last number given to an action (written by a compaction, which may keep none).
+    Numbered {
+        /// The number.
+        last_id: u64,
+    },
 }
 
 /// One action as the ledger keeps it.
@@ -69,12 +92,18 @@ struct Action {
     void: bool,
 }
 
-/// The actions within the window.
+/// What the guardrails need of the past: how many actions each second of the last hour took
+/// (the hourly cap), and the actions within the longest cooldown (whom it holds). Both are
+/// bounded by time, not by how long the run goes: a run of months keeps at most an hour of
+/// counts and a cooldown of actions.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    actions: VecDeque<Action>,
+    /// Actions taken per second (Unix time), oldest first, within the hour.
+    tally: VecDeque<(u64, u64)>,
+    /// Actions within the cooldown window, oldest first.
+    recent: VecDeque<Action>,
     last_id: u64,
-    window_ms: u64,
+    cooldown_ms: u64,
 }
 
 impl Replay for History {
@@ -83,17 +112,16 @@ impl Replay for History {
     fn apply(&mut self, line: &Line<Record>, _: &Calls) {
         match line {
             Line::Run(Record::Taken { id, user_id, at_ms }) => {
-                self.last_id = self.last_id.max(*id);
-                self.actions.push_back(Action {
-                    id: *id,
-                    user_id: user_id.clone(),
-                    at_ms: *at_ms,
-                    void: false,
-                });
-                self.forget_before(at_ms.saturating_sub(self.window_ms.max(HOUR_MS)));
+                self.count(at_ms / 1000, 1);
+                self.remember(*id, user_id, *at_ms);
             }
+            Line::Run(Record::Recent { id, user_id, at_ms }) => {
+                self.remember(*id, user_id, *at_ms);
+            }
+            Line::Run(Record::Tally { second, taken }) => self.count(*second, *taken),
+            Line::Run(Record::Numbered { last_id }) => self.last_id = self.last_id.max(*last_id),
             Line::Run(Record::Void { id }) => {
-                if let Some(a) = self.actions.iter_mut().rev().find(|a| a.id == *id) {
+                if let Some(a) = self.recent.iter_mut().rev().find(|a| a.id == *id) {
                     a.void = true;
                 }
             }
@@ -107,65 +135,106 @@ impl Replay for History {
     }
 
     fn snapshot(&self, _: &Calls) -> Option<Vec<Line<Record>>> {
-        let mut lines = Vec::new();
-        for a in &self.actions {
-            lines.push(Line::Run(Record::Taken {
+        let tally = self.tally.iter().map(|(second, taken)| {
+            Line::Run(Record::Tally {
+                second: *second,
+                taken: *taken,
+            })
+        });
+        let recent = self.recent.iter().flat_map(|a| {
+            let kept = Line::Run(Record::Recent {
                 id: a.id,
                 user_id: a.user_id.clone(),
                 at_ms: a.at_ms,
-            }));
-            if a.void {
-                lines.push(Line::Run(Record::Void { id: a.id }));
-            }
+            });
+            let void = a.void.then_some(Line::Run(Record::Void { id: a.id }));
+            std::iter::once(kept).chain(void)
+        });
+        let numbered = Line::Run(Record::Numbered {
+            last_id: self.last_id,
+        });
+        Some(
+            std::iter::once(numbered)
+                .chain(tally)
+                .chain(recent)
+                .collect(),
+        )
+    }
+
+    fn emptied(&self) -> Self {
+        History {
+            cooldown_ms: self.cooldown_ms,
+            ..History::default()
         }
-        Some(lines)
     }
 }
 
 impl History {
-    fn forget_before(&mut self, at_ms: u64) {
-        while self.actions.front().is_some_and(|a| a.at_ms < at_ms) {
-            self.actions.pop_front();
+    fn count(&mut self, second: u64, taken: u64) {
+        match self.tally.back_mut() {
+            Some((s, n)) if *s == second => *n += taken,
+            _ => self.tally.push_back((second, taken)),
+        }
+        let hour_ago = second.saturating_sub(HOUR_MS / 1000);
+        while self.tally.front().is_some_and(|(s, _)| *s < hour_ago) {
+            self.tally.pop_front();
+        }
+    }
+
+    fn remember(&mut self, id: u64, user_id: &UserId, at_ms: u64) {
+        self.last_id = self.last_id.max(id);
+        self.recent.push_back(Action {
+            id,
+            user_id: user_id.clone(),
+            at_ms,
+            void: false,
+        });
+        // A void arrives after its action, within seconds (or at the next start, which settles
+        // what a stop left open): what is older than the cooldown holds no one.
+        let since = at_ms.saturating_sub(self.cooldown_ms);
+        while self.recent.front().is_some_and(|a| a.at_ms < since) {
+            self.recent.pop_front();
         }
     }
 
     /// Actions taken (void or not: an action counts against a cap when it is sent) since
-    /// `since_ms`.
+    /// `since_ms`, counted by the second: an action in the second `since_ms` falls in counts.
     pub fn taken_since(&self, since_ms: u64) -> u64 {
-        self.actions.iter().filter(|a| a.at_ms >= since_ms).count() as u64
+        let since = since_ms / 1000;
+        self.tally
+            .iter()
+            .filter(|(s, _)| *s >= since)
+            .map(|(_, n)| n)
+            .sum()
     }
 
-    /// When each user was last acted on with effect (or with an outcome still open).
+    /// When each user was last acted on with effect (or with an outcome still open), within
+    /// the cooldown window.
     pub fn last_applied(&self) -> HashMap<&UserId, u64> {
         let mut last: HashMap<&UserId, u64> = HashMap::new();
-        for a in self.actions.iter().filter(|a| !a.void) {
+        for a in self.recent.iter().filter(|a| !a.void) {
             let t = last.entry(&a.user_id).or_default();
             *t = (*t).max(a.at_ms);
         }
         last
     }
 
-    /// Actions kept (within the window).
-    pub fn len(&self) -> usize {
-        self.actions.len()
-    }
-
-    /// Whether none is kept.
+    /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
+        self.tally.is_empty() && self.recent.is_empty()
     }
 
-    /// A history of `(user, at_ms, void)` actions, for tests.
+    /// A history of `(user, at_ms, void)` actions with a cooldown window of an hour, for tests.
     #[cfg(test)]
     pub(crate) fn of(actions: &[(&str, u64, bool)]) -> History {
-        let mut h = History::default();
+        let mut h = History {
+            cooldown_ms: HOUR_MS,
+            ..History::default()
+        };
         for (i, (user, at_ms, void)) in actions.iter().enumerate() {
-            h.actions.push_back(Action {
-                id: i as u64 + 1,
-                user_id: UserId::new(*user),
-                at_ms: *at_ms,
-                void: *void,
-            });
+            h.count(at_ms / 1000, 1);
+            h.remember(i as u64 + 1, &UserId::new(*user), *at_ms);
+            h.recent.back_mut().expect("just pushed").void = *void;
         }
         h
     }
@@ -212,9 +281,15 @@ fn read(path: &Path, bytes: &[u8], org: &Org, api_url: &str) -> Result<Vec<Line<
 }
 
 impl Ledger {
-    /// Opens (and locks) the ledger of `org` under `key` in `dir`, keeping `window_ms` of
-    /// history (at least an hour).
-    pub fn open(dir: &Path, org: &Org, key: &str, api_url: &str, window_ms: u64) -> Result<Ledger> {
+    /// Opens (and locks) the ledger of `org` under `key` in `dir`, keeping the actions of the
+    /// last `cooldown_ms` (the longest cooldown) and an hour of counts.
+    pub fn open(
+        dir: &Path,
+        org: &Org,
+        key: &str,
+        api_url: &str,
+        cooldown_ms: u64,
+    ) -> Result<Ledger> {
         create_dir(dir)?;
         let path = ledger_path(dir, org, key);
         let (mut journal, bytes) = Journal::open(&path)?;
@@ -230,7 +305,7 @@ impl Ledger {
             }
         };
         let history = History {
-            window_ms,
+            cooldown_ms,
             ..History::default()
         };
         let run = Journaled::with_state(Some(journal), header, history, &lines);
@@ -246,7 +321,7 @@ impl Ledger {
         org: &Org,
         key: &str,
         api_url: &str,
-        window_ms: u64,
+        cooldown_ms: u64,
     ) -> Result<History> {
         let path = ledger_path(dir, org, key);
         let bytes = match std::fs::read(&path) {
@@ -256,7 +331,7 @@ impl Ledger {
         };
         let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let mut history = History {
-            window_ms,
+            cooldown_ms,
             ..History::default()
         };
         let calls = Calls::default();
@@ -287,12 +362,9 @@ impl Ledger {
         &self.run.state
     }
 
-    /// Rewrites the ledger with only its window, once it has grown.
+    /// Rewrites the ledger with only what it needs, once it has grown.
     pub fn compact(&mut self) -> Result<bool> {
-        let window = self.run.state.window_ms;
-        let done = self.run.compact()?;
-        self.run.state.window_ms = window;
-        Ok(done)
+        self.run.compact()
     }
 }
 
@@ -350,5 +422,39 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_compacted_ledger_keeps_counts_numbers_and_the_cooldowns_actions_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (o, api) = (org("E1"), "http://127.0.0.1/api/");
+        let n = 3 * crate::journaled::COMPACT_AFTER as u64;
+        let mut l = Ledger::open(dir.path(), &o, "/p.toml", api, 0).unwrap();
+        for i in 0..n {
+            let id = l.taken(&UserId::new(format!("W{}", i % 7))).unwrap();
+            assert_eq!(id, i + 1, "numbers are never given twice");
+            l.compact().unwrap();
+        }
+        let lines = |d: &Path| {
+            let p = ledger_path(d, &o, "/p.toml");
+            std::fs::read_to_string(p).unwrap().lines().count()
+        };
+        // With no cooldown, nothing but the counts of the hour is kept: far fewer lines than
+        // actions, and the hourly cap still counts every action.
+        assert!(lines(dir.path()) < crate::journaled::COMPACT_AFTER * 2);
+        assert_eq!(l.history().taken_since(now_ms() - HOUR_MS), n);
+        // (what the same millisecond took is within a cooldown of none)
+        assert!((l.history().recent.len() as u64) < n / 10);
+        drop(l);
+        let mut l = Ledger::open(dir.path(), &o, "/p.toml", api, HOUR_MS).unwrap();
+        assert_eq!(l.history().taken_since(now_ms() - HOUR_MS), n);
+        assert_eq!(l.taken(&UserId::new("U1")).unwrap(), n + 1);
+        // With a cooldown, the actions within it are kept through a compaction.
+        let v = l.taken(&UserId::new("U2")).unwrap();
+        l.void(v).unwrap();
+        l.run.compact_after(1).unwrap();
+        let last = l.history().last_applied();
+        assert!(last.contains_key(&UserId::new("U1")) && !last.contains_key(&UserId::new("U2")));
+        assert_eq!(l.history().taken_since(0), n + 2);
     }
 }

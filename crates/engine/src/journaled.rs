@@ -16,8 +16,10 @@ use crate::error::Result;
 use crate::events::Events;
 use crate::journal::{Call, Header, Journal, Line, Outcome, identity, now_ms};
 
-/// Lines written since the last compaction before a run that can be compacted is.
-pub const COMPACT_AFTER: usize = 20_000;
+/// The fewest lines a journal that can be compacted holds before it is: past it, a journal
+/// is rewritten once it is twice as long as its last rewrite, so rewriting costs each line a
+/// constant amortised, and a restart replays at most about this many lines beyond what is open.
+pub const COMPACT_AFTER: usize = 2_000;
 
 /// A run's state as its journal tells it.
 pub trait Replay: Default {
@@ -37,6 +39,11 @@ pub trait Replay: Default {
     /// checkpoint), for a journal rewritten short; `None` for a run that is never compacted.
     fn snapshot(&self, _calls: &Calls) -> Option<Vec<Line<Self::Record>>> {
         None
+    }
+
+    /// An empty state with this one's settings, to replay a snapshot into.
+    fn emptied(&self) -> Self {
+        Self::default()
     }
 }
 
@@ -263,7 +270,10 @@ pub struct Journaled<S: Replay> {
     pub state: S,
     /// Its calls.
     pub calls: Calls,
-    since_compaction: usize,
+    /// Lines in the journal.
+    lines: usize,
+    /// Lines the last compaction kept.
+    kept: usize,
 }
 
 impl<S: Replay> Journaled<S> {
@@ -303,7 +313,8 @@ impl<S: Replay> Journaled<S> {
             header,
             state,
             calls: Calls::default(),
-            since_compaction: lines.len(),
+            lines: lines.len(),
+            kept: 0,
         };
         for line in lines {
             run.apply(line);
@@ -336,7 +347,7 @@ impl<S: Replay> Journaled<S> {
             };
             journal.append(&line, sync)?;
         }
-        self.since_compaction += 1;
+        self.lines += 1;
         self.apply(&line);
         Ok(())
     }
@@ -369,16 +380,17 @@ impl<S: Replay> Journaled<S> {
         }
     }
 
-    /// Rewrites the journal with only what a resume still needs, once [`COMPACT_AFTER`] lines
-    /// were written since the last time, and rebuilds the state from it, so that memory and
-    /// replay time stay flat however long the run goes. Returns whether it did.
+    /// Rewrites the journal with only what a resume still needs, once it holds
+    /// [`COMPACT_AFTER`] lines and twice what the last rewrite kept, and rebuilds the state
+    /// from it, so that memory and replay time stay flat however long the run goes. Returns
+    /// whether it did.
     pub fn compact(&mut self) -> Result<bool> {
         self.compact_after(COMPACT_AFTER)
     }
 
-    /// [`compact`](Self::compact) with another threshold.
-    pub fn compact_after(&mut self, lines: usize) -> Result<bool> {
-        if self.since_compaction < lines {
+    /// [`compact`](Self::compact) with another least length.
+    pub fn compact_after(&mut self, least: usize) -> Result<bool> {
+        if self.lines < least.max(2 * self.kept) {
             return Ok(false);
         }
         let Some(kept) = self.state.snapshot(&self.calls) else {
@@ -396,12 +408,13 @@ impl<S: Replay> Journaled<S> {
         if let Some(journal) = &mut self.journal {
             journal.replace(&lines)?;
         }
-        self.state = S::default();
+        self.state = self.state.emptied();
         self.calls = Calls::default();
         for line in &lines {
             self.apply(line);
         }
-        self.since_compaction = lines.len();
+        self.lines = lines.len();
+        self.kept = lines.len();
         Ok(true)
     }
 }

@@ -34,7 +34,7 @@ use crate::base::Base;
 use crate::calls::Ended;
 use crate::error::Result;
 use crate::filter::Filter;
-use crate::guardrails::{HOUR_MS, History, Ledger};
+use crate::guardrails::{History, Ledger};
 use crate::journal::{Header, RunKind, identity, now_ms, path_beside};
 use crate::journaled::Journaled;
 use crate::org::Org;
@@ -74,8 +74,9 @@ impl Plan {
         )
     }
 
-    /// The history the guardrails need: an hour, or the longest cooldown.
-    fn window_ms(&self) -> u64 {
+    /// The longest cooldown: how long the guardrails remember each action (the hourly cap
+    /// keeps counts of its own).
+    fn cooldown_ms(&self) -> u64 {
         let g = &self.policy.guardrails;
         self.policy
             .rules
@@ -85,7 +86,6 @@ impl Plan {
             .map(|d| d.as_millis() as u64)
             .max()
             .unwrap_or(0)
-            .max(HOUR_MS)
     }
 }
 
@@ -164,7 +164,7 @@ impl Enforcement {
             &org,
             &plan.policy_key,
             &api_url,
-            plan.window_ms(),
+            plan.cooldown_ms(),
         )?;
         let audit = Audit::open(&plan.audit_log)?;
         audit.reopen_on_hangup();
@@ -503,7 +503,7 @@ pub async fn dry_run(ctx: &Context, plan: &Plan) -> Result<Round> {
         &org,
         &plan.policy_key,
         &api_url,
-        plan.window_ms(),
+        plan.cooldown_ms(),
     )?;
     let mut users = directory(ctx, &org);
     evaluate(ctx, &plan.policy, &org, &history, &mut users).await
