@@ -20,7 +20,7 @@ use subtle::ConstantTimeEq;
 
 use crate::audit_logs::events::{self, Org};
 use crate::faults::FaultRule;
-use crate::journal::JournalFilter;
+use crate::request_log::RequestFilter;
 use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
 use crate::store::{AuditEntry, Change, LogRecord, Plan};
 use crate::{App, Health};
@@ -159,7 +159,7 @@ async fn import(
     Ok(Json(json!({"ok": true})).into_response())
 }
 
-/// `?method=&since=&status=&after=ID&limit=N` for the journal.
+/// `?method=&since=&status=&after=ID&limit=N` for the request log.
 /// (No `#[serde(flatten)]` of the filter: query strings carry numbers as text, which a
 /// flattened struct cannot parse.)
 #[derive(Debug, Deserialize)]
@@ -176,25 +176,25 @@ fn requests_limit() -> usize {
     1_000
 }
 
-/// A page of the journal; `next_after` (when more entries match) is the `after` of the next.
+/// A page of the request log; `next_after` (when more entries match) is the `after` of the next.
 async fn requests(
     State(app): State<Arc<App>>,
     q: Result<Query<RequestsQuery>, QueryRejection>,
 ) -> Result<Response, ControlError> {
     let q = query_or_error(q)?;
-    let filter = JournalFilter {
+    let filter = RequestFilter {
         method: q.method,
         since: q.since,
         status: q.status,
         after: q.after,
     };
-    let (page, more) = app.journal.page(&filter, q.limit.clamp(1, 10_000));
+    let (page, more) = app.requests.page(&filter, q.limit.clamp(1, 10_000));
     let next_after = more.then(|| page.last().map(|e| e.id)).flatten();
     Ok(Json(json!({"ok": true, "requests": page, "next_after": next_after})).into_response())
 }
 
 async fn clear_requests(State(app): State<Arc<App>>) -> Response {
-    app.journal.clear();
+    app.requests.clear();
     Json(json!({"ok": true})).into_response()
 }
 

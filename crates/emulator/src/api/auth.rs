@@ -37,7 +37,7 @@ impl Caller<'_> {
     }
 }
 
-/// What the journal and the scope headers say of a known token, whatever the call's outcome.
+/// What the request log and the scope headers say of a known token, whatever the call's outcome.
 #[derive(Clone, Debug, Default)]
 pub struct Who {
     /// The token's org.

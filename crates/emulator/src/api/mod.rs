@@ -7,7 +7,7 @@
 //!    between what it read and what it changes): authenticate → rate limit → validate the
 //!    arguments → execute (a [`handlers::Handler`]) → encode;
 //! 5. commit (a write's plan reaches SQLite before its answer is sent), schedule any job;
-//! 6. journal.
+//! 6. the request log.
 
 mod auth;
 mod failure;
@@ -34,8 +34,8 @@ use handlers::{Call, Done, Handler};
 use crate::App;
 use crate::audit_logs::Peer;
 use crate::faults::{Effect, FaultRule};
-use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
+use crate::request_log::LoggedRequest;
 use crate::store::{Plan, View};
 
 /// The axum handler of `/api/{method}`: steps 1–6. Every answer also says which rate limits
@@ -51,7 +51,7 @@ pub async fn route(
     body: Body,
 ) -> Response {
     let limits = app.limits.mode();
-    // One id per request, on every answer (faults' included) and on its journal entry.
+    // One id per request, on every answer (faults' included) and in the request log.
     let request_id = format!("{:032x}", rand::random::<u128>());
     let mut response = answer_call(
         app,
@@ -90,7 +90,7 @@ async fn answer_call(
     let started = Instant::now();
     let at_ms = crate::clock::now_ms();
     let name = method_name(&uri);
-    let mut journal = JournalEntry::new(at_ms, &name, request_id);
+    let mut logged = LoggedRequest::new(at_ms, &name, request_id);
     // Slack answers GET and POST; anything else (HEAD included) changes nothing.
     if http_method != HttpMethod::GET && http_method != HttpMethod::POST {
         let answer = Answer::failure(
@@ -99,9 +99,9 @@ async fn answer_call(
             &[],
         )
         .with_status(StatusCode::METHOD_NOT_ALLOWED);
-        journal.status = 405;
-        journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
-        app.journal.record(journal, started);
+        logged.status = 405;
+        logged.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+        app.requests.record(logged, started);
         let mut response = answer.into_response();
         response
             .headers_mut()
@@ -111,9 +111,9 @@ async fn answer_call(
     let body = match read_body(&app, &headers, body).await {
         Ok(body) => body,
         Err(answer) => {
-            journal.status = answer.http.as_u16();
-            journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
-            app.journal.record(journal, started);
+            logged.status = answer.http.as_u16();
+            logged.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+            app.requests.record(logged, started);
             return answer.into_response();
         }
     };
@@ -123,9 +123,9 @@ async fn answer_call(
             Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
             &[],
         );
-        journal.status = 200;
-        journal.error = Some(ErrorCode::UnknownMethod.as_str().to_owned());
-        app.journal.record(journal, started);
+        logged.status = 200;
+        logged.error = Some(ErrorCode::UnknownMethod.as_str().to_owned());
+        app.requests.record(logged, started);
         return answer.into_response();
     };
     let mut request = Request::decode(method, &http_method, &headers, query.as_deref(), &body);
@@ -141,21 +141,21 @@ async fn answer_call(
             .map(str::to_owned),
     };
     if let Ok(raw) = &request.raw {
-        journal.set_args(&raw.args);
+        logged.set_args(&raw.args);
     }
-    let fault = pick_fault(&app, &name, request.token.as_deref(), &mut journal);
+    let fault = pick_fault(&app, &name, request.token.as_deref(), &mut logged);
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
     // From here on the call is Slack's to finish. A read answers without awaiting anything.
     // A write waits for the store's write lock and its SQLite commit, so it runs on the
     // blocking pool (no async worker is parked behind another call's commit), where it also
-    // runs to the end and is journaled when its client hangs up: hyper drops this future then.
+    // runs to the end and is logged when its client hangs up: hyper drops this future then.
     let conn = conn.map(|Extension(ConnectInfo(c))| c);
     let handled = Handled {
         request,
         fault,
-        journal,
+        logged,
         started,
     };
     if !method.writes {
@@ -183,7 +183,7 @@ fn pick_fault(
     app: &App,
     name: &str,
     token: Option<&str>,
-    journal: &mut JournalEntry,
+    logged: &mut LoggedRequest,
 ) -> Option<FaultRule> {
     if app.faults.is_empty() {
         return None;
@@ -198,16 +198,16 @@ fn pick_fault(
         teams: teams.iter().map(String::as_str).collect(),
     });
     if fault.is_some() {
-        journal.set_who(who.as_ref());
+        logged.set_who(who.as_ref());
     }
     fault
 }
 
-/// A call past its faults' latency: everything needed to answer it and journal it.
+/// A call past its faults' latency: everything needed to answer it and log it.
 struct Handled {
     request: Request,
     fault: Option<FaultRule>,
-    journal: JournalEntry,
+    logged: LoggedRequest,
     started: Instant,
 }
 
@@ -265,7 +265,7 @@ impl Handled {
             }
             Some(Effect::TruncatedJson) => {
                 let (mut answer, who) = respond(app, self.request);
-                self.journal.set_who(who.as_ref());
+                self.logged.set_who(who.as_ref());
                 answer.accepted = accepted;
                 let keep = answer.body.len() / 2;
                 answer.body.truncate(keep);
@@ -274,21 +274,21 @@ impl Handled {
             }
             None | Some(Effect::LatencyMs(_)) => {
                 let (mut answer, who) = respond(app, self.request);
-                self.journal.set_who(who.as_ref());
+                self.logged.set_who(who.as_ref());
                 answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
         };
-        tracing::debug!(method = %self.journal.method, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
-        self.journal.status = status;
-        self.journal.error = error.map(|e| e.as_str().to_owned());
-        self.journal.fault = self.fault.map(|f| {
+        tracing::debug!(method = %self.logged.method, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
+        self.logged.status = status;
+        self.logged.error = error.map(|e| e.as_str().to_owned());
+        self.logged.fault = self.fault.map(|f| {
             serde_json::to_value(&f.effect)
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         });
-        app.journal.record(self.journal, self.started);
+        app.requests.record(self.logged, self.started);
         response
     }
 }
@@ -439,7 +439,7 @@ struct Answer {
     /// `x-accepted-oauth-scopes`, when the method is known.
     accepted: Option<&'static str>,
     retry_after: Option<u64>,
-    /// The Slack error code, for the journal.
+    /// The Slack error code, for the request log.
     error: Option<ErrorCode>,
 }
 

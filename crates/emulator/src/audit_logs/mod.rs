@@ -38,11 +38,11 @@ pub use events::{Peer, new_id};
 use crate::App;
 use crate::api::Who;
 use crate::cursor::{self, Kind};
-use crate::journal::JournalEntry;
+use crate::request_log::LoggedRequest;
 use crate::seed::{Role, TokenState, TokenType};
 use crate::store::{LogQuery, LogRow, OrgView, Position, View};
 
-/// `/logs` as the rate limiter and the journal know it.
+/// `/logs` as the rate limiter and the request log know it.
 static LOGS: MethodInfo = MethodInfo::of::<AuditLogs>();
 
 /// A page of `/logs` without `limit` (Slack does not document its default).
@@ -57,7 +57,7 @@ pub async fn route(
     RawQuery(query): RawQuery,
 ) -> Response {
     let path = uri.path().strip_prefix("/audit/v1/").unwrap_or("");
-    // One id per request, on its answer and on its journal entry, as for the API.
+    // One id per request, on its answer and in the request log, as for the API.
     let request_id = format!("{:032x}", rand::random::<u128>());
     let mut response = if method != HttpMethod::GET {
         let mut r = failure(Failure::new(ErrorCode::MethodNotAllowed));
@@ -184,17 +184,17 @@ fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, Fa
     Ok(org)
 }
 
-/// `GET /audit/v1/logs`, journaled like an API call (method `audit/v1/logs`).
+/// `GET /audit/v1/logs`, logged like an API call (method `audit/v1/logs`).
 fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -> Response {
     let started = Instant::now();
-    let mut journal = JournalEntry::new(crate::clock::now_ms(), LOGS.name, request_id);
+    let mut logged = LoggedRequest::new(crate::clock::now_ms(), LOGS.name, request_id);
     let token = bearer(headers);
     let raw = wire::decode_body(None, query, b"");
     if let Ok(raw) = &raw {
-        journal.set_args(&raw.args);
+        logged.set_args(&raw.args);
     }
     let answer = app.store.read_audit_logs(|view, reader| {
-        journal.set_who(Who::of(view, token).as_ref());
+        logged.set_who(Who::of(view, token).as_ref());
         let org = owners_org(view, token)?;
         // Counted for the whole org: every app and token of it share one budget.
         app.limits.check(&LOGS, org.id(), "").map_err(|f| Failure {
@@ -260,16 +260,16 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -
     });
     let response = match answer {
         Ok(body) => {
-            journal.status = 200;
+            logged.status = 200;
             json(StatusCode::OK, body)
         }
         Err(f) => {
-            journal.status = f.status().as_u16();
-            journal.error = Some(f.code.as_str().to_owned());
+            logged.status = f.status().as_u16();
+            logged.error = Some(f.code.as_str().to_owned());
             failure(f)
         }
     };
-    app.journal.record(journal, started);
+    app.requests.record(logged, started);
     response
 }
 
