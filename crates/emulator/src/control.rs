@@ -22,7 +22,7 @@ use crate::audit_logs::events::{self, Org};
 use crate::faults::FaultRule;
 use crate::request_log::RequestFilter;
 use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
-use crate::store::{AuditEntry, Change, LogRecord, Plan};
+use crate::store::{AuditEntry, Change, Changes, LogRecord};
 use crate::{App, Health};
 
 /// The control routes, relative to `/_emulator`.
@@ -387,7 +387,7 @@ fn remove_session(app: &App, id: u64) -> Result<(), ControlError> {
         let context = events::session_context(org.into(), &session, device, None);
         let entity = Entity::user(events::user(org.into(), user));
         let logout = events::record(org.into(), action::USER_LOGOUT, user, entity, context);
-        Ok(Plan {
+        Ok(Changes {
             value: (),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -486,12 +486,12 @@ fn insert_audit_log(app: &App, value: Value) -> Result<String, ControlError> {
             entry.id = events::new_id(&mut rand::rng());
         }
         let id = entry.id.clone();
-        let mut plan = Plan::nothing(id);
-        plan.audit_logs.push(LogRecord {
+        let mut asked = Changes::nothing(id);
+        asked.audit_logs.push(LogRecord {
             org_id: org.id().to_owned(),
             entry,
         });
-        Ok(plan)
+        Ok(asked)
     })
 }
 
@@ -560,7 +560,7 @@ fn insert_session(
             let entity = Entity::user(events::user(org.into(), user));
             events::record(org.into(), action::USER_LOGIN, user, entity, context)
         });
-        Ok(Plan {
+        Ok(Changes {
             value: id,
             changes: vec![Change::AddSession {
                 org: org.key(),

@@ -2,8 +2,8 @@
 //! validated.
 //!
 //! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with a
-//! [`Plan`]: the encoded answer, and for a write the changes the store commits before the answer
-//! is sent. Users and sessions are looked up in the caller's org only, so another org's user is
+//! [`Changes`]: what it asks the store to write (nothing, for a read) and, as their value, the
+//! encoded answer, sent once they are committed. Users and sessions are looked up in the caller's org only, so another org's user is
 //! indistinguishable from one that does not exist.
 
 use std::collections::HashSet;
@@ -22,7 +22,7 @@ use crate::App;
 use crate::audit_logs::{Peer, events};
 use crate::cursor::{self, Kind};
 use crate::seed::{Role, SettingsSeed, UserSeed};
-use crate::store::{AuditEntry, Change, Job, LogRecord, OrgView, Plan, SessionFilter};
+use crate::store::{AuditEntry, Change, Changes, Job, LogRecord, OrgView, SessionFilter};
 use slack_sessions_api::audit_logs::{ContextSessionId, Details, Entity, action};
 
 /// Everything a handler sees: the caller, borrowed from the view it was authenticated against
@@ -39,7 +39,7 @@ pub struct Call<'s> {
     pub peer: &'s Peer,
 }
 
-/// A call's answer, and a `resetBulk` job to schedule once the answer's plan is committed.
+/// A call's answer, and a `resetBulk` job to schedule once the answer's changes are committed.
 #[derive(Debug)]
 pub struct Done {
     /// The JSON body.
@@ -103,7 +103,7 @@ impl Call<'_> {
 /// generated from `for_each_method!` and calls `handle` of each.
 pub trait Handler: Method {
     /// Executes the call.
-    fn handle(call: &Call<'_>, args: Self::Args) -> Result<Plan<Done>, Failure>;
+    fn handle(call: &Call<'_>, args: Self::Args) -> Result<Changes<Done>, Failure>;
 }
 
 fn user<'s>(org: OrgView<'s>, id: &UserId) -> Result<&'s UserSeed, Failure> {
@@ -126,7 +126,7 @@ impl Handler for Invalidate {
     /// `team_id` (the legacy form) must name the session's workspace or the org: the docs
     /// describe it as "the workspace the session belongs to", so a session looked for in
     /// another workspace is not found there.
-    fn handle(call: &Call<'_>, args: InvalidateArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: InvalidateArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let SessionId(id) = args.session_id;
         if let Some(user_id) = &args.user_id {
@@ -154,7 +154,7 @@ impl Handler for Invalidate {
         // The session it ended is the entry's session.
         let mut log = call.log_user(action::USER_SESSION_INVALIDATED, owner, None);
         log.entry.context.session_id = Some(ContextSessionId::Number(id));
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -183,7 +183,7 @@ fn resettable<'s>(
 }
 
 impl Handler for Reset {
-    fn handle(call: &Call<'_>, args: ResetArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ResetArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let target = resettable(org, &call.caller, &args.user_id)?;
         let users = vec![target.id.clone()];
@@ -195,7 +195,7 @@ impl Handler for Reset {
         let mut details = Details::default();
         details.mobile_only = Some(mobile_only);
         details.web_only = Some(web_only);
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -212,7 +212,7 @@ impl Handler for Reset {
 }
 
 impl Handler for ResetBulk {
-    fn handle(call: &Call<'_>, args: ResetBulkArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ResetBulkArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let mut users = Vec::new();
         for id in unique(&args.user_ids) {
@@ -234,7 +234,7 @@ impl Handler for ResetBulk {
         details.succeeded_users = Some(users.iter().map(UserId::new).collect());
         details.failed_users = Some(Vec::new());
         let entity = events::org_entity(org.into());
-        Ok(Plan {
+        Ok(Changes {
             value: done,
             changes: vec![Change::AddJob(job)],
             audit: Some(call.audit(Self::NAME, users, vec![])),
@@ -244,7 +244,7 @@ impl Handler for ResetBulk {
 }
 
 impl Handler for List {
-    fn handle(call: &Call<'_>, args: ListArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ListArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let filter = match (&args.team_id, &args.user_id) {
             (Some(team), Some(user_id)) => {
@@ -293,7 +293,7 @@ impl Handler for List {
         body.extend_from_slice(b",\"active_sessions\":");
         page.write_json_array(&mut body);
         body.push(b'}');
-        Ok(Plan::nothing(Done { body, job: None }))
+        Ok(Changes::nothing(Done { body, job: None }))
     }
 }
 
@@ -311,7 +311,7 @@ fn settings_users<'s>(org: OrgView<'s>, ids: &[UserId]) -> Result<Vec<&'s UserSe
 }
 
 impl Handler for GetSettings {
-    fn handle(call: &Call<'_>, args: GetSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: GetSettingsArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let mut with = Vec::new();
         let mut without = Vec::new();
@@ -325,14 +325,14 @@ impl Handler for GetSettings {
                 None => without.push(UserId::new(u.id.as_str())),
             }
         }
-        Ok(Plan::nothing(
+        Ok(Changes::nothing(
             call.ok(&GetSettingsResponse::new(with, without)),
         ))
     }
 }
 
 impl Handler for SetSettings {
-    fn handle(call: &Call<'_>, args: SetSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: SetSettingsArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let users = settings_users(org, &args.user_ids)?;
         let settings: Vec<SettingsSeed> = users
@@ -360,7 +360,7 @@ impl Handler for SetSettings {
                 call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, Some(details))
             })
             .collect();
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::PutSettings {
                 org: org.key(),
@@ -373,7 +373,7 @@ impl Handler for SetSettings {
 }
 
 impl Handler for ClearSettings {
-    fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let targets = settings_users(org, &args.user_ids)?;
         let users: Vec<String> = targets.iter().map(|u| u.id.clone()).collect();
@@ -382,7 +382,7 @@ impl Handler for ClearSettings {
             .iter()
             .map(|u| call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, None))
             .collect();
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::DeleteSettings {
                 org: org.key(),
@@ -395,7 +395,7 @@ impl Handler for ClearSettings {
 }
 
 impl Handler for AuthTest {
-    fn handle(call: &Call<'_>, _: AuthTestArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, _: AuthTestArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let me = call.caller.user;
         let mut who = AuthTestResponse::new(TeamId::new(org.id()), UserId::new(me.id.as_str()));
@@ -416,12 +416,12 @@ impl Handler for AuthTest {
         if me.is_bot {
             who.bot_id = Some(bot_id(&me.id));
         }
-        Ok(Plan::nothing(call.ok(&who)))
+        Ok(Changes::nothing(call.ok(&who)))
     }
 }
 
 impl Handler for LookupByEmail {
-    fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         // Slack's method page: "If the user has been deactivated, users_not_found will be
         // returned instead."
@@ -430,18 +430,20 @@ impl Handler for LookupByEmail {
             .filter(|u| !u.deleted)
             .ok_or_else(|| Failure::new(ErrorCode::UsersNotFound))?;
         let found = user_object(&call.caller, u, false);
-        Ok(Plan::nothing(call.ok(&LookupByEmailResponse::new(found))))
+        Ok(Changes::nothing(
+            call.ok(&LookupByEmailResponse::new(found)),
+        ))
     }
 }
 
 impl Handler for UsersInfo {
-    fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Changes<Done>, Failure> {
         let u = match user(call.caller.org, &args.user) {
             Err(_) if args.user.as_str() == SLACKBOT_ID => &*SLACKBOT,
             found => found?,
         };
         let found = user_object(&call.caller, u, args.include_locale.unwrap_or(false));
-        Ok(Plan::nothing(call.ok(&UsersInfoResponse::new(found))))
+        Ok(Changes::nothing(call.ok(&UsersInfoResponse::new(found))))
     }
 }
 
@@ -452,7 +454,7 @@ impl Handler for UsersList {
     /// ignores it there). Without `limit` Slack tries to send every user, and answers
     /// `limit_required` for a large team: here, more than one page's worth. Slackbot is listed
     /// in every workspace, in id order like everyone.
-    fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Changes<Done>, Failure> {
         let org = call.caller.org;
         let team = match args.team_id.as_ref().map(TeamId::as_str) {
             _ if !org.grid() => org.id(),
@@ -499,7 +501,7 @@ impl Handler for UsersList {
             .map(|u| user_object(&call.caller, u, locale))
             .collect();
         let body = UsersListResponse::new(members, crate::clock::now_ms() / 1000);
-        Ok(Plan::nothing(call.ok_page(&body, next_cursor)))
+        Ok(Changes::nothing(call.ok_page(&body, next_cursor)))
     }
 }
 

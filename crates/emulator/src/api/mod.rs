@@ -6,7 +6,7 @@
 //! 4. [`respond`], on one view of the state (the write lock for a write, so nothing comes
 //!    between what it read and what it changes): authenticate → rate limit → validate the
 //!    arguments → execute (a [`handlers::Handler`]) → encode;
-//! 5. commit (a write's plan reaches SQLite before its answer is sent), schedule any job;
+//! 5. commit (a write's changes reach SQLite before its answer is sent), schedule any job;
 //! 6. the request log.
 
 mod auth;
@@ -36,7 +36,7 @@ use crate::audit_logs::Peer;
 use crate::faults::{Effect, FaultRule};
 use crate::net::ConnHandle;
 use crate::request_log::LoggedRequest;
-use crate::store::{Plan, View};
+use crate::store::{Changes, View};
 
 /// The axum handler of `/api/{method}`: steps 1–6. Every answer also says which rate limits
 /// the emulator applies (`x-slack-sessions-rate-limits: slack|off|scale=N`; Slack sends no such
@@ -314,9 +314,9 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
             .write(|view| execute(app, view, method, token, peer, raw, &mut who))
     } else {
         app.store.read(|view| {
-            execute(app, view, method, token, peer, raw, &mut who).map(|plan| {
-                debug_assert!(plan.changes.is_empty(), "a read changed the state");
-                plan.value
+            execute(app, view, method, token, peer, raw, &mut who).map(|asked| {
+                debug_assert!(asked.changes.is_empty(), "a read changed the state");
+                asked.value
             })
         })
     };
@@ -343,7 +343,7 @@ fn execute(
     peer: &Peer,
     raw: wire::RawArgs,
     who: &mut Option<Who>,
-) -> Result<Plan<Done>, Failure> {
+) -> Result<Changes<Done>, Failure> {
     *who = Who::of(view, token);
     let caller = auth::authenticate(view, token, method)?;
     if app.limits.mode() != crate::RateLimits::Off {
@@ -360,7 +360,7 @@ fn execute(
 }
 
 /// Decodes, validates and executes `M` (steps 4's last three).
-fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Plan<Done>, Failure> {
+fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Changes<Done>, Failure> {
     let args: M::Args = wire::args_from_map(args)
         .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
     args.validate()?;
@@ -375,7 +375,7 @@ macro_rules! dispatch_table {
             call: &Call<'_>,
             name: &str,
             args: Map<String, Value>,
-        ) -> Result<Plan<Done>, Failure> {
+        ) -> Result<Changes<Done>, Failure> {
             $(if name == <$m as Method>::NAME {
                 return run::<$m>(call, args);
             })*
