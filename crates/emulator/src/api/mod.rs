@@ -10,7 +10,7 @@
 //! 6. the request log.
 
 mod auth;
-mod failure;
+mod error_answer;
 mod handlers;
 mod user_object;
 
@@ -28,7 +28,7 @@ use slack_sessions_api::{
 };
 
 pub use auth::Who;
-pub use failure::Failure;
+pub use error_answer::ErrorAnswer;
 use handlers::{Call, Done, Handler};
 
 use crate::App;
@@ -93,8 +93,8 @@ async fn answer_call(
     let mut logged = LoggedRequest::new(at_ms, &name, request_id);
     // Slack answers GET and POST; anything else (HEAD included) changes nothing.
     if http_method != HttpMethod::GET && http_method != HttpMethod::POST {
-        let answer = Answer::failure(
-            Failure::new(ErrorCode::Other("method_not_allowed".into()))
+        let answer = Answer::of_error(
+            ErrorAnswer::new(ErrorCode::Other("method_not_allowed".into()))
                 .message(format!("{http_method} is not accepted: use POST or GET")),
             &[],
         )
@@ -119,8 +119,8 @@ async fn answer_call(
     };
     // An unknown method's body is never decoded: junk costs nothing to refuse.
     let Some(method) = MethodInfo::find(&name) else {
-        let answer = Answer::failure(
-            Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
+        let answer = Answer::of_error(
+            ErrorAnswer::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
             &[],
         );
         logged.status = 200;
@@ -165,7 +165,7 @@ async fn answer_call(
         .await
         .unwrap_or_else(|err| {
             tracing::error!(%err, "a write panicked");
-            Answer::failure(Failure::new(ErrorCode::InternalError), &[]).into_response()
+            Answer::of_error(ErrorAnswer::new(ErrorCode::InternalError), &[]).into_response()
         })
 }
 
@@ -252,13 +252,13 @@ impl Handled {
                 (StatusCode::OK.into_response(), 0, None)
             }
             Some(Effect::Error(code)) => {
-                let mut answer = Answer::failure(Failure::new(code), &[]);
+                let mut answer = Answer::of_error(ErrorAnswer::new(code), &[]);
                 answer.accepted = accepted;
                 let error = answer.error.clone();
                 (answer.into_response(), 200, error)
             }
             Some(Effect::RateLimited(secs)) => {
-                let mut answer = Answer::failure(Failure::rate_limited(secs), &[]);
+                let mut answer = Answer::of_error(ErrorAnswer::rate_limited(secs), &[]);
                 answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
@@ -300,7 +300,7 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
         Ok(raw) => raw,
         Err(e) => {
             return (
-                Answer::failure(Failure::new(e.code).message(e.detail), &[]),
+                Answer::of_error(ErrorAnswer::new(e.code).message(e.detail), &[]),
                 None,
             );
         }
@@ -327,7 +327,7 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
             }
             Answer::ok(done.body)
         }
-        Err(f) => Answer::failure(f, &warnings),
+        Err(f) => Answer::of_error(f, &warnings),
     };
     answer.scopes = who.as_ref().map(|w| w.scopes.clone());
     (answer, who)
@@ -343,7 +343,7 @@ fn execute(
     peer: &Peer,
     raw: wire::RawArgs,
     who: &mut Option<Who>,
-) -> Result<Changes<Done>, Failure> {
+) -> Result<Changes<Done>, ErrorAnswer> {
     *who = Who::of(view, token);
     let caller = auth::authenticate(view, token, method)?;
     if app.limits.mode() != crate::RateLimits::Off {
@@ -360,9 +360,12 @@ fn execute(
 }
 
 /// Decodes, validates and executes `M` (steps 4's last three).
-fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Changes<Done>, Failure> {
+fn run<M: Handler>(
+    call: &Call<'_>,
+    args: Map<String, Value>,
+) -> Result<Changes<Done>, ErrorAnswer> {
     let args: M::Args = wire::args_from_map(args)
-        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
+        .map_err(|e| ErrorAnswer::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
     args.validate()?;
     M::handle(call, args)
 }
@@ -375,11 +378,11 @@ macro_rules! dispatch_table {
             call: &Call<'_>,
             name: &str,
             args: Map<String, Value>,
-        ) -> Result<Changes<Done>, Failure> {
+        ) -> Result<Changes<Done>, ErrorAnswer> {
             $(if name == <$m as Method>::NAME {
                 return run::<$m>(call, args);
             })*
-            Err(Failure::new(ErrorCode::UnknownMethod))
+            Err(ErrorAnswer::new(ErrorCode::UnknownMethod))
         }
     };
 }
@@ -455,7 +458,7 @@ impl Answer {
         }
     }
 
-    fn failure(f: Failure, warnings: &[WarningCode]) -> Self {
+    fn of_error(f: ErrorAnswer, warnings: &[WarningCode]) -> Self {
         let mut status = Status::failure(f.code.clone());
         status.needed = f.needed;
         status.provided = f.provided;
@@ -510,8 +513,8 @@ impl IntoResponse for Answer {
 /// "POST data missing or truncated".
 async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Answer> {
     let too_large = || {
-        Answer::failure(
-            Failure::new(ErrorCode::Other("request_too_large".into())).message(format!(
+        Answer::of_error(
+            ErrorAnswer::new(ErrorCode::Other("request_too_large".into())).message(format!(
                 "the request body exceeds {} bytes",
                 crate::MAX_BODY
             )),
@@ -537,15 +540,15 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
             if is_length_limit(&err) {
                 return Err(too_large());
             }
-            Err(Answer::failure(
-                Failure::new(ErrorCode::RequestTimeout)
+            Err(Answer::of_error(
+                ErrorAnswer::new(ErrorCode::RequestTimeout)
                     .message(format!("the request body could not be read: {err}")),
                 &[],
             )
             .with_status(StatusCode::BAD_REQUEST))
         }
-        Err(_) => Err(Answer::failure(
-            Failure::new(ErrorCode::RequestTimeout)
+        Err(_) => Err(Answer::of_error(
+            ErrorAnswer::new(ErrorCode::RequestTimeout)
                 .message("the request body did not arrive in time"),
             &[],
         )
