@@ -21,7 +21,10 @@ use subtle::ConstantTimeEq;
 use crate::audit_logs::events::{self, Org};
 use crate::faults::FaultRule;
 use crate::request_log::RequestFilter;
-use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
+use crate::seed::{
+    ClientKind, IndefiniteClient, MAX_SESSION_ID, Seed, SessionSeed, parse_session_client,
+    session_client,
+};
 use crate::store::{AuditEntry, Change, Changes, LogRecord};
 use crate::{App, Health};
 
@@ -277,16 +280,11 @@ async fn login(
 ) -> Result<Response, ControlError> {
     let login: Login =
         serde_json::from_slice(&body_or_error(body)?).map_err(bad("invalid_json"))?;
-    let client = match login.client.as_deref().map(ClientKind::parse) {
+    // `unknown` is no session's client: refused as any other name is.
+    let client = match login.client.as_deref().map(parse_session_client) {
         None => ClientKind::Web,
         Some(Some(c)) => c,
-        Some(None) => {
-            return Err(ControlError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                "client must be web, desktop or mobile",
-            ));
-        }
+        Some(None) => return Err(invalid_client(IndefiniteClient)),
     };
     let session = SessionSeed {
         session_id: login.session_id.unwrap_or(0),
@@ -347,8 +345,9 @@ pub fn add_audit_log(app: &App, entry: Value) -> Result<String, SignInError> {
 #[error("{code}: {detail}")]
 #[non_exhaustive]
 pub struct SignInError {
-    /// `user_not_found`, `team_not_found`, `session_exists`, `session_ids_exhausted`,
-    /// `session_not_found`, `org_not_found`, `invalid_entry` or `internal_error`.
+    /// `invalid_client`, `user_not_found`, `team_not_found`, `session_exists`,
+    /// `session_ids_exhausted`, `session_not_found`, `org_not_found`, `invalid_entry` or
+    /// `internal_error`.
     pub code: &'static str,
     /// What was wrong.
     pub detail: String,
@@ -500,6 +499,8 @@ fn insert_session(
     mut session: SessionSeed,
     user_agent: Option<String>,
 ) -> Result<u64, ControlError> {
+    // A stored session always has a definite kind (this is `Emulator::add_session`'s check).
+    session_client(session.client).map_err(invalid_client)?;
     app.store.write(|view| {
         let Some(org) = view.org_of_user(&session.user_id) else {
             return Err(ControlError::new(
@@ -594,6 +595,11 @@ impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         error(self.status, self.code, self.detail)
     }
+}
+
+/// The 400 `invalid_client` of a sign-in on no session's client (`unknown`, or no kind at all).
+fn invalid_client(e: IndefiniteClient) -> ControlError {
+    ControlError::new(StatusCode::BAD_REQUEST, "invalid_client", &e.to_string())
 }
 
 /// A 400 with `code` for an input the control plane cannot use.

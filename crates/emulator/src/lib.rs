@@ -475,7 +475,8 @@ impl Emulator {
     }
 
     /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org, with
-    /// a fresh id when its `session_id` is 0, and its `user_login` to the org's audit log.
+    /// a fresh id when its `session_id` is 0, and its `user_login` to the org's audit log. A
+    /// session on an `unknown` client is refused (`invalid_client`), as on the control plane.
     pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, SignInError> {
         control::add_session(&self.app, session)
     }
