@@ -1,10 +1,10 @@
 //! What each method does, once its caller is authenticated and its arguments decoded and
 //! validated.
 //!
-//! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with a
+//! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with
 //! [`Changes`]: what it asks the store to write (nothing, for a read) and, as their value, the
-//! encoded answer, sent once they are committed. Users and sessions are looked up in the caller's org only, so another org's user is
-//! indistinguishable from one that does not exist.
+//! encoded answer, sent once they are committed. Users and sessions are looked up in the
+//! caller's org only, so another org's user is indistinguishable from one that does not exist.
 
 use std::collections::HashSet;
 
