@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 use slack_sessions_api::methods::ResetBulkArgs;
 use slack_sessions_client::Pacing;
-use slack_sessions_emulator::{Emulator, JournalFilter, RateLimits, generate};
+use slack_sessions_emulator::{Emulator, RateLimits, RequestFilter, generate};
 
 use crate::sections::{client, windows};
 use crate::{Row, Section, Sizes};
@@ -81,7 +81,7 @@ pub async fn refused_users(sizes: &Sizes) -> Result<Section> {
         .generate(users + 1, 2 * users)
         .rate_limits(RateLimits::Scale(scale))
         .bulk_delay(std::time::Duration::from_millis(0))
-        .journal_capacity(100_000)
+        .request_log_capacity(100_000)
         .start()
         .await?;
     let mut s = Section {
@@ -137,7 +137,7 @@ pub async fn refused_users(sizes: &Sizes) -> Result<Section> {
         let started = Instant::now();
         let report = c.reset_bulk_all(ResetBulkArgs::new(&ids)).await;
         let wall = started.elapsed().as_secs_f64();
-        let limited = emu.requests(&JournalFilter::new().status(429)).len();
+        let limited = emu.requests(&RequestFilter::new().status(429)).len();
         let floor = floor_windows * window;
         let ratio = (floor > 0.0).then(|| wall / floor);
         let (done, refused) = (report.done().len(), report.refused().len());

@@ -11,7 +11,7 @@ use slack_sessions_api::envelope;
 use slack_sessions_api::methods::{GetSettingsArgs, ListArgs, ListResponse, ResetArgs};
 use slack_sessions_client::{Client, Pacing};
 use slack_sessions_emulator::generate;
-use slack_sessions_emulator::{Emulator, JournalFilter, RateLimits, demo};
+use slack_sessions_emulator::{Emulator, RateLimits, RequestFilter, demo};
 
 use crate::load::{self, Shape};
 use crate::{Row, Section, Sizes};
@@ -441,17 +441,17 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     }
     let walk_secs = start.elapsed().as_secs_f64();
     let ours_walk = walked as f64 / walk_secs;
-    // What the server itself spent per page (its journal's durations), the floor of any walk.
+    // What the server itself spent per page (its request log's durations), the floor of any walk.
     let base = api.trim_end_matches('/').trim_end_matches("/api");
-    let journal: serde_json::Value = reqwest::get(format!(
+    let logged: serde_json::Value = reqwest::get(format!(
         "{base}/_emulator/requests?method=admin.users.session.list"
     ))
     .await?
     .json()
     .await?;
-    let durations: Vec<f64> = journal["requests"]
+    let durations: Vec<f64> = logged["requests"]
         .as_array()
-        .context("the journal")?
+        .context("the request log")?
         .iter()
         .filter_map(|e| e["duration_us"].as_f64())
         .collect();
@@ -573,7 +573,7 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     ));
     s.notes.push(format!(
         "What limits the walk: decoding. The emulator spent {server_ms:.2} ms per page of \
-         1,000 sessions (its journal); decoding one such page ({} KB of JSON) into typed \
+         1,000 sessions (its request log); decoding one such page ({} KB of JSON) into typed \
          sessions takes {decode_ms:.2} ms on one core ({envelope_ms:.2} ms of it the envelope \
          pass that reads the cursor, done with the request); our walk took {ours_page_ms:.2} ms \
          per page end to end. With `.prefetch(true)` the client asks for the next page as soon \
@@ -605,7 +605,7 @@ pub(crate) async fn pacing(sizes: &Sizes) -> Result<Section> {
     let emu = Emulator::builder()
         .generate(n + 1, 2 * n)
         .rate_limits(RateLimits::Scale(scale))
-        .journal_capacity(100_000)
+        .request_log_capacity(100_000)
         .start()
         .await?;
     // The client's budget matches the emulator's (20 calls per window of 60/scale s); a small
@@ -629,13 +629,13 @@ pub(crate) async fn pacing(sizes: &Sizes) -> Result<Section> {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let limited = emu
-        .requests(&JournalFilter {
+        .requests(&RequestFilter {
             status: Some(429),
             ..Default::default()
         })
         .len();
     let resets = emu
-        .requests(&JournalFilter {
+        .requests(&RequestFilter {
             method: Some("admin.users.session.reset".into()),
             status: Some(200),
             ..Default::default()
@@ -651,7 +651,7 @@ pub(crate) async fn pacing(sizes: &Sizes) -> Result<Section> {
             "All {n} `reset` calls are started at once from one client with `Pacing::scaled({scale})` \
              (headroom {:.0}%); the emulator enforces tier 2 at {scale}× speed: 20 calls per \
              {:.0} ms window, {allowance:.0} calls/s. The achieved rate counts the calls after the \
-             first window's free burst; 429s are counted in the emulator's request journal.",
+             first window's free burst; 429s are counted in the emulator's request log.",
             headroom * 100.0,
             60_000.0 / f64::from(scale)
         ),
@@ -667,7 +667,7 @@ pub(crate) async fn pacing(sizes: &Sizes) -> Result<Section> {
         Some(achieved / allowance >= 0.95),
     ));
     s.rows.push(Row::new(
-        "429 answers received (journal)",
+        "429 answers received (request log)",
         limited.to_string(),
         "0",
         Some(limited == 0),
@@ -701,7 +701,7 @@ fn best_resolve(emails: f64, pages: f64) -> (f64, f64) {
         .unwrap_or((0.0, 0.0))
 }
 
-/// Counts the emulator's journal by method (every page of `GET /_emulator/requests`).
+/// Counts the emulator's request log by method (every page of `GET /_emulator/requests`).
 async fn calls_by_method(base: &str) -> Result<std::collections::BTreeMap<String, usize>> {
     let http = reqwest::Client::new();
     let mut counts = std::collections::BTreeMap::new();

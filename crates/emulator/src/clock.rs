@@ -1,4 +1,4 @@
-//! Wall-clock time in milliseconds, the unit of timestamps in the store and journal.
+//! Wall-clock time in milliseconds, the unit of timestamps in the store and the request log.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -20,9 +20,12 @@ use subtle::ConstantTimeEq;
 
 use crate::audit_logs::events::{self, Org};
 use crate::faults::FaultRule;
-use crate::journal::JournalFilter;
-use crate::seed::{ClientKind, MAX_SESSION_ID, Seed, SessionSeed};
-use crate::store::{AuditEntry, Change, LogRecord, Plan};
+use crate::request_log::RequestFilter;
+use crate::seed::{
+    ClientKind, IndefiniteClient, MAX_SESSION_ID, Seed, SessionSeed, parse_session_client,
+    session_client,
+};
+use crate::store::{AuditEntry, Change, Changes, LogRecord};
 use crate::{App, Health};
 
 /// The control routes, relative to `/_emulator`.
@@ -159,7 +162,7 @@ async fn import(
     Ok(Json(json!({"ok": true})).into_response())
 }
 
-/// `?method=&since=&status=&after=ID&limit=N` for the journal.
+/// `?method=&since=&status=&after=ID&limit=N` for the request log.
 /// (No `#[serde(flatten)]` of the filter: query strings carry numbers as text, which a
 /// flattened struct cannot parse.)
 #[derive(Debug, Deserialize)]
@@ -176,25 +179,25 @@ fn requests_limit() -> usize {
     1_000
 }
 
-/// A page of the journal; `next_after` (when more entries match) is the `after` of the next.
+/// A page of the request log; `next_after` (when more entries match) is the `after` of the next.
 async fn requests(
     State(app): State<Arc<App>>,
     q: Result<Query<RequestsQuery>, QueryRejection>,
 ) -> Result<Response, ControlError> {
     let q = query_or_error(q)?;
-    let filter = JournalFilter {
+    let filter = RequestFilter {
         method: q.method,
         since: q.since,
         status: q.status,
         after: q.after,
     };
-    let (page, more) = app.journal.page(&filter, q.limit.clamp(1, 10_000));
+    let (page, more) = app.requests.page(&filter, q.limit.clamp(1, 10_000));
     let next_after = more.then(|| page.last().map(|e| e.id)).flatten();
     Ok(Json(json!({"ok": true, "requests": page, "next_after": next_after})).into_response())
 }
 
 async fn clear_requests(State(app): State<Arc<App>>) -> Response {
-    app.journal.clear();
+    app.requests.clear();
     Json(json!({"ok": true})).into_response()
 }
 
@@ -277,16 +280,11 @@ async fn login(
 ) -> Result<Response, ControlError> {
     let login: Login =
         serde_json::from_slice(&body_or_error(body)?).map_err(bad("invalid_json"))?;
-    let client = match login.client.as_deref().map(ClientKind::parse) {
+    // `unknown` is no session's client: refused as any other name is.
+    let client = match login.client.as_deref().map(parse_session_client) {
         None => ClientKind::Web,
         Some(Some(c)) => c,
-        Some(None) => {
-            return Err(ControlError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                "client must be web, desktop or mobile",
-            ));
-        }
+        Some(None) => return Err(invalid_client(IndefiniteClient)),
     };
     let session = SessionSeed {
         session_id: login.session_id.unwrap_or(0),
@@ -347,8 +345,9 @@ pub fn add_audit_log(app: &App, entry: Value) -> Result<String, SignInError> {
 #[error("{code}: {detail}")]
 #[non_exhaustive]
 pub struct SignInError {
-    /// `user_not_found`, `team_not_found`, `session_exists`, `session_ids_exhausted`,
-    /// `session_not_found`, `org_not_found`, `invalid_entry` or `internal_error`.
+    /// `invalid_client`, `user_not_found`, `team_not_found`, `session_exists`,
+    /// `session_ids_exhausted`, `session_not_found`, `org_not_found`, `invalid_entry` or
+    /// `internal_error`.
     pub code: &'static str,
     /// What was wrong.
     pub detail: String,
@@ -387,7 +386,7 @@ fn remove_session(app: &App, id: u64) -> Result<(), ControlError> {
         let context = events::session_context(org.into(), &session, device, None);
         let entity = Entity::user(events::user(org.into(), user));
         let logout = events::record(org.into(), action::USER_LOGOUT, user, entity, context);
-        Ok(Plan {
+        Ok(Changes {
             value: (),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -486,12 +485,12 @@ fn insert_audit_log(app: &App, value: Value) -> Result<String, ControlError> {
             entry.id = events::new_id(&mut rand::rng());
         }
         let id = entry.id.clone();
-        let mut plan = Plan::nothing(id);
-        plan.audit_logs.push(LogRecord {
+        let mut asked = Changes::nothing(id);
+        asked.audit_logs.push(LogRecord {
             org_id: org.id().to_owned(),
             entry,
         });
-        Ok(plan)
+        Ok(asked)
     })
 }
 
@@ -500,6 +499,8 @@ fn insert_session(
     mut session: SessionSeed,
     user_agent: Option<String>,
 ) -> Result<u64, ControlError> {
+    // A stored session always has a definite kind (this is `Emulator::add_session`'s check).
+    session_client(session.client).map_err(invalid_client)?;
     app.store.write(|view| {
         let Some(org) = view.org_of_user(&session.user_id) else {
             return Err(ControlError::new(
@@ -560,7 +561,7 @@ fn insert_session(
             let entity = Entity::user(events::user(org.into(), user));
             events::record(org.into(), action::USER_LOGIN, user, entity, context)
         });
-        Ok(Plan {
+        Ok(Changes {
             value: id,
             changes: vec![Change::AddSession {
                 org: org.key(),
@@ -594,6 +595,11 @@ impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         error(self.status, self.code, self.detail)
     }
+}
+
+/// The 400 `invalid_client` of a sign-in on no session's client (`unknown`, or no kind at all).
+fn invalid_client(e: IndefiniteClient) -> ControlError {
+    ControlError::new(StatusCode::BAD_REQUEST, "invalid_client", &e.to_string())
 }
 
 /// A 400 with `code` for an input the control plane cannot use.

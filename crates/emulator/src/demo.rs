@@ -111,8 +111,28 @@ fn token(token: &str, user_id: &str, scopes: &[&str], state: TokenState) -> Toke
     }
 }
 
-/// A plausible device for a client kind.
-pub fn device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
+/// A plausible device for a session on a client of kind `client`; `unknown` is refused, as it
+/// is no session's kind.
+pub fn device(rng: &mut impl Rng, client: ClientKind) -> Result<DeviceRecord, IndefiniteClient> {
+    let devices: &[(&str, &str, &str, &str)] = match client {
+        ClientKind::Desktop => &[
+            ("Intel", "OS X", "14.6.1", "4.41.105"),
+            ("Apple M2", "OS X", "15.1", "4.41.105"),
+            ("x86_64", "Windows", "11", "4.40.128"),
+            ("x86_64", "Linux", "6.8", "4.39.95"),
+        ],
+        ClientKind::Web => &[
+            ("Intel", "OS X", "10.15.7", "131.0.6778.86"),
+            ("x86_64", "Windows", "10", "132.0"),
+            ("Apple M1", "OS X", "14.2", "18.1"),
+        ],
+        ClientKind::Mobile => &[
+            ("iPhone15,3", "iOS", "18.1", "24.11.10"),
+            ("iPad13,4", "iPadOS", "17.7", "24.10.20"),
+            ("Pixel 8", "Android", "15", "24.11.10.0"),
+        ],
+        ClientKind::Unknown => return Err(IndefiniteClient),
+    };
     let ip = format!(
         "{}.{}.{}.{}",
         [24, 73, 98, 172, 203][rng.random_range(0..5)],
@@ -120,25 +140,13 @@ pub fn device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
         rng.random_range(0..=255),
         rng.random_range(1..=254)
     );
-    let (hw, os, ver, client_version) = match client {
-        ClientKind::Desktop => [
-            ("Intel", "OS X", "14.6.1", "4.41.105"),
-            ("Apple M2", "OS X", "15.1", "4.41.105"),
-            ("x86_64", "Windows", "11", "4.40.128"),
-            ("x86_64", "Linux", "6.8", "4.39.95"),
-        ][rng.random_range(0..4)],
-        ClientKind::Web => [
-            ("Intel", "OS X", "10.15.7", "131.0.6778.86"),
-            ("x86_64", "Windows", "10", "132.0"),
-            ("Apple M1", "OS X", "14.2", "18.1"),
-        ][rng.random_range(0..3)],
-        ClientKind::Mobile => [
-            ("iPhone15,3", "iOS", "18.1", "24.11.10"),
-            ("iPad13,4", "iPadOS", "17.7", "24.10.20"),
-            ("Pixel 8", "Android", "15", "24.11.10.0"),
-        ][rng.random_range(0..3)],
-    };
-    DeviceRecord::new(hw, os, ver, client_version, ip)
+    let (hw, os, ver, client_version) = devices[rng.random_range(0..devices.len())];
+    Ok(DeviceRecord::new(hw, os, ver, client_version, ip))
+}
+
+/// [`device`] for a kind a generator picked from [`SESSION_CLIENTS`].
+pub(crate) fn generated_device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
+    device(rng, client).expect("generators pick their kinds from SESSION_CLIENTS")
 }
 
 /// The demo org's office network (IPv4): `sessions list --ip 198.51.100.0/24`.
@@ -172,6 +180,17 @@ const PHONES: [(&str, &str, &str, &str); 5] = [
     ("Pixel 8", "Android", "15", "24.11.10.0"),
     ("SM-G991B", "Android", "12", "23.06.10.0"),
 ];
+/// The demo org's devices of a session's client kind (`unknown` is refused, as by [`device`]).
+fn demo_devices(
+    client: ClientKind,
+) -> Result<&'static [(&'static str, &'static str, &'static str, &'static str)], IndefiniteClient> {
+    match client {
+        ClientKind::Desktop => Ok(&DESKTOPS),
+        ClientKind::Web => Ok(&BROWSERS),
+        ClientKind::Mobile => Ok(&PHONES),
+        ClientKind::Unknown => Err(IndefiniteClient),
+    }
+}
 /// The newest Slack client of each kind, that an old one is updated to.
 const NEWEST: [(&str, &str); 3] = [("desktop", "4.41.105"), ("mobile", "24.11.10"), ("web", "")];
 
@@ -209,11 +228,8 @@ fn demo_ip(rng: &mut impl Rng) -> String {
 fn vary(sessions: &mut [SessionSeed]) {
     let mut rng = SmallRng::seed_from_u64(0xD1_5E55);
     for s in sessions {
-        let (hw, os, ver, app) = match s.client {
-            ClientKind::Desktop => DESKTOPS[rng.random_range(0..DESKTOPS.len())],
-            ClientKind::Web => BROWSERS[rng.random_range(0..BROWSERS.len())],
-            ClientKind::Mobile => PHONES[rng.random_range(0..PHONES.len())],
-        };
+        let devices = demo_devices(s.client).expect("the demo's sessions are of SESSION_CLIENTS");
+        let (hw, os, ver, app) = devices[rng.random_range(0..devices.len())];
         s.created = DeviceRecord::new(hw, os, ver, app, demo_ip(&mut rng));
         if s.recent.is_some() {
             let mut recent = s.created.clone();
@@ -230,13 +246,11 @@ fn vary(sessions: &mut [SessionSeed]) {
     }
 }
 
-/// A device of the demo org's kinds, on one of its networks (as [`vary`] makes them).
+/// A device of the demo org's kinds, on one of its networks (as [`vary`] makes them), for a
+/// kind a generator picked from [`SESSION_CLIENTS`].
 pub(crate) fn demo_device(rng: &mut impl Rng, client: ClientKind) -> DeviceRecord {
-    let (hw, os, ver, app) = match client {
-        ClientKind::Desktop => DESKTOPS[rng.random_range(0..DESKTOPS.len())],
-        ClientKind::Web => BROWSERS[rng.random_range(0..BROWSERS.len())],
-        ClientKind::Mobile => PHONES[rng.random_range(0..PHONES.len())],
-    };
+    let devices = demo_devices(client).expect("generators pick their kinds from SESSION_CLIENTS");
+    let (hw, os, ver, app) = devices[rng.random_range(0..devices.len())];
     DeviceRecord::new(hw, os, ver, app, demo_ip(rng))
 }
 
@@ -252,17 +266,16 @@ fn sessions(
     for u in users.iter().filter(|u| !u.deleted) {
         for _ in 0..rng.random_range(per_user.clone()) {
             *next_id += rng.random_range(1..5_000);
-            let client =
-                [ClientKind::Web, ClientKind::Desktop, ClientKind::Mobile][rng.random_range(0..3)];
+            let client = SESSION_CLIENTS[rng.random_range(0..SESSION_CLIENTS.len())];
             let team_id = if rng.random_bool(0.3) || u.teams.is_empty() {
                 org_id.to_owned()
             } else {
                 u.teams[rng.random_range(0..u.teams.len())].clone()
             };
-            let created = device(rng, client);
+            let created = generated_device(rng, client);
             let recent = rng.random_bool(0.4).then(|| {
                 let mut moved = created.clone();
-                moved.ip = device(rng, client).ip;
+                moved.ip = generated_device(rng, client).ip;
                 moved
             });
             out.push(SessionSeed {

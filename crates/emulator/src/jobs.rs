@@ -10,7 +10,7 @@ use slack_sessions_api::methods::ResetBulk;
 use tokio::task::JoinSet;
 
 use crate::clock::now_ms;
-use crate::store::{AuditEntry, Change, Job, Plan, Store, StoreError};
+use crate::store::{AuditEntry, Change, Changes, Job, Store, StoreError};
 
 /// Runs queued jobs in the background; its tasks end with the emulator.
 #[derive(Debug)]
@@ -77,15 +77,15 @@ impl Scheduler {
 pub fn run(store: &Store, id: u64) -> Result<(), StoreError> {
     store.write(|view| {
         let Some(job) = view.job(id) else {
-            return Ok(Plan::nothing(()));
+            return Ok(Changes::nothing(()));
         };
         let Some(org) = view.org_by_id(&job.org_id) else {
-            let mut plan = Plan::nothing(());
-            plan.changes.push(Change::FinishJob(id));
-            return Ok(plan);
+            let mut finish = Changes::nothing(());
+            finish.changes.push(Change::FinishJob(id));
+            return Ok(finish);
         };
         let ids = org.sessions_to_reset(&job.user_ids, job.mobile_only, job.web_only);
-        Ok(Plan {
+        Ok(Changes {
             value: (),
             changes: vec![
                 Change::RemoveSessions {

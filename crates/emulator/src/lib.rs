@@ -35,9 +35,9 @@ pub mod demo;
 mod faults;
 mod forgery;
 mod jobs;
-mod journal;
 mod net;
 mod ratelimit;
+mod request_log;
 pub mod seed;
 mod store;
 
@@ -52,16 +52,16 @@ use tokio::sync::oneshot;
 
 pub use control::SignInError;
 pub use faults::{Effect, FaultError, FaultRule};
-pub use journal::{JournalEntry, JournalFilter};
 pub use ratelimit::RateLimits;
+pub use request_log::{LoggedRequest, RequestFilter};
 pub use seed::{Seed, SeedError};
 pub use slack_sessions_api::BadRateLimits;
 pub use store::generate;
 pub use store::{AuditEntry, StoreError};
 
 use faults::Faults;
-use journal::Journal;
 use ratelimit::Limiter;
+use request_log::RequestLog;
 use store::Store;
 
 /// Largest API request body accepted (413 `request_too_large` past it).
@@ -111,7 +111,7 @@ struct App {
     jobs: jobs::Scheduler,
     limits: Limiter,
     faults: Faults,
-    journal: Journal,
+    requests: RequestLog,
     config: Config,
     /// The address it listens on (the control plane answers only requests addressed to it).
     addr: SocketAddr,
@@ -196,7 +196,7 @@ pub struct EmulatorBuilder {
     generate: Option<generate::Sizes>,
     rate_limits: RateLimits,
     fault_seed: u64,
-    journal_capacity: usize,
+    request_log_capacity: usize,
     config: Config,
 }
 
@@ -209,7 +209,7 @@ impl Default for EmulatorBuilder {
             generate: None,
             rate_limits: RateLimits::Slack,
             fault_seed: 0,
-            journal_capacity: 10_000,
+            request_log_capacity: 10_000,
             config: Config {
                 bulk_delay: Duration::from_millis(250),
                 control: true,
@@ -294,10 +294,10 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many requests the journal keeps (default 10,000; the oldest go first). It also
+    /// How many requests the request log keeps (default 10,000; the oldest go first). It also
     /// keeps at most 16 MiB, and at most 32 KiB of arguments per request.
-    pub fn journal_capacity(mut self, capacity: usize) -> Self {
-        self.journal_capacity = capacity;
+    pub fn request_log_capacity(mut self, capacity: usize) -> Self {
+        self.request_log_capacity = capacity;
         self
     }
 
@@ -346,7 +346,7 @@ impl EmulatorBuilder {
             store,
             limits: Limiter::new(self.rate_limits),
             faults: Faults::new(self.fault_seed),
-            journal: Journal::new(self.journal_capacity, journal::MAX_BYTES),
+            requests: RequestLog::new(self.request_log_capacity, request_log::MAX_BYTES),
             config: self.config,
             addr,
         });
@@ -475,7 +475,8 @@ impl Emulator {
     }
 
     /// A simulated sign-in (`POST /_emulator/sessions`): adds `session` to its user's org, with
-    /// a fresh id when its `session_id` is 0, and its `user_login` to the org's audit log.
+    /// a fresh id when its `session_id` is 0, and its `user_login` to the org's audit log. A
+    /// session on an `unknown` client is refused (`invalid_client`), as on the control plane.
     pub fn add_session(&self, session: seed::SessionSeed) -> Result<u64, SignInError> {
         control::add_session(&self.app, session)
     }
@@ -508,14 +509,14 @@ impl Emulator {
         self.app.faults.clear();
     }
 
-    /// The request journal (`GET /_emulator/requests`).
-    pub fn requests(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
-        self.app.journal.list(filter)
+    /// The request log (`GET /_emulator/requests`).
+    pub fn requests(&self, filter: &RequestFilter) -> Vec<LoggedRequest> {
+        self.app.requests.list(filter)
     }
 
-    /// Empties the request journal (`DELETE /_emulator/requests`).
+    /// Empties the request log (`DELETE /_emulator/requests`).
     pub fn clear_requests(&self) {
-        self.app.journal.clear();
+        self.app.requests.clear();
     }
 
     /// Audit entries after id `after` (`GET /_emulator/audit`).

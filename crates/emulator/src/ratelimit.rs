@@ -11,7 +11,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use slack_sessions_api::MethodInfo;
 
-use crate::api::Failure;
+use crate::api::ErrorAnswer;
 
 /// Defined in `slack-sessions-api` so that the client's `Pacing::matching` takes the same value.
 pub use slack_sessions_api::RateLimits;
@@ -44,7 +44,7 @@ impl Limiter {
     }
 
     /// Takes one call from the bucket of (method, team, app), or says how long to wait.
-    pub fn check(&self, method: &MethodInfo, team: &str, app: &str) -> Result<(), Failure> {
+    pub fn check(&self, method: &MethodInfo, team: &str, app: &str) -> Result<(), ErrorAnswer> {
         let Some(window) = self.mode.window() else {
             return Ok(());
         };
@@ -66,7 +66,7 @@ impl Limiter {
             Ok(())
         } else {
             let wait = (1.0 - bucket.tokens) / per_sec;
-            Err(Failure::rate_limited(wait.ceil() as u64))
+            Err(ErrorAnswer::rate_limited(wait.ceil() as u64))
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+pub use slack_sessions_api::methods::ClientKind;
 use slack_sessions_api::methods::DeviceRecord;
 
 /// A whole emulator state: any number of orgs, each with its own teams, users, tokens and
@@ -227,48 +228,58 @@ pub fn default_app_id(org_id: &str) -> String {
     format!("A{org_id}")
 }
 
-/// The kind of client a session is on. `reset`'s `web_only` covers `web` and `desktop`,
-/// `mobile_only` covers `mobile`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientKind {
-    /// A browser.
-    #[default]
-    Web,
-    /// The desktop app.
-    Desktop,
-    /// A phone or tablet.
-    Mobile,
+/// The kinds of client a stored session can be on: every [`ClientKind`] but `unknown`. A stored
+/// session always has a definite kind; `unknown` is what a reader of a device record concludes
+/// when the record does not say. Seeds, the control plane and the generators refuse it.
+/// (Which kinds `reset`'s `mobile_only` and `web_only` wipe is the store's business.)
+pub const SESSION_CLIENTS: [ClientKind; 3] =
+    [ClientKind::Web, ClientKind::Desktop, ClientKind::Mobile];
+
+/// A session's client that is no kind of [`SESSION_CLIENTS`]: `unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("client must be web, desktop or mobile")]
+#[non_exhaustive]
+pub struct IndefiniteClient;
+
+/// `kind`, if a stored session can be on it (not `unknown`).
+pub fn session_client(kind: ClientKind) -> Result<ClientKind, IndefiniteClient> {
+    if SESSION_CLIENTS.contains(&kind) {
+        Ok(kind)
+    } else {
+        Err(IndefiniteClient)
+    }
 }
 
-impl ClientKind {
-    /// Whether a reset with these flags wipes this kind (both or neither flag: every kind).
-    pub fn matches(self, mobile_only: bool, web_only: bool) -> bool {
-        match (mobile_only, web_only) {
-            (true, false) => self == ClientKind::Mobile,
-            (false, true) => self != ClientKind::Mobile,
-            _ => true,
-        }
-    }
+/// The kind named `name` in seeds, on the control plane and in the database: `web`, `desktop` or
+/// `mobile` (`None` for any other name, `unknown` included).
+pub(crate) fn parse_session_client(name: &str) -> Option<ClientKind> {
+    SESSION_CLIENTS.into_iter().find(|k| k.as_str() == name)
+}
 
-    /// The name used in seeds and on the control plane.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientKind::Web => "web",
-            ClientKind::Desktop => "desktop",
-            ClientKind::Mobile => "mobile",
-        }
-    }
+/// A seed session's `client` when it names none.
+fn default_client() -> ClientKind {
+    ClientKind::Web
+}
 
-    /// Parses a name used in seeds and on the control plane.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "web" => Some(ClientKind::Web),
-            "desktop" => Some(ClientKind::Desktop),
-            "mobile" => Some(ClientKind::Mobile),
-            _ => None,
+/// A seed session's `client`: a name of [`SESSION_CLIENTS`]; any other, `unknown` included, is
+/// refused as an unknown variant.
+fn deserialize_session_client<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ClientKind, D::Error> {
+    struct Name;
+    impl serde::de::Visitor<'_> for Name {
+        type Value = ClientKind;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("`web`, `desktop` or `mobile`")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ClientKind, E> {
+            parse_session_client(name)
+                .ok_or_else(|| E::unknown_variant(name, &["web", "desktop", "mobile"]))
         }
     }
+    deserializer.deserialize_str(Name)
 }
 
 /// An active session.
@@ -280,8 +291,11 @@ pub struct SessionSeed {
     pub user_id: String,
     /// A team of the org, or the org's own id for an org-level sign-in.
     pub team_id: String,
-    /// The client kind (default `web`).
-    #[serde(default)]
+    /// The client kind: `web` (the default), `desktop` or `mobile`, never `unknown`.
+    #[serde(
+        default = "default_client",
+        deserialize_with = "deserialize_session_client"
+    )]
     pub client: ClientKind,
     /// The device when the session began.
     #[serde(default)]
@@ -496,6 +510,9 @@ impl Seed {
                         format!("unknown team {:?} in org {:?}", session.team_id, org.id),
                     ));
                 }
+                if let Err(e) = session_client(session.client) {
+                    return Err(invalid(format!("{at}.client"), e.to_string()));
+                }
             }
             let mut with_settings = HashSet::new();
             for (s, settings) in org.session_settings.iter().enumerate() {
@@ -648,11 +665,47 @@ mod tests {
     }
 
     #[test]
-    fn reset_flags() {
-        use ClientKind::*;
-        assert!(Mobile.matches(true, false) && !Web.matches(true, false));
-        assert!(Web.matches(false, true) && Desktop.matches(false, true));
-        assert!(!Mobile.matches(false, true));
-        assert!(Mobile.matches(true, true) && Web.matches(false, false));
+    fn a_session_on_an_unknown_client_is_refused() {
+        let session = |client: &str| {
+            format!(
+                r#"{{"orgs":[{{"id":"E1","users":[{{"id":"W1"}}],
+                    "sessions":[{{"session_id":5,"user_id":"W1","team_id":"E1"{client}}}]}}]}}"#
+            )
+        };
+        for name in ["unknown", "tablet", "Web"] {
+            let e = err(&session(&format!(r#","client":"{name}""#)));
+            assert!(
+                e.contains("orgs[0].sessions[0].client")
+                    && e.contains(&format!("unknown variant `{name}`"))
+                    && e.contains("expected one of `web`, `desktop`, `mobile`"),
+                "{e}"
+            );
+        }
+        for name in SESSION_CLIENTS.map(ClientKind::as_str) {
+            let seed = Seed::from_json_bytes(session(&format!(r#","client":"{name}""#)).as_bytes())
+                .unwrap();
+            assert_eq!(seed.orgs[0].sessions[0].client.as_str(), name);
+        }
+        let seed = Seed::from_json_bytes(session("").as_bytes()).unwrap();
+        assert_eq!(
+            seed.orgs[0].sessions[0].client,
+            ClientKind::Web,
+            "the default"
+        );
+
+        // A seed built in Rust is held to the same rule by its validation.
+        let mut seed = seed;
+        seed.orgs[0].sessions[0].client = ClientKind::Unknown;
+        let e = seed.validate().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "seed is not valid at `orgs[0].sessions[0].client`: client must be web, desktop or \
+             mobile"
+        );
+        // And what a seed exports as JSON reads back.
+        seed.orgs[0].sessions[0].client = ClientKind::Mobile;
+        let json = serde_json::to_value(&seed).unwrap();
+        assert_eq!(json["orgs"][0]["sessions"][0]["client"], "mobile");
+        assert_eq!(Seed::from_json(json).unwrap(), seed);
     }
 }

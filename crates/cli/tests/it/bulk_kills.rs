@@ -1,6 +1,6 @@
 //! A bulk invalidation killed with SIGKILL at seeded random points, again and again, then let
 //! finish: every session the filter found is ended exactly once (the emulator's request
-//! journal says so), no other session is touched, and the report covers each session once.
+//! log says so), no other session is touched, and the report covers each session once.
 
 use slack_sessions_emulator::{Effect, FaultRule};
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ fn bulk_invalidation_killed_at_eight_random_points_ends_each_session_once() {
     let env = Env::start(
         Env::builder()
             .seed(big_seed(USERS))
-            .journal_capacity(100_000),
+            .request_log_capacity(100_000),
         "xoxp-big-admin",
     );
     let ios: BTreeSet<u64> = env.export().orgs[0]

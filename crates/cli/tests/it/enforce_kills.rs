@@ -62,7 +62,7 @@ fn big_env() -> Env {
     Env::start(
         Env::builder()
             .seed(big_seed(USERS))
-            .journal_capacity(100_000),
+            .request_log_capacity(100_000),
         "xoxp-big-admin",
     )
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use slack_sessions_emulator::{
-    Emulator, EmulatorBuilder, JournalEntry, JournalFilter, RateLimits, Seed, demo,
+    Emulator, EmulatorBuilder, LoggedRequest, RateLimits, RequestFilter, Seed, demo,
 };
 
 /// The binary under test.
@@ -188,16 +188,16 @@ impl Env {
     }
 
     /// The requests the emulator received for `method`.
-    pub fn requests(&self, method: &str) -> Vec<JournalEntry> {
-        self.emu().requests(&JournalFilter {
+    pub fn requests(&self, method: &str) -> Vec<LoggedRequest> {
+        self.emu().requests(&RequestFilter {
             method: Some(method.to_owned()),
             ..Default::default()
         })
     }
 
     /// Every request the emulator received.
-    pub fn all_requests(&self) -> Vec<JournalEntry> {
-        self.emu().requests(&JournalFilter::default())
+    pub fn all_requests(&self) -> Vec<LoggedRequest> {
+        self.emu().requests(&RequestFilter::default())
     }
 
     /// The emulator's state.
@@ -272,7 +272,7 @@ pub fn wait_output(mut child: Child, limit: Duration) -> std::process::Output {
 }
 
 /// The user IDs a reset or resetBulk request named.
-pub fn users_of(entry: &JournalEntry) -> Vec<String> {
+pub fn users_of(entry: &LoggedRequest) -> Vec<String> {
     let value = entry
         .args
         .get("user_ids")

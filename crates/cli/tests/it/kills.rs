@@ -1,5 +1,5 @@
 //! An offboarding run killed with SIGKILL at seeded random points, again and again, then let
-//! finish: every user is reset exactly once (the emulator's request journal says so) and the
+//! finish: every user is reset exactly once (the emulator's request log says so) and the
 //! report covers every line once.
 
 use slack_sessions_emulator::{Effect, FaultRule};
@@ -15,7 +15,7 @@ fn offboarding_killed_at_twelve_random_points_resets_each_user_once() {
     let env = Env::start(
         Env::builder()
             .seed(big_seed(USERS))
-            .journal_capacity(100_000),
+            .request_log_capacity(100_000),
         "xoxp-big-admin",
     );
     let mut text = String::new();

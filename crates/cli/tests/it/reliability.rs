@@ -513,7 +513,7 @@ fn junk(kind: usize, n: usize) -> (&'static str, &'static str, Vec<u8>) {
     }
 }
 
-/// The request journal is bounded: junk bodies cost it kilobytes, not copies of themselves.
+/// The request log is bounded: junk bodies cost it kilobytes, not copies of themselves.
 #[tokio::test]
 async fn junk_bodies_do_not_grow_the_emulator() {
     let server = serve(&[
@@ -550,7 +550,7 @@ async fn junk_bodies_do_not_grow_the_emulator() {
         let answer: Value = r.json().await.unwrap();
         assert_eq!(answer["ok"], false, "{method}: {answer}");
     }
-    let journal = http
+    let page = http
         .get(format!("{}/_emulator/requests?limit=10000", server.base))
         .send()
         .await
@@ -561,14 +561,14 @@ async fn junk_bodies_do_not_grow_the_emulator() {
     let after = vm_rss_kib(pid);
     let grown = after.saturating_sub(before);
     eprintln!(
-        "RSS {before} KiB -> {after} KiB after 64 junk bodies of 1 MiB; journal page {} KiB",
-        journal.len() / 1024
+        "RSS {before} KiB -> {after} KiB after 64 junk bodies of 1 MiB; request-log page {} KiB",
+        page.len() / 1024
     );
     assert!(grown < 64 * 1024, "grew by {grown} KiB");
     assert!(
-        journal.len() < 8 << 20,
-        "journal page of {} bytes",
-        journal.len()
+        page.len() < 8 << 20,
+        "request-log page of {} bytes",
+        page.len()
     );
     // Still answering.
     let r = http

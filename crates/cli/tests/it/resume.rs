@@ -14,7 +14,7 @@ fn big_env() -> Env {
     Env::start(
         Env::builder()
             .seed(big_seed(USERS))
-            .journal_capacity(100_000),
+            .request_log_capacity(100_000),
         "xoxp-big-admin",
     )
 }
@@ -71,7 +71,7 @@ fn check_report(env: &Env, lines: usize) {
     assert_eq!(ghost["result"], "not_found");
 }
 
-/// The emulator's journal: every user named by exactly one successful reset call.
+/// The emulator's request log: every user named by exactly one successful reset call.
 fn check_each_user_reset_once(env: &Env) {
     let counts = reset_counts(env);
     assert_eq!(counts.len(), USERS);

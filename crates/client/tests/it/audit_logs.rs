@@ -8,7 +8,7 @@ use futures::future::join;
 use slack_sessions_client::audit_logs::{AuditLogsArgs, action};
 use slack_sessions_client::{Client, Error, ErrorCode, Pacing, RetryPolicy};
 use slack_sessions_emulator::seed::TokenSeed;
-use slack_sessions_emulator::{Emulator, JournalFilter, RateLimits, Seed, demo, generate};
+use slack_sessions_emulator::{Emulator, RateLimits, RequestFilter, Seed, demo, generate};
 
 use crate::common::{builder, emulator, emulator_with};
 
@@ -225,7 +225,7 @@ async fn two_tokens_of_one_org_are_paced_against_one_budget() {
     let elapsed = started.elapsed();
     assert_eq!(pa.len() + pb.len(), 120, "no call refused");
     let limited = emu
-        .requests(&JournalFilter::new().method("audit/v1/logs").status(429))
+        .requests(&RequestFilter::new().method("audit/v1/logs").status(429))
         .len();
     assert_eq!(limited, 0, "paced, not rate limited");
     // 120 calls over a budget of 45 a second (10% headroom) after a burst of 45.
@@ -248,7 +248,7 @@ async fn a_walk_survives_rate_limits_without_losing_its_place() {
     let ids: HashSet<&str> = walked.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids.len(), 400);
     let limited = emu
-        .requests(&JournalFilter::new().method("audit/v1/logs").status(429))
+        .requests(&RequestFilter::new().method("audit/v1/logs").status(429))
         .len();
     assert!(limited > 0, "the walk met the rate limit");
     emu.shutdown().await;

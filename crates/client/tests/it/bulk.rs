@@ -84,10 +84,10 @@ async fn a_deadline_returns_the_partial_report_with_the_rest_not_sent() {
     assert!(not_sent > 0, "the rest was not sent");
     assert_eq!(done + not_sent, members.len());
     // What was done was really applied; what was not sent was not.
-    let journal = emu.requests(
-        &slack_sessions_emulator::JournalFilter::new().method("admin.users.session.resetBulk"),
+    let logged = emu.requests(
+        &slack_sessions_emulator::RequestFilter::new().method("admin.users.session.resetBulk"),
     );
-    assert_eq!(journal.len(), done);
+    assert_eq!(logged.len(), done);
     // The progress reports ended with the totals.
     let seen = seen.lock().unwrap().clone();
     let last = seen.last().unwrap();
@@ -147,8 +147,8 @@ async fn refused_users_are_found_with_users_info_not_by_halving() {
     assert_eq!(report.calls, 7);
     assert_eq!(report.splits, 0);
     assert_eq!(report.screen_calls, 30);
-    let journal = emu.requests(&slack_sessions_emulator::JournalFilter::new().method("users.info"));
-    assert_eq!(journal.len(), 30);
+    let logged = emu.requests(&slack_sessions_emulator::RequestFilter::new().method("users.info"));
+    assert_eq!(logged.len(), 30);
     let screened: usize = seen
         .lock()
         .unwrap()

@@ -184,7 +184,7 @@ async fn request_ids_reach_the_error_text_and_the_retry_log_line() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let client = builder(&emu, demo::ADMIN_TOKEN).build().unwrap();
     client.auth_test().await.expect("retried past the fault");
-    let faulted = emu.requests(&slack_sessions_emulator::JournalFilter::new())[0]
+    let faulted = emu.requests(&slack_sessions_emulator::RequestFilter::new())[0]
         .request_id
         .clone();
     let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();

@@ -1,12 +1,12 @@
 //! Every failure Slack can produce, injected by the emulator's fault rules, classified by stage
-//! and retried (or not) as the policy says. The journal shows what reached the server.
+//! and retried (or not) as the policy says. The request log shows what reached the server.
 
 use std::time::Duration;
 
 use slack_sessions_client::api::ErrorCode;
 use slack_sessions_client::methods::{InvalidateArgs, ListArgs, ResetArgs};
 use slack_sessions_client::{Client, Error, NoAnswerReason, RetryPolicy};
-use slack_sessions_emulator::{Effect, Emulator, FaultRule, JournalFilter, RateLimits, demo};
+use slack_sessions_emulator::{Effect, Emulator, FaultRule, RateLimits, RequestFilter, demo};
 
 use crate::common::{admin, builder, demo_members, emulator, quick_retries};
 
@@ -20,10 +20,10 @@ fn fault(emu: &Emulator, method: &str, effect: Effect, times: u64) {
 }
 
 /// (HTTP status, fault) of each call of `method` the server saw, in order.
-fn journal(emu: &Emulator, method: &str) -> Vec<(u16, Option<String>)> {
-    emu.requests(&JournalFilter {
+fn logged(emu: &Emulator, method: &str) -> Vec<(u16, Option<String>)> {
+    emu.requests(&RequestFilter {
         method: Some(method.to_owned()),
-        ..JournalFilter::default()
+        ..RequestFilter::default()
     })
     .into_iter()
     .map(|e| (e.status, e.fault))
@@ -74,7 +74,7 @@ async fn a_429_then_success() {
         .await
         .expect("succeeds after Retry-After");
     assert_eq!(done.attempts, 2);
-    let seen = journal(&emu, RESET);
+    let seen = logged(&emu, RESET);
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].0, 429);
     assert_eq!(seen[1], (200, None));
@@ -105,7 +105,7 @@ async fn a_503_then_success() {
         .await
         .expect("succeeds after a backoff");
     assert_eq!(done.attempts, 2);
-    assert_eq!(journal(&emu, RESET)[0].0, 503);
+    assert_eq!(logged(&emu, RESET)[0].0, 503);
 
     fault(&emu, RESET, Effect::HttpStatus(503), 1);
     let err = never(&emu)

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use slack_sessions_client::methods::ResetArgs;
 use slack_sessions_client::{Error, Pacing, RetryPolicy};
-use slack_sessions_emulator::{JournalFilter, RateLimits, demo};
+use slack_sessions_emulator::{RateLimits, RequestFilter, demo};
 
 use crate::common::{builder, demo_members, emulator};
 
@@ -36,9 +36,9 @@ async fn a_thousand_concurrent_resets_are_paced_not_rate_limited() {
     }
     // What the server saw agrees.
     let on_the_wire = emu
-        .requests(&JournalFilter {
+        .requests(&RequestFilter {
             status: Some(429),
-            ..JournalFilter::default()
+            ..RequestFilter::default()
         })
         .len();
     assert_eq!(

@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt};
 use slack_sessions_client::api::ErrorCode;
 use slack_sessions_client::methods::ListArgs;
 use slack_sessions_client::{Client, Pacing, RetryPolicy};
-use slack_sessions_emulator::{Effect, FaultRule, JournalFilter, RateLimits};
+use slack_sessions_emulator::{Effect, FaultRule, RateLimits, RequestFilter};
 
 use crate::common::{BIG_ADMIN_TOKEN, big_seed, builder, emulator_with};
 
@@ -76,9 +76,9 @@ async fn a_walk_of_10000_sessions_survives_an_injected_429_mid_way() {
     assert_each_once(&ids);
     assert_eq!(sessions.pages_fetched(), 20);
     // The server saw the 429'd page asked for again, with the same cursor.
-    let calls = emu.requests(&JournalFilter {
+    let calls = emu.requests(&RequestFilter {
         method: Some("admin.users.session.list".into()),
-        ..JournalFilter::default()
+        ..RequestFilter::default()
     });
     assert_eq!(calls.len(), 21);
     let limited: Vec<_> = calls

@@ -11,7 +11,7 @@ use serde_json::json;
 use slack_sessions_client::api::Method;
 use slack_sessions_client::methods::{List, ListArgs, LookupByEmailArgs};
 use slack_sessions_client::{Error, NotSentReason, Pacing, RetryPolicy};
-use slack_sessions_emulator::{Effect, FaultRule, JournalFilter, RateLimits, Seed};
+use slack_sessions_emulator::{Effect, FaultRule, RateLimits, RequestFilter, Seed};
 
 use crate::common::{builder, emulator, emulator_with, quick_retries};
 
@@ -78,9 +78,9 @@ async fn one_users_sessions_are_listed_org_wide() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap();
-    let auth_tests = emu.requests(&JournalFilter {
+    let auth_tests = emu.requests(&RequestFilter {
         method: Some("auth.test".into()),
-        ..JournalFilter::default()
+        ..RequestFilter::default()
     });
     assert_eq!(auth_tests.len(), 1);
     emu.shutdown().await;
@@ -203,9 +203,9 @@ async fn taking_one_session_costs_one_call_unless_prefetching() {
         .build()
         .unwrap();
     let list_calls = || {
-        emu.requests(&JournalFilter {
+        emu.requests(&RequestFilter {
             method: Some(List::NAME.into()),
-            ..JournalFilter::default()
+            ..RequestFilter::default()
         })
         .len()
     };

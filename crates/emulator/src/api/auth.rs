@@ -4,7 +4,7 @@
 use http::HeaderMap;
 use slack_sessions_api::{ErrorCode, MethodInfo, Scope};
 
-use super::Failure;
+use super::ErrorAnswer;
 use crate::seed::{Role, TokenSeed, TokenState, TokenType, UserSeed};
 use crate::store::{OrgView, TokenView, View};
 
@@ -37,7 +37,7 @@ impl Caller<'_> {
     }
 }
 
-/// What the journal and the scope headers say of a known token, whatever the call's outcome.
+/// What the request log and the scope headers say of a known token, whatever the call's outcome.
 #[derive(Clone, Debug, Default)]
 pub struct Who {
     /// The token's org.
@@ -97,39 +97,39 @@ pub fn authenticate<'s>(
     view: View<'s>,
     token: Option<&str>,
     method: &MethodInfo,
-) -> Result<Caller<'s>, Failure> {
-    let token = token.ok_or_else(|| Failure::new(ErrorCode::NotAuthed))?;
+) -> Result<Caller<'s>, ErrorAnswer> {
+    let token = token.ok_or_else(|| ErrorAnswer::new(ErrorCode::NotAuthed))?;
     let record = view
         .token(token)
-        .ok_or_else(|| Failure::new(ErrorCode::InvalidAuth))?;
+        .ok_or_else(|| ErrorAnswer::new(ErrorCode::InvalidAuth))?;
     match record.seed.state {
         TokenState::Active => {}
-        TokenState::Revoked => return Err(Failure::new(ErrorCode::TokenRevoked)),
-        TokenState::Expired => return Err(Failure::new(ErrorCode::TokenExpired)),
+        TokenState::Revoked => return Err(ErrorAnswer::new(ErrorCode::TokenRevoked)),
+        TokenState::Expired => return Err(ErrorAnswer::new(ErrorCode::TokenExpired)),
     }
     let org = record.org;
     let user = org
         .user(&record.seed.user_id)
         .filter(|u| !u.deleted)
-        .ok_or_else(|| Failure::new(ErrorCode::AccountInactive))?;
+        .ok_or_else(|| ErrorAnswer::new(ErrorCode::AccountInactive))?;
     let kind = record.seed.kind();
     if method.admin && kind == TokenType::Bot {
-        return Err(Failure::new(ErrorCode::NotAllowedTokenType));
+        return Err(ErrorAnswer::new(ErrorCode::NotAllowedTokenType));
     }
     if let Some(scope) = method.scope
         && !record.seed.scopes.iter().any(|s| s == scope.as_str())
     {
-        let mut failure = Failure::new(ErrorCode::MissingScope);
-        failure.needed = Some(scope.as_str().to_owned());
-        failure.provided = Some(record.seed.scopes.join(","));
-        return Err(failure);
+        let mut missing = ErrorAnswer::new(ErrorCode::MissingScope);
+        missing.needed = Some(scope.as_str().to_owned());
+        missing.provided = Some(record.seed.scopes.join(","));
+        return Err(missing);
     }
     if method.admin {
         if !org.grid() {
-            return Err(Failure::new(ErrorCode::FeatureNotEnabled));
+            return Err(ErrorAnswer::new(ErrorCode::FeatureNotEnabled));
         }
         if !user.role.is_admin() {
-            return Err(Failure::new(ErrorCode::NotAnAdmin));
+            return Err(ErrorAnswer::new(ErrorCode::NotAnAdmin));
         }
     }
     Ok(Caller {

@@ -1,10 +1,10 @@
 //! What each method does, once its caller is authenticated and its arguments decoded and
 //! validated.
 //!
-//! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with a
-//! [`Plan`]: the encoded answer, and for a write the changes the store commits before the answer
-//! is sent. Users and sessions are looked up in the caller's org only, so another org's user is
-//! indistinguishable from one that does not exist.
+//! A handler reads through the store's query API ([`View`], [`OrgView`]) and answers with
+//! [`Changes`]: what it asks the store to write (nothing, for a read) and, as their value, the
+//! encoded answer, sent once they are committed. Users and sessions are looked up in the
+//! caller's org only, so another org's user is indistinguishable from one that does not exist.
 
 use std::collections::HashSet;
 
@@ -16,13 +16,13 @@ use slack_sessions_api::{
 };
 
 use super::auth::Caller;
-use super::failure::Failure;
+use super::error_answer::ErrorAnswer;
 use super::user_object::{SLACKBOT, SLACKBOT_ID, bot_id, user_object};
 use crate::App;
 use crate::audit_logs::{Peer, events};
 use crate::cursor::{self, Kind};
 use crate::seed::{Role, SettingsSeed, UserSeed};
-use crate::store::{AuditEntry, Change, Job, LogRecord, OrgView, Plan, SessionFilter};
+use crate::store::{AuditEntry, Change, Changes, Job, LogRecord, OrgView, SessionFilter};
 use slack_sessions_api::audit_logs::{ContextSessionId, Details, Entity, action};
 
 /// Everything a handler sees: the caller, borrowed from the view it was authenticated against
@@ -39,7 +39,7 @@ pub struct Call<'s> {
     pub peer: &'s Peer,
 }
 
-/// A call's answer, and a `resetBulk` job to schedule once the answer's plan is committed.
+/// A call's answer, and a `resetBulk` job to schedule once the answer's changes are committed.
 #[derive(Debug)]
 pub struct Done {
     /// The JSON body.
@@ -103,12 +103,12 @@ impl Call<'_> {
 /// generated from `for_each_method!` and calls `handle` of each.
 pub trait Handler: Method {
     /// Executes the call.
-    fn handle(call: &Call<'_>, args: Self::Args) -> Result<Plan<Done>, Failure>;
+    fn handle(call: &Call<'_>, args: Self::Args) -> Result<Changes<Done>, ErrorAnswer>;
 }
 
-fn user<'s>(org: OrgView<'s>, id: &UserId) -> Result<&'s UserSeed, Failure> {
+fn user<'s>(org: OrgView<'s>, id: &UserId) -> Result<&'s UserSeed, ErrorAnswer> {
     org.user(id.as_str())
-        .ok_or_else(|| Failure::new(ErrorCode::UserNotFound))
+        .ok_or_else(|| ErrorAnswer::new(ErrorCode::UserNotFound))
 }
 
 /// Users named in a list, each once, in the order given.
@@ -126,7 +126,7 @@ impl Handler for Invalidate {
     /// `team_id` (the legacy form) must name the session's workspace or the org: the docs
     /// describe it as "the workspace the session belongs to", so a session looked for in
     /// another workspace is not found there.
-    fn handle(call: &Call<'_>, args: InvalidateArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: InvalidateArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let SessionId(id) = args.session_id;
         if let Some(user_id) = &args.user_id {
@@ -144,17 +144,17 @@ impl Handler for Invalidate {
                     .as_ref()
                     .is_none_or(|t| t.as_str() == s.team_id || t.as_str() == org.id())
             })
-            .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
+            .ok_or_else(|| ErrorAnswer::new(ErrorCode::SessionNotFound))?;
         let owner = org
             .user(session.user_id)
-            .ok_or_else(|| Failure::new(ErrorCode::SessionNotFound))?;
+            .ok_or_else(|| ErrorAnswer::new(ErrorCode::SessionNotFound))?;
         if protects_primary_owner(&call.caller, owner) {
-            return Err(Failure::new(ErrorCode::CannotInvalidatePrimaryOwner));
+            return Err(ErrorAnswer::new(ErrorCode::CannotInvalidatePrimaryOwner));
         }
         // The session it ended is the entry's session.
         let mut log = call.log_user(action::USER_SESSION_INVALIDATED, owner, None);
         log.entry.context.session_id = Some(ContextSessionId::Number(id));
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -171,19 +171,19 @@ fn resettable<'s>(
     org: OrgView<'s>,
     caller: &Caller<'_>,
     id: &UserId,
-) -> Result<&'s UserSeed, Failure> {
+) -> Result<&'s UserSeed, ErrorAnswer> {
     let target = user(org, id)?;
     if target.is_bot {
-        return Err(Failure::new(ErrorCode::CannotResetBot));
+        return Err(ErrorAnswer::new(ErrorCode::CannotResetBot));
     }
     if protects_primary_owner(caller, target) {
-        return Err(Failure::new(ErrorCode::CannotResetPrimaryOwner));
+        return Err(ErrorAnswer::new(ErrorCode::CannotResetPrimaryOwner));
     }
     Ok(target)
 }
 
 impl Handler for Reset {
-    fn handle(call: &Call<'_>, args: ResetArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ResetArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let target = resettable(org, &call.caller, &args.user_id)?;
         let users = vec![target.id.clone()];
@@ -195,7 +195,7 @@ impl Handler for Reset {
         let mut details = Details::default();
         details.mobile_only = Some(mobile_only);
         details.web_only = Some(web_only);
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::RemoveSessions {
                 org: org.key(),
@@ -212,7 +212,7 @@ impl Handler for Reset {
 }
 
 impl Handler for ResetBulk {
-    fn handle(call: &Call<'_>, args: ResetBulkArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ResetBulkArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let mut users = Vec::new();
         for id in unique(&args.user_ids) {
@@ -234,7 +234,7 @@ impl Handler for ResetBulk {
         details.succeeded_users = Some(users.iter().map(UserId::new).collect());
         details.failed_users = Some(Vec::new());
         let entity = events::org_entity(org.into());
-        Ok(Plan {
+        Ok(Changes {
             value: done,
             changes: vec![Change::AddJob(job)],
             audit: Some(call.audit(Self::NAME, users, vec![])),
@@ -244,15 +244,15 @@ impl Handler for ResetBulk {
 }
 
 impl Handler for List {
-    fn handle(call: &Call<'_>, args: ListArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ListArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let filter = match (&args.team_id, &args.user_id) {
             (Some(team), Some(user_id)) => {
                 if !org.has_team(team.as_str()) {
-                    return Err(Failure::new(ErrorCode::TeamNotFound));
+                    return Err(ErrorAnswer::new(ErrorCode::TeamNotFound));
                 }
                 if user(org, user_id)?.is_bot {
-                    return Err(Failure::new(ErrorCode::BotsNotAllowed));
+                    return Err(ErrorAnswer::new(ErrorCode::BotsNotAllowed));
                 }
                 SessionFilter::User {
                     user: user_id.as_str(),
@@ -270,7 +270,7 @@ impl Handler for List {
             None => None,
             Some(c) => Some(
                 cursor::decode_session(c, &scope)
-                    .ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?,
+                    .ok_or_else(|| ErrorAnswer::new(ErrorCode::InvalidCursor))?,
             ),
         };
         let limit = args.limit.unwrap_or(MAX_LIST_LIMIT) as usize;
@@ -283,7 +283,7 @@ impl Handler for List {
             && matches!(filter, SessionFilter::User { .. })
             && call.app.config.no_active_sessions
         {
-            return Err(Failure::new(ErrorCode::NoActiveSessions));
+            return Err(ErrorAnswer::new(ErrorCode::NoActiveSessions));
         }
         // The hot path: the envelope through serde, then the sessions' pre-escaped JSON.
         let mut status = call.status();
@@ -293,17 +293,17 @@ impl Handler for List {
         body.extend_from_slice(b",\"active_sessions\":");
         page.write_json_array(&mut body);
         body.push(b'}');
-        Ok(Plan::nothing(Done { body, job: None }))
+        Ok(Changes::nothing(Done { body, job: None }))
     }
 }
 
 /// The users of a settings call, each checked: known in the caller's org and not a bot.
-fn settings_users<'s>(org: OrgView<'s>, ids: &[UserId]) -> Result<Vec<&'s UserSeed>, Failure> {
+fn settings_users<'s>(org: OrgView<'s>, ids: &[UserId]) -> Result<Vec<&'s UserSeed>, ErrorAnswer> {
     let mut out = Vec::with_capacity(ids.len());
     for id in unique(ids) {
         let u = user(org, id)?;
         if u.is_bot {
-            return Err(Failure::new(ErrorCode::BotsNotAllowed));
+            return Err(ErrorAnswer::new(ErrorCode::BotsNotAllowed));
         }
         out.push(u);
     }
@@ -311,7 +311,7 @@ fn settings_users<'s>(org: OrgView<'s>, ids: &[UserId]) -> Result<Vec<&'s UserSe
 }
 
 impl Handler for GetSettings {
-    fn handle(call: &Call<'_>, args: GetSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: GetSettingsArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let mut with = Vec::new();
         let mut without = Vec::new();
@@ -325,14 +325,14 @@ impl Handler for GetSettings {
                 None => without.push(UserId::new(u.id.as_str())),
             }
         }
-        Ok(Plan::nothing(
+        Ok(Changes::nothing(
             call.ok(&GetSettingsResponse::new(with, without)),
         ))
     }
 }
 
 impl Handler for SetSettings {
-    fn handle(call: &Call<'_>, args: SetSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: SetSettingsArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let users = settings_users(org, &args.user_ids)?;
         let settings: Vec<SettingsSeed> = users
@@ -360,7 +360,7 @@ impl Handler for SetSettings {
                 call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, Some(details))
             })
             .collect();
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::PutSettings {
                 org: org.key(),
@@ -373,7 +373,7 @@ impl Handler for SetSettings {
 }
 
 impl Handler for ClearSettings {
-    fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: ClearSettingsArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let targets = settings_users(org, &args.user_ids)?;
         let users: Vec<String> = targets.iter().map(|u| u.id.clone()).collect();
@@ -382,7 +382,7 @@ impl Handler for ClearSettings {
             .iter()
             .map(|u| call.log_user(action::USER_SESSION_SETTINGS_CHANGED, u, None))
             .collect();
-        Ok(Plan {
+        Ok(Changes {
             value: call.ok(&Empty {}),
             changes: vec![Change::DeleteSettings {
                 org: org.key(),
@@ -395,7 +395,7 @@ impl Handler for ClearSettings {
 }
 
 impl Handler for AuthTest {
-    fn handle(call: &Call<'_>, _: AuthTestArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, _: AuthTestArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let me = call.caller.user;
         let mut who = AuthTestResponse::new(TeamId::new(org.id()), UserId::new(me.id.as_str()));
@@ -416,32 +416,34 @@ impl Handler for AuthTest {
         if me.is_bot {
             who.bot_id = Some(bot_id(&me.id));
         }
-        Ok(Plan::nothing(call.ok(&who)))
+        Ok(Changes::nothing(call.ok(&who)))
     }
 }
 
 impl Handler for LookupByEmail {
-    fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: LookupByEmailArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         // Slack's method page: "If the user has been deactivated, users_not_found will be
         // returned instead."
         let u = org
             .user_by_email(&args.email)
             .filter(|u| !u.deleted)
-            .ok_or_else(|| Failure::new(ErrorCode::UsersNotFound))?;
+            .ok_or_else(|| ErrorAnswer::new(ErrorCode::UsersNotFound))?;
         let found = user_object(&call.caller, u, false);
-        Ok(Plan::nothing(call.ok(&LookupByEmailResponse::new(found))))
+        Ok(Changes::nothing(
+            call.ok(&LookupByEmailResponse::new(found)),
+        ))
     }
 }
 
 impl Handler for UsersInfo {
-    fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let u = match user(call.caller.org, &args.user) {
             Err(_) if args.user.as_str() == SLACKBOT_ID => &*SLACKBOT,
             found => found?,
         };
         let found = user_object(&call.caller, u, args.include_locale.unwrap_or(false));
-        Ok(Plan::nothing(call.ok(&UsersInfoResponse::new(found))))
+        Ok(Changes::nothing(call.ok(&UsersInfoResponse::new(found))))
     }
 }
 
@@ -452,17 +454,17 @@ impl Handler for UsersList {
     /// ignores it there). Without `limit` Slack tries to send every user, and answers
     /// `limit_required` for a large team: here, more than one page's worth. Slackbot is listed
     /// in every workspace, in id order like everyone.
-    fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Plan<Done>, Failure> {
+    fn handle(call: &Call<'_>, args: UsersListArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let org = call.caller.org;
         let team = match args.team_id.as_ref().map(TeamId::as_str) {
             _ if !org.grid() => org.id(),
             Some(team) if org.has_team(team) => team,
             Some(_) => {
-                return Err(Failure::new(ErrorCode::InvalidArguments)
+                return Err(ErrorAnswer::new(ErrorCode::InvalidArguments)
                     .message("team_id is not a workspace of this org [json-pointer:/team_id]"));
             }
             None => {
-                return Err(Failure::new(ErrorCode::MissingArgument)
+                return Err(ErrorAnswer::new(ErrorCode::MissingArgument)
                     .message("team_id is required with an org-wide token"));
             }
         };
@@ -471,7 +473,7 @@ impl Handler for UsersList {
             None => None,
             Some(c) => Some(
                 cursor::decode(c, Kind::User, &scope)
-                    .ok_or_else(|| Failure::new(ErrorCode::InvalidCursor))?,
+                    .ok_or_else(|| ErrorAnswer::new(ErrorCode::InvalidCursor))?,
             ),
         };
         let limit = match args.limit.filter(|l| *l > 0) {
@@ -479,7 +481,7 @@ impl Handler for UsersList {
             None => {
                 let whole = org.users_after(None, team, MAX_USERS_LIST_LIMIT as usize);
                 if whole.len() > MAX_USERS_LIST_LIMIT as usize {
-                    return Err(Failure::new(ErrorCode::LimitRequired));
+                    return Err(ErrorAnswer::new(ErrorCode::LimitRequired));
                 }
                 MAX_USERS_LIST_LIMIT as usize
             }
@@ -499,7 +501,7 @@ impl Handler for UsersList {
             .map(|u| user_object(&call.caller, u, locale))
             .collect();
         let body = UsersListResponse::new(members, crate::clock::now_ms() / 1000);
-        Ok(Plan::nothing(call.ok_page(&body, next_cursor)))
+        Ok(Changes::nothing(call.ok_page(&body, next_cursor)))
     }
 }
 

@@ -6,11 +6,11 @@
 //! 4. [`respond`], on one view of the state (the write lock for a write, so nothing comes
 //!    between what it read and what it changes): authenticate → rate limit → validate the
 //!    arguments → execute (a [`handlers::Handler`]) → encode;
-//! 5. commit (a write's plan reaches SQLite before its answer is sent), schedule any job;
-//! 6. journal.
+//! 5. commit (a write's changes reach SQLite before its answer is sent), schedule any job;
+//! 6. the request log.
 
 mod auth;
-mod failure;
+mod error_answer;
 mod handlers;
 mod user_object;
 
@@ -28,15 +28,15 @@ use slack_sessions_api::{
 };
 
 pub use auth::Who;
-pub use failure::Failure;
+pub use error_answer::ErrorAnswer;
 use handlers::{Call, Done, Handler};
 
 use crate::App;
 use crate::audit_logs::Peer;
 use crate::faults::{Effect, FaultRule};
-use crate::journal::JournalEntry;
 use crate::net::ConnHandle;
-use crate::store::{Plan, View};
+use crate::request_log::LoggedRequest;
+use crate::store::{Changes, View};
 
 /// The axum handler of `/api/{method}`: steps 1–6. Every answer also says which rate limits
 /// the emulator applies (`x-slack-sessions-rate-limits: slack|off|scale=N`; Slack sends no such
@@ -51,7 +51,7 @@ pub async fn route(
     body: Body,
 ) -> Response {
     let limits = app.limits.mode();
-    // One id per request, on every answer (faults' included) and on its journal entry.
+    // One id per request, on every answer (faults' included) and in the request log.
     let request_id = format!("{:032x}", rand::random::<u128>());
     let mut response = answer_call(
         app,
@@ -90,18 +90,18 @@ async fn answer_call(
     let started = Instant::now();
     let at_ms = crate::clock::now_ms();
     let name = method_name(&uri);
-    let mut journal = JournalEntry::new(at_ms, &name, request_id);
+    let mut logged = LoggedRequest::new(at_ms, &name, request_id);
     // Slack answers GET and POST; anything else (HEAD included) changes nothing.
     if http_method != HttpMethod::GET && http_method != HttpMethod::POST {
-        let answer = Answer::failure(
-            Failure::new(ErrorCode::Other("method_not_allowed".into()))
+        let answer = Answer::of_error(
+            ErrorAnswer::new(ErrorCode::Other("method_not_allowed".into()))
                 .message(format!("{http_method} is not accepted: use POST or GET")),
             &[],
         )
         .with_status(StatusCode::METHOD_NOT_ALLOWED);
-        journal.status = 405;
-        journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
-        app.journal.record(journal, started);
+        logged.status = 405;
+        logged.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+        app.requests.record(logged, started);
         let mut response = answer.into_response();
         response
             .headers_mut()
@@ -111,21 +111,21 @@ async fn answer_call(
     let body = match read_body(&app, &headers, body).await {
         Ok(body) => body,
         Err(answer) => {
-            journal.status = answer.http.as_u16();
-            journal.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
-            app.journal.record(journal, started);
+            logged.status = answer.http.as_u16();
+            logged.error = answer.error.as_ref().map(|e| e.as_str().to_owned());
+            app.requests.record(logged, started);
             return answer.into_response();
         }
     };
     // An unknown method's body is never decoded: junk costs nothing to refuse.
     let Some(method) = MethodInfo::find(&name) else {
-        let answer = Answer::failure(
-            Failure::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
+        let answer = Answer::of_error(
+            ErrorAnswer::new(ErrorCode::UnknownMethod).message(format!("unknown method {name:?}")),
             &[],
         );
-        journal.status = 200;
-        journal.error = Some(ErrorCode::UnknownMethod.as_str().to_owned());
-        app.journal.record(journal, started);
+        logged.status = 200;
+        logged.error = Some(ErrorCode::UnknownMethod.as_str().to_owned());
+        app.requests.record(logged, started);
         return answer.into_response();
     };
     let mut request = Request::decode(method, &http_method, &headers, query.as_deref(), &body);
@@ -141,21 +141,21 @@ async fn answer_call(
             .map(str::to_owned),
     };
     if let Ok(raw) = &request.raw {
-        journal.set_args(&raw.args);
+        logged.set_args(&raw.args);
     }
-    let fault = pick_fault(&app, &name, request.token.as_deref(), &mut journal);
+    let fault = pick_fault(&app, &name, request.token.as_deref(), &mut logged);
     if let Some(latency) = fault.as_ref().and_then(FaultRule::latency) {
         tokio::time::sleep(latency).await;
     }
     // From here on the call is Slack's to finish. A read answers without awaiting anything.
     // A write waits for the store's write lock and its SQLite commit, so it runs on the
     // blocking pool (no async worker is parked behind another call's commit), where it also
-    // runs to the end and is journaled when its client hangs up: hyper drops this future then.
+    // runs to the end and is logged when its client hangs up: hyper drops this future then.
     let conn = conn.map(|Extension(ConnectInfo(c))| c);
     let handled = Handled {
         request,
         fault,
-        journal,
+        logged,
         started,
     };
     if !method.writes {
@@ -165,7 +165,7 @@ async fn answer_call(
         .await
         .unwrap_or_else(|err| {
             tracing::error!(%err, "a write panicked");
-            Answer::failure(Failure::new(ErrorCode::InternalError), &[]).into_response()
+            Answer::of_error(ErrorAnswer::new(ErrorCode::InternalError), &[]).into_response()
         })
 }
 
@@ -183,7 +183,7 @@ fn pick_fault(
     app: &App,
     name: &str,
     token: Option<&str>,
-    journal: &mut JournalEntry,
+    logged: &mut LoggedRequest,
 ) -> Option<FaultRule> {
     if app.faults.is_empty() {
         return None;
@@ -198,16 +198,16 @@ fn pick_fault(
         teams: teams.iter().map(String::as_str).collect(),
     });
     if fault.is_some() {
-        journal.set_who(who.as_ref());
+        logged.set_who(who.as_ref());
     }
     fault
 }
 
-/// A call past its faults' latency: everything needed to answer it and journal it.
+/// A call past its faults' latency: everything needed to answer it and log it.
 struct Handled {
     request: Request,
     fault: Option<FaultRule>,
-    journal: JournalEntry,
+    logged: LoggedRequest,
     started: Instant,
 }
 
@@ -252,20 +252,20 @@ impl Handled {
                 (StatusCode::OK.into_response(), 0, None)
             }
             Some(Effect::Error(code)) => {
-                let mut answer = Answer::failure(Failure::new(code), &[]);
+                let mut answer = Answer::of_error(ErrorAnswer::new(code), &[]);
                 answer.accepted = accepted;
                 let error = answer.error.clone();
                 (answer.into_response(), 200, error)
             }
             Some(Effect::RateLimited(secs)) => {
-                let mut answer = Answer::failure(Failure::rate_limited(secs), &[]);
+                let mut answer = Answer::of_error(ErrorAnswer::rate_limited(secs), &[]);
                 answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
             Some(Effect::TruncatedJson) => {
                 let (mut answer, who) = respond(app, self.request);
-                self.journal.set_who(who.as_ref());
+                self.logged.set_who(who.as_ref());
                 answer.accepted = accepted;
                 let keep = answer.body.len() / 2;
                 answer.body.truncate(keep);
@@ -274,21 +274,21 @@ impl Handled {
             }
             None | Some(Effect::LatencyMs(_)) => {
                 let (mut answer, who) = respond(app, self.request);
-                self.journal.set_who(who.as_ref());
+                self.logged.set_who(who.as_ref());
                 answer.accepted = accepted;
                 let (status, error) = (answer.http.as_u16(), answer.error.clone());
                 (answer.into_response(), status, error)
             }
         };
-        tracing::debug!(method = %self.journal.method, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
-        self.journal.status = status;
-        self.journal.error = error.map(|e| e.as_str().to_owned());
-        self.journal.fault = self.fault.map(|f| {
+        tracing::debug!(method = %self.logged.method, status, error = ?error, fault = ?self.fault.as_ref().map(|f| &f.effect), "api call");
+        self.logged.status = status;
+        self.logged.error = error.map(|e| e.as_str().to_owned());
+        self.logged.fault = self.fault.map(|f| {
             serde_json::to_value(&f.effect)
                 .map(|v| v.to_string())
                 .unwrap_or_default()
         });
-        app.journal.record(self.journal, self.started);
+        app.requests.record(self.logged, self.started);
         response
     }
 }
@@ -300,7 +300,7 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
         Ok(raw) => raw,
         Err(e) => {
             return (
-                Answer::failure(Failure::new(e.code).message(e.detail), &[]),
+                Answer::of_error(ErrorAnswer::new(e.code).message(e.detail), &[]),
                 None,
             );
         }
@@ -314,9 +314,9 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
             .write(|view| execute(app, view, method, token, peer, raw, &mut who))
     } else {
         app.store.read(|view| {
-            execute(app, view, method, token, peer, raw, &mut who).map(|plan| {
-                debug_assert!(plan.changes.is_empty(), "a read changed the state");
-                plan.value
+            execute(app, view, method, token, peer, raw, &mut who).map(|asked| {
+                debug_assert!(asked.changes.is_empty(), "a read changed the state");
+                asked.value
             })
         })
     };
@@ -327,7 +327,7 @@ fn respond(app: &App, request: Request) -> (Answer, Option<Who>) {
             }
             Answer::ok(done.body)
         }
-        Err(f) => Answer::failure(f, &warnings),
+        Err(f) => Answer::of_error(f, &warnings),
     };
     answer.scopes = who.as_ref().map(|w| w.scopes.clone());
     (answer, who)
@@ -343,7 +343,7 @@ fn execute(
     peer: &Peer,
     raw: wire::RawArgs,
     who: &mut Option<Who>,
-) -> Result<Plan<Done>, Failure> {
+) -> Result<Changes<Done>, ErrorAnswer> {
     *who = Who::of(view, token);
     let caller = auth::authenticate(view, token, method)?;
     if app.limits.mode() != crate::RateLimits::Off {
@@ -360,9 +360,12 @@ fn execute(
 }
 
 /// Decodes, validates and executes `M` (steps 4's last three).
-fn run<M: Handler>(call: &Call<'_>, args: Map<String, Value>) -> Result<Plan<Done>, Failure> {
+fn run<M: Handler>(
+    call: &Call<'_>,
+    args: Map<String, Value>,
+) -> Result<Changes<Done>, ErrorAnswer> {
     let args: M::Args = wire::args_from_map(args)
-        .map_err(|e| Failure::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
+        .map_err(|e| ErrorAnswer::new(ErrorCode::InvalidArguments).message(e.to_string()))?;
     args.validate()?;
     M::handle(call, args)
 }
@@ -375,11 +378,11 @@ macro_rules! dispatch_table {
             call: &Call<'_>,
             name: &str,
             args: Map<String, Value>,
-        ) -> Result<Plan<Done>, Failure> {
+        ) -> Result<Changes<Done>, ErrorAnswer> {
             $(if name == <$m as Method>::NAME {
                 return run::<$m>(call, args);
             })*
-            Err(Failure::new(ErrorCode::UnknownMethod))
+            Err(ErrorAnswer::new(ErrorCode::UnknownMethod))
         }
     };
 }
@@ -439,7 +442,7 @@ struct Answer {
     /// `x-accepted-oauth-scopes`, when the method is known.
     accepted: Option<&'static str>,
     retry_after: Option<u64>,
-    /// The Slack error code, for the journal.
+    /// The Slack error code, for the request log.
     error: Option<ErrorCode>,
 }
 
@@ -455,7 +458,7 @@ impl Answer {
         }
     }
 
-    fn failure(f: Failure, warnings: &[WarningCode]) -> Self {
+    fn of_error(f: ErrorAnswer, warnings: &[WarningCode]) -> Self {
         let mut status = Status::failure(f.code.clone());
         status.needed = f.needed;
         status.provided = f.provided;
@@ -510,8 +513,8 @@ impl IntoResponse for Answer {
 /// "POST data missing or truncated".
 async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Answer> {
     let too_large = || {
-        Answer::failure(
-            Failure::new(ErrorCode::Other("request_too_large".into())).message(format!(
+        Answer::of_error(
+            ErrorAnswer::new(ErrorCode::Other("request_too_large".into())).message(format!(
                 "the request body exceeds {} bytes",
                 crate::MAX_BODY
             )),
@@ -537,15 +540,15 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
             if is_length_limit(&err) {
                 return Err(too_large());
             }
-            Err(Answer::failure(
-                Failure::new(ErrorCode::RequestTimeout)
+            Err(Answer::of_error(
+                ErrorAnswer::new(ErrorCode::RequestTimeout)
                     .message(format!("the request body could not be read: {err}")),
                 &[],
             )
             .with_status(StatusCode::BAD_REQUEST))
         }
-        Err(_) => Err(Answer::failure(
-            Failure::new(ErrorCode::RequestTimeout)
+        Err(_) => Err(Answer::of_error(
+            ErrorAnswer::new(ErrorCode::RequestTimeout)
                 .message("the request body did not arrive in time"),
             &[],
         )

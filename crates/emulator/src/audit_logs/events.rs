@@ -255,7 +255,9 @@ pub fn user_agent(kind: ClientKind, device: &DeviceRecord) -> String {
             "Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like Gecko) Slack/{version} \
              Chrome/130.0.6723.191 Electron/33.2.1 Safari/537.36 Sonic Slack_SSB/{version}"
         ),
-        ClientKind::Web => {
+        // No stored session is `unknown` (seeds, the control plane and the generators refuse
+        // it); were one, a browser's.
+        ClientKind::Web | ClientKind::Unknown => {
             let parts = version.split('.').count();
             if parts == 2 && version.split('.').next().is_some_and(|m| m.len() >= 3) {
                 // `132.0`: Firefox.
@@ -285,7 +287,6 @@ pub fn user_agent(kind: ClientKind, device: &DeviceRecord) -> String {
 mod tests {
     use super::*;
     use slack_sessions_api::audit_logs::client_kind_of_user_agent;
-    use slack_sessions_api::methods::ClientKind as Seen;
 
     #[test]
     fn ids_look_like_slacks() {
@@ -305,31 +306,35 @@ mod tests {
             (
                 ClientKind::Desktop,
                 d("OS X", "15.1", "4.41.105"),
-                Seen::Desktop,
+                ClientKind::Desktop,
             ),
             (
                 ClientKind::Desktop,
                 d("Windows", "11", "4.40.128"),
-                Seen::Desktop,
+                ClientKind::Desktop,
             ),
             (
                 ClientKind::Web,
                 d("OS X", "14.6.1", "131.0.6778.86"),
-                Seen::Web,
+                ClientKind::Web,
             ),
-            (ClientKind::Web, d("Windows", "11", "132.0"), Seen::Web),
-            (ClientKind::Web, d("OS X", "14.2", "18.1"), Seen::Web),
+            (
+                ClientKind::Web,
+                d("Windows", "11", "132.0"),
+                ClientKind::Web,
+            ),
+            (ClientKind::Web, d("OS X", "14.2", "18.1"), ClientKind::Web),
             (
                 ClientKind::Mobile,
                 d("iOS", "18.1", "24.11.10"),
-                Seen::Mobile,
+                ClientKind::Mobile,
             ),
             (
                 ClientKind::Mobile,
                 d("Android", "15", "24.11.10.0"),
-                Seen::Mobile,
+                ClientKind::Mobile,
             ),
-            (ClientKind::Web, DeviceRecord::default(), Seen::Web),
+            (ClientKind::Web, DeviceRecord::default(), ClientKind::Web),
         ] {
             let ua = user_agent(kind, &device);
             assert_eq!(client_kind_of_user_agent(&ua), seen, "{ua}");

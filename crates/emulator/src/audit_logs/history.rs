@@ -8,7 +8,7 @@ use slack_sessions_api::audit_logs::{Details, Entity, Entry, action};
 use slack_sessions_api::{SessionId, UserId};
 
 use super::events::{self, Org, Peer};
-use crate::seed::{ClientKind, OrgSeed, SessionSeed, TokenSeed, UserSeed};
+use crate::seed::{ClientKind, OrgSeed, SESSION_CLIENTS, SessionSeed, TokenSeed, UserSeed};
 
 const HOUR: u64 = 3_600;
 const DAY: u64 = 24 * HOUR;
@@ -146,8 +146,7 @@ pub fn demo(org: &OrgSeed, admin: &TokenSeed, end: u64, full: bool) -> Vec<Entry
         let until = ended(&u.id).unwrap_or(end - 2 * DAY);
         for _ in 0..rng.random_range(0..=3) {
             next_id += rng.random_range(1..5_000);
-            let client =
-                [ClientKind::Web, ClientKind::Desktop, ClientKind::Mobile][rng.random_range(0..3)];
+            let client = SESSION_CLIENTS[rng.random_range(0..SESSION_CLIENTS.len())];
             let team = if u.teams.is_empty() || rng.random_bool(0.3) {
                 org.id.clone()
             } else {
@@ -260,8 +259,8 @@ pub fn scale(
 ) -> Entry {
     let span = DEMO_DAYS * DAY;
     let date = end - span + (i as u64 * span) / n.max(1) as u64;
-    let client = [ClientKind::Web, ClientKind::Desktop, ClientKind::Mobile][rng.random_range(0..3)];
-    let device = crate::demo::device(rng, client);
+    let client = SESSION_CLIENTS[rng.random_range(0..SESSION_CLIENTS.len())];
+    let device = crate::demo::generated_device(rng, client);
     let session = SessionSeed {
         session_id: 2_000_000_000_000 + i as u64,
         user_id: u.id.clone(),
@@ -309,7 +308,11 @@ pub fn scale(
         _ => {
             let mut d = Details::default();
             d.reason = Some(vec!["ip_address".into()]);
-            d.previous_ip_address = Some(crate::demo::device(rng, client).ip.unwrap_or_default());
+            d.previous_ip_address = Some(
+                crate::demo::generated_device(rng, client)
+                    .ip
+                    .unwrap_or_default(),
+            );
             events::own(rng, date, org, action::ANOMALY, u, context).with_details(d)
         }
     }

@@ -38,11 +38,11 @@ pub use events::{Peer, new_id};
 use crate::App;
 use crate::api::Who;
 use crate::cursor::{self, Kind};
-use crate::journal::JournalEntry;
+use crate::request_log::LoggedRequest;
 use crate::seed::{Role, TokenState, TokenType};
 use crate::store::{LogQuery, LogRow, OrgView, Position, View};
 
-/// `/logs` as the rate limiter and the journal know it.
+/// `/logs` as the rate limiter and the request log know it.
 static LOGS: MethodInfo = MethodInfo::of::<AuditLogs>();
 
 /// A page of `/logs` without `limit` (Slack does not document its default).
@@ -57,10 +57,10 @@ pub async fn route(
     RawQuery(query): RawQuery,
 ) -> Response {
     let path = uri.path().strip_prefix("/audit/v1/").unwrap_or("");
-    // One id per request, on its answer and on its journal entry, as for the API.
+    // One id per request, on its answer and in the request log, as for the API.
     let request_id = format!("{:032x}", rand::random::<u128>());
     let mut response = if method != HttpMethod::GET {
-        let mut r = failure(Failure::new(ErrorCode::MethodNotAllowed));
+        let mut r = error_response(ErrorAnswer::new(ErrorCode::MethodNotAllowed));
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET"));
         r
@@ -74,12 +74,12 @@ pub async fn route(
                     .await
                     .unwrap_or_else(|err| {
                         tracing::error!(%err, "an audit-log read panicked");
-                        failure(Failure::new(ErrorCode::InternalError))
+                        error_response(ErrorAnswer::new(ErrorCode::InternalError))
                     })
             }
             "schemas" => json(StatusCode::OK, SCHEMAS_JSON.as_bytes().to_vec()),
             "actions" => json(StatusCode::OK, ACTIONS_JSON.as_bytes().to_vec()),
-            _ => failure(Failure::new(ErrorCode::BadEndpoint)),
+            _ => error_response(ErrorAnswer::new(ErrorCode::BadEndpoint)),
         }
     };
     let h = response.headers_mut();
@@ -95,14 +95,14 @@ pub async fn route(
 
 /// An error answer of the Audit Logs API.
 #[derive(Debug)]
-struct Failure {
+struct ErrorAnswer {
     code: ErrorCode,
     retry_after: Option<u64>,
 }
 
-impl Failure {
+impl ErrorAnswer {
     fn new(code: ErrorCode) -> Self {
-        Failure {
+        ErrorAnswer {
             code,
             retry_after: None,
         }
@@ -123,10 +123,10 @@ impl Failure {
     }
 }
 
-impl From<crate::store::StoreError> for Failure {
+impl From<crate::store::StoreError> for ErrorAnswer {
     fn from(err: crate::store::StoreError) -> Self {
         tracing::error!(%err, "reading the audit logs failed");
-        Failure::new(ErrorCode::InternalError)
+        ErrorAnswer::new(ErrorCode::InternalError)
     }
 }
 
@@ -139,7 +139,8 @@ fn json(status: StatusCode, body: Vec<u8>) -> Response {
     r
 }
 
-fn failure(f: Failure) -> Response {
+/// `f` as a response: `{"ok":false,"error":…}`, its HTTP status, `Retry-After` for a 429.
+fn error_response(f: ErrorAnswer) -> Response {
     let body = serde_json::to_vec(&serde_json::json!({"ok": false, "error": f.code.as_str()}))
         .expect("an error body serializes");
     let mut r = json(f.status(), body);
@@ -160,9 +161,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The org whose log `token` may read: a valid user token of an owner of a Grid org, with
 /// `auditlogs:read`.
-fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, Failure> {
-    let token = token.ok_or(Failure::new(ErrorCode::MissingAuthentication))?;
-    let invalid = || Failure::new(ErrorCode::InvalidAuthentication);
+fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, ErrorAnswer> {
+    let token = token.ok_or(ErrorAnswer::new(ErrorCode::MissingAuthentication))?;
+    let invalid = || ErrorAnswer::new(ErrorCode::InvalidAuthentication);
     let record = view.token(token).ok_or_else(invalid)?;
     let org = record.org;
     let user = org
@@ -173,7 +174,7 @@ fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, Fa
         return Err(invalid());
     }
     if !org.grid() {
-        return Err(Failure::new(ErrorCode::FeatureNotEnabled));
+        return Err(ErrorAnswer::new(ErrorCode::FeatureNotEnabled));
     }
     let owner = matches!(user.role, Role::Owner | Role::PrimaryOwner);
     let scope = AuditLogs::SCOPE.map(|s| s.as_str());
@@ -184,36 +185,39 @@ fn owners_org<'s>(view: View<'s>, token: Option<&str>) -> Result<OrgView<'s>, Fa
     Ok(org)
 }
 
-/// `GET /audit/v1/logs`, journaled like an API call (method `audit/v1/logs`).
+/// `GET /audit/v1/logs`, logged like an API call (method `audit/v1/logs`).
 fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -> Response {
     let started = Instant::now();
-    let mut journal = JournalEntry::new(crate::clock::now_ms(), LOGS.name, request_id);
+    let mut logged = LoggedRequest::new(crate::clock::now_ms(), LOGS.name, request_id);
     let token = bearer(headers);
     let raw = wire::decode_body(None, query, b"");
     if let Ok(raw) = &raw {
-        journal.set_args(&raw.args);
+        logged.set_args(&raw.args);
     }
     let answer = app.store.read_audit_logs(|view, reader| {
-        journal.set_who(Who::of(view, token).as_ref());
+        logged.set_who(Who::of(view, token).as_ref());
         let org = owners_org(view, token)?;
         // Counted for the whole org: every app and token of it share one budget.
-        app.limits.check(&LOGS, org.id(), "").map_err(|f| Failure {
-            code: ErrorCode::RateLimited,
-            retry_after: f.retry_after,
-        })?;
-        let args: AuditLogsArgs = raw
-            .map_err(|_| Failure::new(ErrorCode::InvalidArguments))
-            .and_then(|raw| {
-                wire::args_from_map(raw.args).map_err(|_| Failure::new(ErrorCode::InvalidArguments))
+        app.limits
+            .check(&LOGS, org.id(), "")
+            .map_err(|f| ErrorAnswer {
+                code: ErrorCode::RateLimited,
+                retry_after: f.retry_after,
             })?;
-        args.validate().map_err(|e| Failure::new(e.code))?;
+        let args: AuditLogsArgs = raw
+            .map_err(|_| ErrorAnswer::new(ErrorCode::InvalidArguments))
+            .and_then(|raw| {
+                wire::args_from_map(raw.args)
+                    .map_err(|_| ErrorAnswer::new(ErrorCode::InvalidArguments))
+            })?;
+        args.validate().map_err(|e| ErrorAnswer::new(e.code))?;
         let now = events::now();
         if args.oldest.is_some_and(|t| t > now) || args.latest.is_some_and(|t| t > now) {
-            return Err(Failure::new(ErrorCode::InvalidRange));
+            return Err(ErrorAnswer::new(ErrorCode::InvalidRange));
         }
         let mut actions: Vec<&str> = args.action_names().collect();
         if actions.iter().any(|a| !is_known_action(a)) {
-            return Err(Failure::new(ErrorCode::InvalidAction));
+            return Err(ErrorAnswer::new(ErrorCode::InvalidAction));
         }
         actions.sort_unstable();
         // The cursor is bound to the org and to every filter but the page size.
@@ -231,7 +235,7 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -
             Some(c) => Some(
                 cursor::decode(c, Kind::AuditLog, &scope)
                     .and_then(|p| parse_position(&p))
-                    .ok_or(Failure::new(ErrorCode::InvalidCursor))?,
+                    .ok_or(ErrorAnswer::new(ErrorCode::InvalidCursor))?,
             ),
         };
         let limit = args.limit.unwrap_or(DEFAULT_LIMIT) as usize;
@@ -260,16 +264,16 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -
     });
     let response = match answer {
         Ok(body) => {
-            journal.status = 200;
+            logged.status = 200;
             json(StatusCode::OK, body)
         }
         Err(f) => {
-            journal.status = f.status().as_u16();
-            journal.error = Some(f.code.as_str().to_owned());
-            failure(f)
+            logged.status = f.status().as_u16();
+            logged.error = Some(f.code.as_str().to_owned());
+            error_response(f)
         }
     };
-    app.journal.record(journal, started);
+    app.requests.record(logged, started);
     response
 }
 

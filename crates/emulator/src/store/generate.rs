@@ -10,7 +10,7 @@ use super::sqlite;
 use crate::audit_logs::events::Org;
 use crate::audit_logs::history;
 use crate::seed::{
-    ClientKind, OrgSeed, Role, SessionSeed, TeamSeed, TokenSeed, TokenState, UserSeed,
+    OrgSeed, Role, SESSION_CLIENTS, SessionSeed, TeamSeed, TokenSeed, TokenState, UserSeed,
 };
 
 /// The generated org's id.
@@ -175,12 +175,11 @@ pub fn fill(tx: &Transaction, sizes: Sizes) -> rusqlite::Result<()> {
     let mut id = 1_000_000_000_000u64;
     for i in 0..sessions {
         id += rng.random_range(1..4);
-        let client =
-            [ClientKind::Web, ClientKind::Desktop, ClientKind::Mobile][rng.random_range(0..3)];
-        let created = crate::demo::device(&mut rng, client);
+        let client = SESSION_CLIENTS[rng.random_range(0..SESSION_CLIENTS.len())];
+        let created = crate::demo::generated_device(&mut rng, client);
         let recent = rng
             .random_bool(0.3)
-            .then(|| crate::demo::device(&mut rng, client));
+            .then(|| crate::demo::generated_device(&mut rng, client));
         let team_id = if rng.random_bool(0.2) {
             ORG_ID
         } else {

@@ -47,10 +47,10 @@ pub enum StoreError {
     Seed(#[from] SeedError),
 }
 
-/// What a write computes under the lock: changes to commit, an audit entry, audit-log entries,
-/// a value to return.
+/// What a handler asks the store to write, computed under the write lock: changes to commit, an
+/// audit entry, audit-log entries, and a value to return once they are committed.
 #[derive(Debug)]
-pub struct Plan<T> {
+pub struct Changes<T> {
     /// Returned to the caller once committed.
     pub value: T,
     /// Committed together, then applied.
@@ -61,10 +61,10 @@ pub struct Plan<T> {
     pub audit_logs: Vec<LogRecord>,
 }
 
-impl<T> Plan<T> {
-    /// A plan that changes nothing.
+impl<T> Changes<T> {
+    /// Nothing to write: only `value` to return.
     pub fn nothing(value: T) -> Self {
-        Plan {
+        Changes {
             value,
             changes: Vec::new(),
             audit: None,
@@ -196,35 +196,36 @@ impl Store {
         f(View::new(&self.state.read()))
     }
 
-    /// Runs `plan` under the write lock, commits its changes, applies them, returns its value.
-    /// Nothing another call does can come between what `plan` read and what it changes.
+    /// Runs `f` under the write lock, commits the [`Changes`] it asks for, applies them, returns
+    /// their value. Nothing another call does can come between what `f` read and what it
+    /// changes.
     pub fn write<T, E: From<StoreError>>(
         &self,
-        plan: impl FnOnce(View<'_>) -> Result<Plan<T>, E>,
+        f: impl FnOnce(View<'_>) -> Result<Changes<T>, E>,
     ) -> Result<T, E> {
         let mut state = self.state.write();
-        let plan = plan(View::new(&state))?;
-        if plan.changes.is_empty() && plan.audit.is_none() && plan.audit_logs.is_empty() {
-            return Ok(plan.value);
+        let asked = f(View::new(&state))?;
+        if asked.changes.is_empty() && asked.audit.is_none() && asked.audit_logs.is_empty() {
+            return Ok(asked.value);
         }
         {
             let mut db = self.db.lock();
             let tx = db.transaction().map_err(StoreError::from)?;
-            for change in &plan.changes {
+            for change in &asked.changes {
                 sqlite::persist(&tx, &state, change).map_err(StoreError::from)?;
             }
-            if let Some(entry) = &plan.audit {
+            if let Some(entry) = &asked.audit {
                 sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
             }
-            for record in &plan.audit_logs {
+            for record in &asked.audit_logs {
                 audit_logs::insert(&tx, record).map_err(StoreError::from)?;
             }
             tx.commit().map_err(StoreError::from)?;
         }
-        for change in plan.changes {
+        for change in asked.changes {
             state.apply(change);
         }
-        Ok(plan.value)
+        Ok(asked.value)
     }
 
     /// A fresh id for a `resetBulk` job.

@@ -414,7 +414,8 @@ fn load_sessions(conn: &Connection, state: &mut State) -> rusqlite::Result<()> {
         let strings = &mut org.strings;
         let user = strings.intern(r.get_ref(2)?.as_str()?);
         let team = strings.intern(r.get_ref(3)?.as_str()?);
-        let client = ClientKind::parse(r.get_ref(4)?.as_str()?).unwrap_or_default();
+        // Written as its name (`web`, `desktop`, `mobile`); a name of no such kind reads as web.
+        let client = parse_session_client(r.get_ref(4)?.as_str()?).unwrap_or(ClientKind::Web);
         let created =
             Device::from_parts(strings, [text(5)?, text(6)?, text(7)?, text(8)?], text(9)?);
         let recent = if r.get::<_, bool>(10)? {

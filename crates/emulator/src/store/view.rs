@@ -12,7 +12,19 @@ use serde::ser::{Serialize, Serializer};
 
 use super::compact::SessionView;
 use super::state::{Job, Org, OrgKey, State};
-use crate::seed::{Seed, SessionSeed, SettingsSeed, TeamSeed, TokenSeed, UserSeed};
+use crate::seed::{ClientKind, Seed, SessionSeed, SettingsSeed, TeamSeed, TokenSeed, UserSeed};
+
+/// Whether a reset with these flags wipes a session on a client of `kind`: `mobile_only` only
+/// mobile ones, `web_only` every other kind (web and desktop; `unknown` too, as Slack's
+/// [`Platform::Web`](slack_sessions_api::methods::Platform::Web) covers it), both or neither flag
+/// every kind.
+pub(crate) fn reset_wipes(kind: ClientKind, mobile_only: bool, web_only: bool) -> bool {
+    match (mobile_only, web_only) {
+        (true, false) => kind == ClientKind::Mobile,
+        (false, true) => kind != ClientKind::Mobile,
+        _ => true,
+    }
+}
 
 /// One consistent state, read-only.
 #[derive(Clone, Copy, Debug)]
@@ -224,7 +236,7 @@ impl<'s> OrgView<'s> {
         users
             .iter()
             .flat_map(|u| self.org.sessions_of(u))
-            .filter(|id| self.org.sessions[id].client.matches(mobile_only, web_only))
+            .filter(|id| reset_wipes(self.org.sessions[id].client, mobile_only, web_only))
             .collect()
     }
 
@@ -325,5 +337,21 @@ impl ListPage<'_> {
 impl Serialize for ListPage<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.ids.iter().map(|id| self.view(*id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_flags() {
+        use ClientKind::*;
+        let wipes = reset_wipes;
+        assert!(wipes(Mobile, true, false) && !wipes(Web, true, false));
+        assert!(!wipes(Desktop, true, false) && !wipes(Unknown, true, false));
+        assert!(wipes(Web, false, true) && wipes(Desktop, false, true));
+        assert!(wipes(Unknown, false, true) && !wipes(Mobile, false, true));
+        assert!(wipes(Mobile, true, true) && wipes(Web, false, false));
     }
 }

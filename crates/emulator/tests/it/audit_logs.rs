@@ -950,19 +950,19 @@ async fn logs_survive_restarts_export_import_and_reset() {
 }
 
 #[tokio::test]
-async fn calls_are_journaled() {
+async fn calls_are_logged() {
     let b = bench().await;
     logs(&b, ADMIN_TOKEN, &[("limit", "2"), ("action", "user_login")]).await;
     logs(&b, "xoxp-nobody", &[]).await;
-    let journal = b
+    let logged = b
         .emu
-        .requests(&slack_sessions_emulator::JournalFilter::new().method("audit/v1/logs"));
-    assert_eq!(journal.len(), 2);
-    assert_eq!(journal[0].status, 200);
-    assert_eq!(journal[0].user_id.as_deref(), Some(ADMIN_ID));
-    assert_eq!(journal[0].args["action"], "user_login");
-    assert_eq!(journal[1].status, 401);
-    assert_eq!(journal[1].error.as_deref(), Some("invalid_authentication"));
+        .requests(&slack_sessions_emulator::RequestFilter::new().method("audit/v1/logs"));
+    assert_eq!(logged.len(), 2);
+    assert_eq!(logged[0].status, 200);
+    assert_eq!(logged[0].user_id.as_deref(), Some(ADMIN_ID));
+    assert_eq!(logged[0].args["action"], "user_login");
+    assert_eq!(logged[1].status, 401);
+    assert_eq!(logged[1].error.as_deref(), Some("invalid_authentication"));
 }
 
 #[tokio::test]

@@ -156,7 +156,7 @@ async fn control_plane_inputs_are_checked_and_answered_in_json() {
 }
 
 #[tokio::test]
-async fn the_request_journal_pages() {
+async fn the_request_log_pages() {
     let b = Bench::demo().await;
     for _ in 0..25 {
         b.form("auth.test", ADMIN_TOKEN, &[]).await.assert_ok();

@@ -1,6 +1,7 @@
 //! Each method's success, its effect on the state, and its own errors.
 
 use serde_json::json;
+use slack_sessions_emulator::Seed;
 
 use crate::bench::*;
 
@@ -473,6 +474,79 @@ async fn control_plane_login_and_reset() {
         )
         .await;
     assert_eq!(r.error(), "team_not_found");
+}
+
+/// A stored session always has a definite kind: `unknown` (a kind the api crate can conclude of a
+/// device record) is refused as a session's client wherever one is given, as an unknown name is.
+#[tokio::test]
+async fn a_session_on_an_unknown_client_is_refused() {
+    use rand::SeedableRng;
+    use slack_sessions_emulator::seed::{ClientKind, IndefiniteClient};
+
+    let b = Bench::demo().await;
+    let before = b.emu.export();
+
+    // The control plane: `unknown` is answered as `tablet` is.
+    for client in ["unknown", "tablet"] {
+        let r = b
+            .send(
+                b.http
+                    .post(format!("{}/_emulator/sessions", b.emu.url()))
+                    .json(&json!({
+                        "user_id": MEMBER, "team_id": TEAMS[0], "client": client
+                    })),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{client}: {}", r.json);
+        r.assert_error("invalid_client");
+        assert_eq!(r.json["detail"], "client must be web, desktop or mobile");
+    }
+    // Its Rust form too.
+    let mut session = before.orgs[0].sessions[0].clone();
+    session.session_id = 0;
+    session.client = ClientKind::Unknown;
+    let e = b.emu.add_session(session).unwrap_err();
+    assert_eq!(
+        (e.code, e.detail.as_str()),
+        ("invalid_client", "client must be web, desktop or mobile")
+    );
+
+    // A seed, as JSON (`PUT /_emulator/state`, `--seed`) and as Rust (an import).
+    let mut state = serde_json::to_value(&before).unwrap();
+    state["orgs"][0]["sessions"][3]["client"] = json!("unknown");
+    let r = b
+        .send(
+            b.http
+                .put(format!("{}/_emulator/state", b.emu.url()))
+                .json(&state),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.json);
+    r.assert_error("invalid_state");
+    let detail = r.json["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("orgs[0].sessions[3].client")
+            && detail
+                .contains("unknown variant `unknown`, expected one of `web`, `desktop`, `mobile`"),
+        "{detail}"
+    );
+    assert!(Seed::from_json(state).is_err());
+    let mut seed = before.clone();
+    seed.orgs[0].sessions[3].client = ClientKind::Unknown;
+    let e = b.emu.import(&seed).unwrap_err().to_string();
+    assert!(
+        e.contains("orgs[0].sessions[3].client")
+            && e.contains("client must be web, desktop or mobile"),
+        "{e}"
+    );
+
+    // The generators.
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let e: IndefiniteClient = device(&mut rng, ClientKind::Unknown).unwrap_err();
+    assert_eq!(e.to_string(), "client must be web, desktop or mobile");
+    assert!(device(&mut rng, ClientKind::Desktop).is_ok());
+
+    assert_eq!(b.emu.export(), before, "nothing was changed");
 }
 
 /// `invalidate`'s legacy `team_id` names the session's workspace: the org id works too, any

@@ -1,11 +1,11 @@
-//! The emulator as a test bench: rate limits, faults, journal, audit, state import/export and
+//! The emulator as a test bench: rate limits, faults, request log, audit, state import/export and
 //! the control plane's safety rules.
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use slack_sessions_emulator::{
-    Effect, Emulator, FaultRule, JournalFilter, RateLimits, Seed, StartError,
+    Effect, Emulator, FaultRule, RateLimits, RequestFilter, Seed, StartError,
 };
 
 use crate::bench::*;
@@ -313,7 +313,7 @@ async fn probability_is_repeatable_with_a_seed() {
 }
 
 #[tokio::test]
-async fn journal_records_calls_without_tokens() {
+async fn the_request_log_records_calls_without_tokens() {
     let b = Bench::demo().await;
     b.form(
         "admin.users.session.reset",
@@ -338,7 +338,10 @@ async fn journal_records_calls_without_tokens() {
         .send(b.http.get(format!("{}/_emulator/requests", b.emu.url())))
         .await;
     let text = all.json.to_string();
-    assert!(!text.contains("xoxp-"), "no token in the journal: {text}");
+    assert!(
+        !text.contains("xoxp-"),
+        "no token in the request log: {text}"
+    );
     let entries = all.json["requests"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0]["method"], "admin.users.session.reset");
@@ -348,12 +351,12 @@ async fn journal_records_calls_without_tokens() {
     assert_eq!(entries[0]["status"], 200);
     assert_eq!(entries[2]["error"], "not_an_admin");
 
-    let resets = b.emu.requests(&JournalFilter {
+    let resets = b.emu.requests(&RequestFilter {
         method: Some("admin.users.session.reset".into()),
         ..Default::default()
     });
     assert_eq!(resets.len(), 2);
-    let later = b.emu.requests(&JournalFilter {
+    let later = b.emu.requests(&RequestFilter {
         since: Some(entries[2]["at_ms"].as_u64().unwrap() + 60_000),
         ..Default::default()
     });
@@ -361,7 +364,7 @@ async fn journal_records_calls_without_tokens() {
     b.send(b.http.delete(format!("{}/_emulator/requests", b.emu.url())))
         .await
         .assert_ok();
-    assert!(b.emu.requests(&JournalFilter::default()).is_empty());
+    assert!(b.emu.requests(&RequestFilter::default()).is_empty());
 }
 
 #[tokio::test]
@@ -566,10 +569,10 @@ async fn raw_post(b: &Bench, method: &str, body: &str) -> tokio::net::TcpStream 
     stream
 }
 
-fn invalidated_in_journal(b: &Bench) -> Vec<u64> {
+fn invalidated_in_request_log(b: &Bench) -> Vec<u64> {
     let mut ids: Vec<u64> = b
         .emu
-        .requests(&JournalFilter {
+        .requests(&RequestFilter {
             method: Some("admin.users.session.invalidate".into()),
             ..Default::default()
         })
@@ -582,10 +585,10 @@ fn invalidated_in_journal(b: &Bench) -> Vec<u64> {
 }
 
 /// A client that hangs up the moment its request is written does not leave a change the
-/// journal cannot see: every call applied is journaled, so tests that count calls in the
-/// journal (the CLI's exactly-once tests) can trust it.
+/// request log cannot see: every call applied is logged, so tests that count calls in the
+/// request log (the CLI's exactly-once tests) can trust it.
 #[tokio::test]
-async fn a_call_applied_after_the_client_hung_up_is_journaled() {
+async fn a_call_applied_after_the_client_hung_up_is_logged() {
     let b = Bench::demo().await;
     let listed = b.all_session_ids(ADMIN_TOKEN, &[]).await;
     let sessions: Vec<_> = b.emu.export().orgs[0]
@@ -612,11 +615,11 @@ async fn a_call_applied_after_the_client_hung_up_is_journaled() {
         .filter(|id| !left.contains(id))
         .collect();
     gone.sort_unstable();
-    assert_eq!(gone, invalidated_in_journal(&b), "applied = journaled");
+    assert_eq!(gone, invalidated_in_request_log(&b), "applied = logged");
 }
 
 /// A fault's latency is spent before the call is handled: a client that hangs up during it
-/// cancels the call, which is then neither applied nor journaled.
+/// cancels the call, which is then neither applied nor logged.
 #[tokio::test]
 async fn a_client_that_hangs_up_during_injected_latency_cancels_the_call() {
     let b = Bench::demo().await;
@@ -645,11 +648,11 @@ async fn a_client_that_hangs_up_during_injected_latency_cancels_the_call() {
         b.sessions_of(&session.user_id)
             .contains(&session.session_id)
     );
-    assert!(invalidated_in_journal(&b).is_empty());
+    assert!(invalidated_in_request_log(&b).is_empty());
 }
 
 #[tokio::test]
-async fn every_journal_entry_carries_the_request_id_its_answer_sent() {
+async fn every_logged_request_carries_the_request_id_its_answer_sent() {
     let b = Bench::demo().await;
     let list = || {
         b.http
@@ -691,13 +694,13 @@ async fn every_journal_entry_carries_the_request_id_its_answer_sent() {
         .assert_ok();
         call(list()).await;
     }
-    let journal: Vec<String> = b
+    let logged: Vec<String> = b
         .emu
-        .requests(&JournalFilter::new())
+        .requests(&RequestFilter::new())
         .into_iter()
         .map(|e| e.request_id)
         .collect();
-    assert_eq!(journal, sent);
+    assert_eq!(logged, sent);
     assert_eq!(
         sent.iter().collect::<std::collections::HashSet<_>>().len(),
         sent.len(),
@@ -706,7 +709,7 @@ async fn every_journal_entry_carries_the_request_id_its_answer_sent() {
 }
 
 #[tokio::test]
-async fn the_journal_keeps_user_ids_as_an_array() {
+async fn the_request_log_keeps_user_ids_as_an_array() {
     let b = Bench::demo().await;
     b.form(
         "admin.users.session.getSettings",
@@ -717,7 +720,7 @@ async fn the_journal_keeps_user_ids_as_an_array() {
     .assert_ok();
     let entry = b
         .emu
-        .requests(&JournalFilter::new().method("admin.users.session.getSettings"))
+        .requests(&RequestFilter::new().method("admin.users.session.getSettings"))
         .pop()
         .unwrap();
     assert_eq!(entry.args["user_ids"], json!(["W0DEMO0005", "W0DEMO0006"]));

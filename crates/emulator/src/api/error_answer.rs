@@ -7,7 +7,7 @@ use crate::store::StoreError;
 
 /// An `ok:false` answer: the code, its details and its HTTP status (200 but for 429 and limits).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
+pub struct ErrorAnswer {
     /// The Slack error code.
     pub code: ErrorCode,
     /// HTTP status: Slack answers errors with 200, except rate limits (429).
@@ -22,10 +22,10 @@ pub struct Failure {
     pub retry_after: Option<u64>,
 }
 
-impl Failure {
+impl ErrorAnswer {
     /// An error answered with HTTP 200.
     pub fn new(code: ErrorCode) -> Self {
-        Failure {
+        ErrorAnswer {
             code,
             http: StatusCode::OK,
             messages: Vec::new(),
@@ -43,30 +43,30 @@ impl Failure {
 
     /// HTTP 429 `ratelimited` with `Retry-After`.
     pub fn rate_limited(retry_after: u64) -> Self {
-        Failure {
+        ErrorAnswer {
             http: StatusCode::TOO_MANY_REQUESTS,
             retry_after: Some(retry_after.max(1)),
-            ..Failure::new(ErrorCode::Ratelimited)
+            ..ErrorAnswer::new(ErrorCode::Ratelimited)
         }
     }
 }
 
-impl From<StoreError> for Failure {
+impl From<StoreError> for ErrorAnswer {
     fn from(err: StoreError) -> Self {
         // Nothing was acknowledged: the transaction did not commit.
         tracing::error!(%err, "storage failed; answering internal_error");
-        Failure::new(ErrorCode::InternalError)
+        ErrorAnswer::new(ErrorCode::InternalError)
     }
 }
 
-impl From<InvalidArgs> for Failure {
+impl From<InvalidArgs> for ErrorAnswer {
     fn from(e: InvalidArgs) -> Self {
         match e.arg {
             Some(arg) => {
-                Failure::new(e.code).message(format!("{} [json-pointer:/{arg}]", e.detail))
+                ErrorAnswer::new(e.code).message(format!("{} [json-pointer:/{arg}]", e.detail))
             }
             // Method-specific codes (`missing_team`, …) say it all, as Slack's answers do.
-            None => Failure::new(e.code),
+            None => ErrorAnswer::new(e.code),
         }
     }
 }

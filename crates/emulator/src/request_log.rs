@@ -1,8 +1,8 @@
-//! The request journal: every API call, with the token left out, bounded in entries and bytes.
+//! The request log: every API call, with the token left out, bounded in entries and bytes.
 //!
 //! Arguments are kept as compact JSON text, at most [`MAX_ARGS_BYTES`] of it per call: past that
-//! an argument's value is replaced by a note of its size, so a junk request costs the journal
-//! a few kilobytes, not a copy of its body. The whole journal keeps at most its capacity in
+//! an argument's value is replaced by a note of its size, so a junk request costs the log
+//! a few kilobytes, not a copy of its body. The whole log keeps at most its capacity in
 //! entries and [`MAX_BYTES`] in bytes; the oldest entries go first.
 
 use std::collections::VecDeque;
@@ -16,13 +16,13 @@ use crate::api::Who;
 
 /// Most bytes of argument JSON kept per call (a `resetBulk` of 1,000 user ids takes ~15 KiB).
 pub const MAX_ARGS_BYTES: usize = 32 * 1024;
-/// Most bytes the journal keeps in all (the oldest entries go first).
+/// Most bytes the request log keeps in all (the oldest entries go first).
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// One API call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct JournalEntry {
+pub struct LoggedRequest {
     /// Rising id.
     pub id: u64,
     /// The request id the answer carried in its `x-slack-req-id` header (a fault's answer
@@ -53,10 +53,10 @@ pub struct JournalEntry {
     pub duration_us: u64,
 }
 
-impl JournalEntry {
+impl LoggedRequest {
     /// An entry for a call to `method` that arrived at `at_ms`.
     pub(crate) fn new(at_ms: u64, method: &str, request_id: &str) -> Self {
-        JournalEntry {
+        LoggedRequest {
             id: 0,
             request_id: request_id.to_owned(),
             at_ms,
@@ -116,7 +116,7 @@ impl JournalEntry {
 
 /// Which entries to return.
 #[derive(Clone, Debug, Default, Deserialize)]
-pub struct JournalFilter {
+pub struct RequestFilter {
     /// Only this method.
     pub method: Option<String>,
     /// Only entries at or after this time (ms since the Unix epoch).
@@ -127,7 +127,7 @@ pub struct JournalFilter {
     pub after: Option<u64>,
 }
 
-impl JournalFilter {
+impl RequestFilter {
     /// Every entry.
     pub fn new() -> Self {
         Self::default()
@@ -157,7 +157,7 @@ impl JournalFilter {
         self
     }
 
-    fn matches(&self, e: &JournalEntry) -> bool {
+    fn matches(&self, e: &LoggedRequest) -> bool {
         self.method.as_deref().is_none_or(|m| m == e.method)
             && self.since.is_none_or(|s| e.at_ms >= s)
             && self.status.is_none_or(|s| e.status == s)
@@ -169,31 +169,31 @@ impl JournalFilter {
 struct Inner {
     next_id: u64,
     bytes: usize,
-    entries: VecDeque<(usize, JournalEntry)>,
+    entries: VecDeque<(usize, LoggedRequest)>,
 }
 
-/// A bounded journal: the oldest entries go first when it is full.
+/// A bounded request log: the oldest entries go first when it is full.
 #[derive(Debug)]
-pub struct Journal {
+pub struct RequestLog {
     capacity: usize,
     max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
 /// What one entry costs, about: its argument JSON and its strings, plus the struct.
-fn cost(e: &JournalEntry) -> usize {
+fn cost(e: &LoggedRequest) -> usize {
     let args: usize = e
         .args
         .iter()
         .map(|(k, v)| k.len() + serde_json::to_string(v).map_or(0, |s| s.len()))
         .sum();
-    std::mem::size_of::<JournalEntry>() + 64 + e.method.len() + args
+    std::mem::size_of::<LoggedRequest>() + 64 + e.method.len() + args
 }
 
-impl Journal {
-    /// A journal keeping at most `capacity` entries and `max_bytes` bytes.
+impl RequestLog {
+    /// A request log keeping at most `capacity` entries and `max_bytes` bytes.
     pub fn new(capacity: usize, max_bytes: usize) -> Self {
-        Journal {
+        RequestLog {
             capacity,
             max_bytes,
             inner: Mutex::new(Inner {
@@ -205,7 +205,7 @@ impl Journal {
     }
 
     /// Records a call that started at `started` (its id is assigned here).
-    pub(crate) fn record(&self, mut entry: JournalEntry, started: Instant) {
+    pub(crate) fn record(&self, mut entry: LoggedRequest, started: Instant) {
         if self.capacity == 0 {
             return;
         }
@@ -226,20 +226,20 @@ impl Journal {
     }
 
     /// The entries matching `filter`, oldest first, at most `limit`; and whether more match.
-    pub fn page(&self, filter: &JournalFilter, limit: usize) -> (Vec<JournalEntry>, bool) {
+    pub fn page(&self, filter: &RequestFilter, limit: usize) -> (Vec<LoggedRequest>, bool) {
         let inner = self.inner.lock();
         let mut matching = inner
             .entries
             .iter()
             .map(|(_, e)| e)
             .filter(|e| filter.matches(e));
-        let page: Vec<JournalEntry> = matching.by_ref().take(limit).cloned().collect();
+        let page: Vec<LoggedRequest> = matching.by_ref().take(limit).cloned().collect();
         let more = matching.next().is_some();
         (page, more)
     }
 
     /// Every entry matching `filter`, oldest first.
-    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+    pub fn list(&self, filter: &RequestFilter) -> Vec<LoggedRequest> {
         self.page(filter, usize::MAX).0
     }
 
@@ -250,7 +250,7 @@ impl Journal {
         inner.bytes = 0;
     }
 
-    /// The bytes the journal accounts for now.
+    /// The bytes the log accounts for now.
     #[cfg(test)]
     fn bytes(&self) -> usize {
         self.inner.lock().bytes
@@ -261,8 +261,8 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(args: Map<String, Value>) -> JournalEntry {
-        let mut e = JournalEntry::new(0, "m", "r");
+    fn entry(args: Map<String, Value>) -> LoggedRequest {
+        let mut e = LoggedRequest::new(0, "m", "r");
         e.set_args(&args);
         e
     }
@@ -306,27 +306,27 @@ mod tests {
     }
 
     #[test]
-    fn the_journal_is_bounded_in_bytes_and_entries() {
-        let j = Journal::new(1000, 200_000);
+    fn the_request_log_is_bounded_in_bytes_and_entries() {
+        let j = RequestLog::new(1000, 200_000);
         let mut args = Map::new();
         args.insert("v".into(), Value::String("z".repeat(20_000)));
         for _ in 0..100 {
             j.record(entry(args.clone()), Instant::now());
         }
         assert!(j.bytes() <= 200_000, "{}", j.bytes());
-        let (all, _) = j.page(&JournalFilter::new(), usize::MAX);
+        let (all, _) = j.page(&RequestFilter::new(), usize::MAX);
         assert!(
             all.len() < 10 && all.last().unwrap().id == 100,
             "newest kept"
         );
 
-        let j = Journal::new(3, usize::MAX);
+        let j = RequestLog::new(3, usize::MAX);
         for _ in 0..5 {
             j.record(entry(Map::new()), Instant::now());
         }
-        let ids: Vec<u64> = j.list(&JournalFilter::new()).iter().map(|e| e.id).collect();
+        let ids: Vec<u64> = j.list(&RequestFilter::new()).iter().map(|e| e.id).collect();
         assert_eq!(ids, [3, 4, 5]);
-        let (page, more) = j.page(&JournalFilter::new().after(3), 1);
+        let (page, more) = j.page(&RequestFilter::new().after(3), 1);
         assert_eq!((page[0].id, more), (4, true));
         j.clear();
         assert_eq!(j.bytes(), 0);
