@@ -309,7 +309,7 @@ impl Store {
                 sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
             }
             if batch {
-                Db::insert_pending(&tx, &db.pending).map_err(StoreError::from)?;
+                Db::insert_pending(&tx, &db.pending)?;
             }
             tx.commit().map_err(StoreError::from)?;
             if batch {
