@@ -309,7 +309,7 @@ impl Store {
                 sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
             }
             if batch {
-                Db::insert_pending(&tx, &db.pending)?;
+                Db::insert_pending(&tx, &db.pending).map_err(StoreError::from)?;
             }
             tx.commit().map_err(StoreError::from)?;
             if batch {
