@@ -136,19 +136,6 @@ impl App {
     }
 }
 
-/// Commits the audit-log entries that waited a batch's time, until the store is gone.
-async fn flush_audit_logs(store: std::sync::Weak<Store>) {
-    let mut tick = tokio::time::interval(store::AUDIT_LOG_DELAY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(store) = store.upgrade() else { return };
-        if let Err(err) = store.flush_audit_logs() {
-            tracing::warn!(%err, "audit-log entries not written yet; trying again");
-        }
-    }
-}
-
 async fn not_found() -> axum::response::Response {
     use axum::response::IntoResponse;
     (
@@ -364,7 +351,6 @@ impl EmulatorBuilder {
             addr,
         });
         app.jobs.resume();
-        tokio::spawn(flush_audit_logs(Arc::downgrade(&app.store)));
         let (stop, stopped) = oneshot::channel::<()>();
         let router = Arc::clone(&app).router();
         let header_timeout = app.config.header_timeout;
@@ -545,9 +531,6 @@ impl Emulator {
         }
         let _ = (&mut self.task).await;
         self.app.jobs.stop().await;
-        if let Err(err) = self.app.store.flush_audit_logs() {
-            tracing::warn!(%err, "audit-log entries could not be written at shutdown");
-        }
     }
 
     /// Waits until the server stops (it stops when `shutdown` is called or it fails).

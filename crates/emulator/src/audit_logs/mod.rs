@@ -194,7 +194,7 @@ fn logs(app: &App, headers: &HeaderMap, query: Option<&str>, request_id: &str) -
     if let Ok(raw) = &raw {
         logged.set_args(&raw.args);
     }
-    let answer = app.store.read_audit_logs(|view, mut reader| {
+    let answer = app.store.read_audit_logs(|view, reader| {
         logged.set_who(Who::of(view, token).as_ref());
         let org = owners_org(view, token)?;
         // Counted for the whole org: every app and token of it share one budget.

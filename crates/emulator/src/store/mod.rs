@@ -4,14 +4,6 @@
 //! committed to SQLite in one transaction and only then applied to the image, so an answer of
 //! `ok:true` is never given for a change that is not on disk. A PostgreSQL store would replace
 //! [`sqlite`] behind the same [`Store`] API.
-//!
-//! The one exception is the Audit Logs API's entries: they are committed in batches, with a
-//! later write or by [`Store::flush_audit_logs`] (the emulator calls it every
-//! [`AUDIT_LOG_DELAY`]), and always before anything reads the logs, so every read sees every
-//! entry. Each entry adds five B-tree pages (the row and four indexes) to a commit: written one
-//! request at a time they cost a write two thirds of its throughput (benchmark section 1). A
-//! killed emulator can lose the entries of its last [`AUDIT_LOG_DELAY`], never a change of
-//! state; Slack's own log is eventually consistent too.
 
 mod audit;
 mod audit_logs;
@@ -23,7 +15,6 @@ mod view;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use rusqlite::Connection;
@@ -66,7 +57,7 @@ pub struct Changes<T> {
     pub changes: Vec<Change>,
     /// Recorded in the same transaction.
     pub audit: Option<AuditEntry>,
-    /// Entries of the orgs' audit logs (Slack's Audit Logs API), committed in a batch (see the module).
+    /// Entries of the orgs' audit logs (Slack's Audit Logs API), in the same transaction.
     pub audit_logs: Vec<LogRecord>,
 }
 
@@ -86,14 +77,13 @@ impl<T> Changes<T> {
 /// ([`Store::read_audit_logs`]).
 #[derive(Debug)]
 pub struct LogReader<'a> {
-    db: &'a mut Db,
+    conn: &'a Connection,
 }
 
 impl LogReader<'_> {
-    /// One page of `query`: at most its limit plus one entries, newest first (the entries
-    /// waiting for a batch are committed first).
-    pub fn page(&mut self, query: &LogQuery<'_>) -> Result<Vec<LogRow>, StoreError> {
-        Ok(audit_logs::page(self.db.flush()?, query)?)
+    /// One page of `query`: at most its limit plus one entries, newest first.
+    pub fn page(&self, query: &LogQuery<'_>) -> Result<Vec<LogRow>, StoreError> {
+        Ok(audit_logs::page(self.conn, query)?)
     }
 }
 
@@ -101,87 +91,9 @@ impl LogReader<'_> {
 #[derive(Debug)]
 pub struct Store {
     state: RwLock<State>,
-    db: Mutex<Db>,
+    db: Mutex<Connection>,
     next_job: AtomicU64,
     kept: bool,
-}
-
-/// Audit-log entries wait at most this long for a batch.
-pub const AUDIT_LOG_DELAY: Duration = Duration::from_millis(50);
-
-/// A batch is committed once it holds this many entries.
-const AUDIT_LOG_BATCH: usize = 256;
-
-/// The database, and the audit-log entries not committed yet.
-#[derive(Debug)]
-struct Db {
-    conn: Connection,
-    pending: Vec<LogRecord>,
-    /// When the oldest pending entry was recorded.
-    since: Option<Instant>,
-}
-
-impl Db {
-    fn new(conn: Connection) -> Self {
-        Db {
-            conn,
-            pending: Vec::new(),
-            since: None,
-        }
-    }
-
-    fn hold(&mut self, records: Vec<LogRecord>) {
-        if !records.is_empty() {
-            self.since.get_or_insert_with(Instant::now);
-            self.pending.extend(records);
-        }
-    }
-
-    fn batch_due(&self) -> bool {
-        self.pending.len() >= AUDIT_LOG_BATCH
-            || self.since.is_some_and(|t| t.elapsed() >= AUDIT_LOG_DELAY)
-    }
-
-    /// Inserts the pending entries in `tx`; they are forgotten once it commits.
-    fn insert_pending(
-        tx: &rusqlite::Transaction<'_>,
-        pending: &[LogRecord],
-    ) -> Result<(), StoreError> {
-        for record in pending {
-            audit_logs::insert(tx, record)?;
-        }
-        Ok(())
-    }
-
-    fn committed(&mut self) {
-        self.pending.clear();
-        self.since = None;
-    }
-
-    /// Commits the pending entries, so that a read of the logs sees them.
-    fn flush(&mut self) -> Result<&Connection, StoreError> {
-        if !self.pending.is_empty() {
-            let tx = self.conn.transaction()?;
-            Self::insert_pending(&tx, &self.pending)?;
-            tx.commit()?;
-            self.committed();
-        }
-        Ok(&self.conn)
-    }
-
-    /// Drops the pending entries (the logs are being replaced).
-    fn forget_pending(&mut self) -> &mut Connection {
-        self.committed();
-        &mut self.conn
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        if let Err(err) = self.db.get_mut().flush() {
-            tracing::warn!(%err, "audit-log entries could not be written at shutdown");
-        }
-    }
 }
 
 fn json(seed: &Seed) -> String {
@@ -267,7 +179,7 @@ impl Store {
         let next_job = state.jobs.keys().next_back().map_or(1, |id| id + 1);
         Ok(Store {
             state: RwLock::new(state),
-            db: Mutex::new(Db::new(conn)),
+            db: Mutex::new(conn),
             next_job: AtomicU64::new(next_job),
             kept: !new,
         })
@@ -293,40 +205,27 @@ impl Store {
     ) -> Result<T, E> {
         let mut state = self.state.write();
         let asked = f(View::new(&state))?;
-        let mut db = self.db.lock();
-        db.hold(asked.audit_logs);
-        if asked.changes.is_empty() && asked.audit.is_none() && !db.batch_due() {
+        if asked.changes.is_empty() && asked.audit.is_none() && asked.audit_logs.is_empty() {
             return Ok(asked.value);
         }
         {
-            let db = &mut *db;
-            let batch = db.batch_due();
-            let tx = db.conn.transaction().map_err(StoreError::from)?;
+            let mut db = self.db.lock();
+            let tx = db.transaction().map_err(StoreError::from)?;
             for change in &asked.changes {
                 sqlite::persist(&tx, &state, change).map_err(StoreError::from)?;
             }
             if let Some(entry) = &asked.audit {
                 sqlite::insert_audit(&tx, entry).map_err(StoreError::from)?;
             }
-            if batch {
-                Db::insert_pending(&tx, &db.pending).map_err(StoreError::from)?;
+            for record in &asked.audit_logs {
+                audit_logs::insert(&tx, record).map_err(StoreError::from)?;
             }
             tx.commit().map_err(StoreError::from)?;
-            if batch {
-                db.committed();
-            }
         }
-        drop(db);
         for change in asked.changes {
             state.apply(change);
         }
         Ok(asked.value)
-    }
-
-    /// Commits the audit-log entries waiting for a batch (the emulator calls it every
-    /// [`AUDIT_LOG_DELAY`], and at shutdown).
-    pub fn flush_audit_logs(&self) -> Result<(), StoreError> {
-        self.db.lock().flush().map(|_| ())
     }
 
     /// A fresh id for a `resetBulk` job.
@@ -336,21 +235,20 @@ impl Store {
 
     /// Restores the seed the emulator was started with (pending jobs are dropped).
     pub fn reset(&self) -> Result<(), StoreError> {
-        let generated = sqlite::meta(&self.db.lock().conn, GENERATED_KEY)?;
+        let generated = sqlite::meta(&self.db.lock(), GENERATED_KEY)?;
         if let Some(sizes) = generated {
             let sizes = sizes.parse().unwrap_or_default();
             let mut state = self.state.write();
             let mut db = self.db.lock();
-            let conn = db.forget_pending();
-            let tx = conn.transaction()?;
+            let tx = db.transaction()?;
             generate::fill(&tx, sizes)?;
             tx.commit()?;
-            *state = sqlite::load(conn)?.unwrap_or_default();
+            *state = sqlite::load(&db)?.unwrap_or_default();
             return Ok(());
         }
         let seed = {
             let db = self.db.lock();
-            match sqlite::meta(&db.conn, SEED_KEY)? {
+            match sqlite::meta(&db, SEED_KEY)? {
                 Some(json) => Seed::from_json_bytes(json.as_bytes())?,
                 None => Seed::default(),
             }
@@ -368,7 +266,7 @@ impl Store {
         fresh.last_session_id = fresh.last_session_id.max(state.last_session_id);
         {
             let mut db = self.db.lock();
-            let tx = db.forget_pending().transaction()?;
+            let tx = db.transaction()?;
             sqlite::replace_all(&tx, seed)?;
             tx.commit()?;
         }
@@ -380,10 +278,9 @@ impl Store {
     pub fn export(&self) -> Result<Seed, StoreError> {
         let state = self.state.read();
         let mut seed = View::new(&state).to_seed();
-        let mut db = self.db.lock();
-        let conn = db.flush()?;
+        let db = self.db.lock();
         for org in &mut seed.orgs {
-            org.audit_logs = audit_logs::all(conn, &org.id)?;
+            org.audit_logs = audit_logs::all(&db, &org.id)?;
         }
         Ok(seed)
     }
@@ -393,17 +290,17 @@ impl Store {
     /// state is replaced. Keep it short (it holds the read lock and the database).
     pub fn read_audit_logs<T>(&self, f: impl FnOnce(View<'_>, LogReader<'_>) -> T) -> T {
         let state = self.state.read();
-        let mut db = self.db.lock();
-        f(View::new(&state), LogReader { db: &mut db })
+        let db = self.db.lock();
+        f(View::new(&state), LogReader { conn: &db })
     }
 
     /// How many audit-log entries every org holds together.
     pub fn audit_log_count(&self) -> Result<u64, StoreError> {
-        Ok(audit_logs::count(self.db.lock().flush()?)?)
+        Ok(audit_logs::count(&self.db.lock())?)
     }
 
     /// Audit entries after id `after`, oldest first, at most `limit`.
     pub fn audit(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(sqlite::read_audit(&self.db.lock().conn, after, limit)?)
+        Ok(sqlite::read_audit(&self.db.lock(), after, limit)?)
     }
 }
