@@ -24,8 +24,7 @@ use tracing::Instrument;
 
 use crate::builder::{BuildError, ClientBuilder, Encoding, auth_header};
 use crate::error::{
-    CallInfo, DecodeFailure, Error, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason,
-    RateLimited, SlackError, snippet,
+    CallInfo, DecodeFailure, Error, NoAnswer, NoAnswerReason, NotSent, NotSentReason, SlackError,
 };
 use crate::pacing::{Pacer, Pacing, PacingState, Refused, UnknownMethod};
 use crate::pagination::{Pages, Sessions};
@@ -831,30 +830,12 @@ pub(crate) fn classify(
     let code = status.as_u16();
     let raw = || String::from_utf8_lossy(&bytes).into_owned();
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(Error::RateLimited(Box::new(RateLimited {
-            call,
-            retry_after,
-            status: code,
-            raw_body: raw(),
-        })));
+        return Err(Error::rate_limited(call, retry_after, code, &bytes));
     }
     if !status.is_success() {
-        return Err(Error::Http(Box::new(HttpError {
-            call,
-            status: code,
-            retry_after,
-            body_snippet: snippet(&bytes),
-        })));
+        return Err(Error::http(call, code, retry_after, &bytes));
     }
-    let no_answer = |reason| {
-        Err(Error::NoAnswer(Box::new(NoAnswer {
-            call: call.clone(),
-            reason,
-            status: Some(code),
-            body_snippet: Some(snippet(&bytes)),
-            source: None,
-        })))
-    };
+    let no_answer = |reason| Err(Error::no_answer(call.clone(), reason, code, &bytes));
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return no_answer(NoAnswerReason::EmptyBody);
     }
@@ -890,12 +871,7 @@ pub(crate) fn classify(
             })));
         };
         if error == ErrorCode::Ratelimited {
-            return Err(Error::RateLimited(Box::new(RateLimited {
-                call,
-                retry_after,
-                status: code,
-                raw_body: raw(),
-            })));
+            return Err(Error::rate_limited(call, retry_after, code, &bytes));
         }
         return Err(Error::Slack(Box::new(SlackError {
             call,

@@ -476,6 +476,56 @@ impl Error {
     }
 }
 
+/// How an answer that is not Slack's success failed, the same for the Web API and the Audit
+/// Logs API (their envelopes differ; these stages do not).
+impl Error {
+    /// A 429, or Slack's `ratelimited` code.
+    pub(crate) fn rate_limited(
+        call: CallInfo,
+        retry_after: Option<Duration>,
+        status: u16,
+        body: &[u8],
+    ) -> Error {
+        Error::RateLimited(Box::new(RateLimited {
+            call,
+            retry_after,
+            status,
+            raw_body: String::from_utf8_lossy(body).into_owned(),
+        }))
+    }
+
+    /// An HTTP status that is neither a success nor a 429.
+    pub(crate) fn http(
+        call: CallInfo,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &[u8],
+    ) -> Error {
+        Error::Http(Box::new(HttpError {
+            call,
+            status,
+            retry_after,
+            body_snippet: snippet(body),
+        }))
+    }
+
+    /// A body that is no answer at all (empty, not JSON, cut short).
+    pub(crate) fn no_answer(
+        call: CallInfo,
+        reason: NoAnswerReason,
+        status: u16,
+        body: &[u8],
+    ) -> Error {
+        Error::NoAnswer(Box::new(NoAnswer {
+            call,
+            reason,
+            status: Some(status),
+            body_snippet: Some(snippet(body)),
+            source: None,
+        }))
+    }
+}
+
 /// The start of `body`, lossily decoded, at most [`SNIPPET`] bytes.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let cut = &body[..body.len().min(SNIPPET)];

@@ -39,10 +39,7 @@ use tracing::Instrument;
 use crate::client::{
     decode_body, header_str, parse_retry_after, request_id, scope_list, transport_error,
 };
-use crate::error::{
-    CallInfo, HttpError, NoAnswer, NoAnswerReason, NotSent, NotSentReason, RateLimited,
-    RepeatedCursor, SlackError, snippet,
-};
+use crate::error::{CallInfo, NoAnswerReason, NotSent, NotSentReason, RepeatedCursor, SlackError};
 use crate::pacing::Refused;
 use crate::retry::Decision;
 use crate::{Client, Error, Response, Token};
@@ -282,12 +279,7 @@ fn classify(
             )
         })
     {
-        return Err(Error::RateLimited(Box::new(RateLimited {
-            call,
-            retry_after,
-            status: code,
-            raw_body: raw(),
-        })));
+        return Err(Error::rate_limited(call, retry_after, code, &bytes));
     }
     // Slack answers a bad token with a bare 401.
     let error = error
@@ -312,22 +304,9 @@ fn classify(
         })));
     }
     if !status.is_success() {
-        return Err(Error::Http(Box::new(HttpError {
-            call,
-            status: code,
-            retry_after,
-            body_snippet: snippet(&bytes),
-        })));
+        return Err(Error::http(call, code, retry_after, &bytes));
     }
-    let no_answer = |reason| {
-        Err(Error::NoAnswer(Box::new(NoAnswer {
-            call: call.clone(),
-            reason,
-            status: Some(code),
-            body_snippet: Some(snippet(&bytes)),
-            source: None,
-        })))
-    };
+    let no_answer = |reason| Err(Error::no_answer(call.clone(), reason, code, &bytes));
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return no_answer(NoAnswerReason::EmptyBody);
     }

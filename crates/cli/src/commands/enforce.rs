@@ -58,9 +58,7 @@ async fn rounds(
                 round.actions().count(),
                 run.org().describe()
             );
-            if !ctx.stop.at_once(|| ui::confirm(&question))? {
-                return Err(Failure::usage("not confirmed; nothing was changed"));
-            }
+            super::confirm(ctx, &question)?;
         }
         let acted = run.act(&round, number).await?;
         print_round(number, &round, &acted.lines, format, false)?;

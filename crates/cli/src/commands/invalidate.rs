@@ -24,15 +24,12 @@ pub(crate) async fn run(ctx: &Context, flags: &InvalidateFlags, format: Format) 
     let outcome = match run.select().await {
         Ok(()) => {
             let preview = run.preview();
-            if preview.to_do > 0 && !flags.yes {
-                let question = confirmation(&run, &preview);
-                let answer = ctx.stop.at_once(|| ui::confirm(&question));
-                if !matches!(answer, Ok(true)) {
-                    run.decline();
-                    return Err(answer
-                        .err()
-                        .unwrap_or_else(|| Failure::usage("not confirmed; nothing was changed")));
-                }
+            if preview.to_do > 0
+                && !flags.yes
+                && let Err(refused) = super::confirm(ctx, &confirmation(&run, &preview))
+            {
+                run.decline();
+                return Err(refused);
             }
             run.carry_out().await
         }

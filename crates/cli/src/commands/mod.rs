@@ -9,6 +9,22 @@ pub(crate) mod sessions;
 pub(crate) mod settings;
 pub(crate) mod whoami;
 
+/// Asks `question` on the terminal (a second Ctrl-C while it waits exits at once): `Ok` for
+/// yes; for no, the usage failure every writing command gives ("not confirmed; nothing was
+/// changed"); the prompt's own failure (no terminal) as it is.
+pub(crate) fn confirm(
+    ctx: &slack_sessions_engine::Context,
+    question: &str,
+) -> crate::exit::Result<()> {
+    if ctx.stop.at_once(|| crate::ui::confirm(question))? {
+        Ok(())
+    } else {
+        Err(crate::exit::Failure::usage(
+            "not confirmed; nothing was changed",
+        ))
+    }
+}
+
 /// The failure of a run that stopped, after a note that its journal keeps it for the same
 /// command to resume. A usage failure (a journal of another run, no confirmation) gets no
 /// note: the run was refused, not cut short.

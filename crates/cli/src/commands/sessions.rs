@@ -178,9 +178,7 @@ pub(crate) async fn reset(ctx: &Context, args: &ResetFlags, format: Format) -> R
             "About to sign out {} from {sessions}. Go ahead?",
             plural(distinct.len(), "user", "users")
         );
-        if !ctx.stop.at_once(|| ui::confirm(&question))? {
-            return Err(Failure::usage("not confirmed; nothing was changed"));
-        }
+        super::confirm(ctx, &question)?;
     }
     let mut printer = ListPrinter::stdout(format, &RESULT_COLUMNS);
     let mut failed = 0usize;
