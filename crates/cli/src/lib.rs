@@ -62,13 +62,15 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Prints a failure as one line (plus a hint) and returns its exit code.
+/// Prints a failure as one line (plus a hint) and returns its exit code. A message may quote
+/// input (a file's line, a name from Slack): its control characters are shown, not obeyed.
 fn report(failure: Failure) -> ExitCode {
+    use slack_sessions_engine::text::visible;
     if !failure.message.is_empty() {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "error: {}", failure.message);
+        let _ = writeln!(err, "error: {}", visible(&failure.message));
         if let Some(hint) = &failure.hint {
-            let _ = writeln!(err, "hint: {hint}");
+            let _ = writeln!(err, "hint: {}", visible(hint));
         }
     }
     ExitCode::from(failure.code)

@@ -72,7 +72,11 @@ pub fn interactive() -> bool {
     ui().stderr_tty && !ui().quiet
 }
 
+/// Writes a line to standard error. The line often quotes what came from Slack or a file (a
+/// name, an input line, a path): its control characters are shown, never obeyed
+/// ([`visible`](slack_sessions_engine::text::visible)), like those of a table.
 fn emit(line: &str) {
+    let line = &*slack_sessions_engine::text::visible(line);
     let bar = ui().bar.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match bar {
         Some(bar) if !bar.is_hidden() => bar.println(line),
@@ -105,6 +109,7 @@ pub fn confirm(question: &str) -> Result<bool> {
         .hint("pass --yes to confirm in advance, or --dry-run to see what would be done"));
     }
     let mut err = io::stderr().lock();
+    let question = slack_sessions_engine::text::visible(question);
     let _ = write!(err, "{question} [y/N] ");
     let _ = err.flush();
     drop(err);

@@ -129,7 +129,7 @@ fn print_round(
                     if dry_run { "to act on" } else { "acted on" },
                 )?;
                 if let Some(reason) = &round.breaker {
-                    writeln!(out, "circuit breaker: {reason}")?;
+                    writeln!(out, "circuit breaker: {}", crate::output::visible(reason))?;
                 }
                 if !lines.is_empty() {
                     let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);

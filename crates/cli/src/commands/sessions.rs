@@ -293,7 +293,8 @@ pub(crate) async fn summary(ctx: &Context, args: &SummaryFlags, format: Format) 
             slot.insert(p);
         }
     }
-    let counts = counter.finish(filter.describe(), org.id.to_string(), &top, &people);
+    let teams = inventory::team_names(&org);
+    let counts = counter.finish(filter.describe(), org.id.to_string(), &top, &people, &teams);
     if let Some(path) = &args.html {
         let page = inventory::html::page(&counts, &kept, more, &people, &org.me.team);
         slack_sessions_engine::files::write_atomic(path, page.as_bytes()).map_err(|e| {

@@ -9,6 +9,7 @@ mod enforce;
 mod enforce_kills;
 mod exit_codes;
 mod harness;
+mod hostile;
 mod identity;
 mod input;
 mod inventory;
