@@ -22,10 +22,14 @@ pub(crate) async fn run(ctx: &Context, flags: &EnforceFlags, format: Format) -> 
             "--watch acts unattended: give --yes (check the actions first with --dry-run)",
         ));
     }
+    for w in &plan.policy.warnings {
+        ui::warn(w);
+    }
     if flags.dry_run {
         let round = enforce::dry_run(ctx, &plan).await?;
         let lines = enforce::planned(&plan.policy, &round);
         print_round(1, &round, &lines, format, true)?;
+        note_unmatched(&plan.policy, &round);
         ui::note("dry run: nothing was changed; these are the actions a run would take now");
         return Ok(OK);
     }
@@ -86,6 +90,24 @@ async fn rounds(
             ui::note(format!("stopped after {number} round(s)"));
             return Ok(OK);
         }
+    }
+}
+
+/// The rules no session breaks (a typo matches nothing): the first few by name.
+fn note_unmatched(policy: &enforce::policy::Policy, round: &Round) {
+    const SHOWN: usize = 10;
+    for r in round.unmatched.iter().take(SHOWN) {
+        let rule = &policy.rules[*r];
+        ui::note(format!(
+            "rule {:?} matched no session (line {})",
+            rule.name, rule.line
+        ));
+    }
+    if round.unmatched.len() > SHOWN {
+        ui::note(format!(
+            "and {} more rules matched no session",
+            thousands(round.unmatched.len() - SHOWN)
+        ));
     }
 }
 

@@ -86,10 +86,14 @@ pub struct Input {
     pub column: Option<UserColumn>,
 }
 
-/// Reads and parses the input file; `column` is `--column` (a header or a 1-based number).
+/// The largest input file read: an HR export of every user of the largest org, with a few
+/// columns each, is well under it. Past it the file is refused (`/dev/zero`, a wrong file).
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// Reads (up to [`MAX_BYTES`]) and parses the input file; `column` is `--column` (a header or
+/// a 1-based number).
 pub fn read(path: &Path, column: Option<&str>) -> Result<Input> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::refused(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::files::read_capped(path, MAX_BYTES, "input file")?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let parsed = parse_entries(&bytes, column).map_err(|refusal| {
         let error = Error::refused(format!("{}: {}", path.display(), refusal.message));
