@@ -30,8 +30,12 @@ pub(crate) async fn run(ctx: &Context, flags: &EnforceFlags, format: Format) -> 
         let lines = enforce::planned(&plan.policy, &round);
         print_round(1, &round, &lines, format, true)?;
         note_unmatched(&plan.policy, &round);
+        if let Some(reason) = &round.breaker {
+            ui::warn(format!("circuit breaker: {reason}"));
+        }
         ui::note("dry run: nothing was changed; these are the actions a run would take now");
-        return Ok(OK);
+        // The code the run would exit with: a tripped circuit breaker is 7 either way.
+        return Ok(if round.breaker.is_some() { PARTIAL } else { OK });
     }
     let mut run = Enforcement::open(ctx, plan).await?;
     let outcome = rounds(ctx, &mut run, flags, format).await;
