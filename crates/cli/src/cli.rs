@@ -32,7 +32,7 @@ the process list).
 Output: a table on a terminal, JSON when piped; --output json|ndjson|csv|table.
 Exit codes: 0 ok, 2 usage, 3 auth or permission, 4 Slack API error, 5 rate limit or retry
 budget exhausted, 6 network, 7 bulk run: some users not signed out, 8 bulk run: every user
-signed out but some lines named nobody, 130 interrupted.";
+signed out but some lines named nobody, 130 interrupted. A --dry-run exits as its run would.";
 
 /// `slack-sessions`.
 #[derive(Debug, Parser)]
@@ -220,6 +220,7 @@ command is a new run over the sessions that match then.")]
   slack-sessions sessions reset W0DEMO0005
   slack-sessions sessions reset dennis.ritchie@acme.example hedy.lamarr8@acme.example --yes
   slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only   # a lost phone
+  slack-sessions sessions reset W0DEMO0005 W0DEMO0006 --dry-run
 
 Several users: asks for confirmation first (--yes to skip it).")]
     Reset(ResetFlags),
@@ -320,8 +321,9 @@ pub struct InvalidateFlags {
     /// End every session of the org (no filter).
     #[arg(long, conflicts_with = "session_id")]
     pub all: bool,
-    /// List the sessions that would be ended, and change nothing.
-    #[arg(long, conflicts_with = "session_id")]
+    /// List the sessions that would be ended (with SESSION_ID: check that it is the user's),
+    /// and change nothing.
+    #[arg(long)]
     pub dry_run: bool,
     /// Do not ask for confirmation.
     #[arg(short, long)]
@@ -394,6 +396,9 @@ pub struct ResetFlags {
     /// Do not ask for confirmation (asked when several users are named).
     #[arg(short, long)]
     pub yes: bool,
+    /// Show what each user would get now and their sessions, reading only: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `settings …`.
@@ -416,7 +421,7 @@ Durations: 8h, 30d, 90m, 1h30m, 2w, or plain seconds (28800).")]
     /// Remove users' session settings (back to the org's defaults).
     #[command(after_help = "Examples:
   slack-sessions settings clear W0DEMO0005 dennis.ritchie@acme.example")]
-    Clear(UsersFlags),
+    Clear(ClearFlags),
 }
 
 /// Users given as arguments.
@@ -425,6 +430,17 @@ pub struct UsersFlags {
     /// Users: IDs (W…, U…) or email addresses.
     #[arg(value_name = "USER", required = true)]
     pub users: Vec<String>,
+}
+
+/// `settings clear`.
+#[derive(Debug, Args)]
+pub struct ClearFlags {
+    /// Users: IDs (W…, U…) or email addresses.
+    #[arg(value_name = "USER", required = true)]
+    pub users: Vec<String>,
+    /// Show the users whose settings would be cleared, reading only: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `settings set`.
@@ -440,6 +456,9 @@ pub struct SetFlags {
     /// Whether closing the desktop app signs the user out of it.
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub quit_on_close: Option<bool>,
+    /// Show the settings each user would get, reading only: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How `offboard` finds the users its emails name.

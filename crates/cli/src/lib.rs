@@ -37,6 +37,7 @@ use crate::output::Format;
 
 /// Runs the program: parses the command line, runs the command, returns its exit code.
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -53,22 +54,60 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
-    let result = runtime.block_on(dispatch(cli));
+    // A print to a closed standard output unwinds to here (see `quiet_on_closed_stdout`).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(dispatch(cli))
+    }));
     // Do not wait for blocking tasks (a pending stdin read) on the way out.
     runtime.shutdown_background();
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => report(failure),
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(failure)) => report(failure),
+        Err(payload) if closed_stdout(payload_text(payload.as_ref())) => ExitCode::from(exit::OK),
+        Err(payload) => std::panic::resume_unwind(payload),
     }
 }
 
-/// Prints a failure as one line (plus a hint) and returns its exit code.
+/// Whether a panic's message is `print!`'s on a closed standard output ("failed printing to
+/// stdout: Broken pipe (os error 32)"): the reader went away (`| head -1`).
+fn closed_stdout(message: Option<&str>) -> bool {
+    let broken_pipe = std::io::Error::from_raw_os_error(EPIPE).to_string();
+    message.is_some_and(|m| m.starts_with("failed printing to stdout") && m.contains(&broken_pipe))
+}
+
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+}
+
+/// `EPIPE`: the same number on Linux, the BSDs and macOS.
+const EPIPE: i32 = 32;
+
+/// Makes a print to a closed standard output end every command quietly, in one place: Rust
+/// ignores SIGPIPE, so such a print fails with `EPIPE`, and `print!` panics on it. That panic
+/// prints no message or backtrace, and unwinds to [`main`], which exits 0, as a command whose
+/// reader has had all it wanted (`output::write_failed` does the same for lists). Any other
+/// panic is reported as before.
+fn quiet_on_closed_stdout() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !closed_stdout(payload_text(info.payload())) {
+            report(info);
+        }
+    }));
+}
+
+/// Prints a failure as one line (plus a hint) and returns its exit code. A message may quote
+/// input (a file's line, a name from Slack): its control characters are shown, not obeyed.
 fn report(failure: Failure) -> ExitCode {
+    use slack_sessions_engine::text::visible;
     if !failure.message.is_empty() {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "error: {}", failure.message);
+        let _ = writeln!(err, "error: {}", visible(&failure.message));
         if let Some(hint) = &failure.hint {
-            let _ = writeln!(err, "hint: {hint}");
+            let _ = writeln!(err, "hint: {}", visible(hint));
         }
     }
     ExitCode::from(failure.code)
@@ -104,6 +143,10 @@ fn init_logging(cli: &Cli) {
                 .with_target("slack_sessions_client", tracing::Level::DEBUG),
         )
     });
+    // The client's pacing events written for Rust users are said by `WaitNotices` instead.
+    let fmt = fmt.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+        !ui::told_in_cli_words(meta)
+    }));
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(notices)
@@ -114,10 +157,7 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
     let Cli { global, command } = cli;
     let format = || Format::pick(global.output);
     match command {
-        Command::Serve(args) => serve::run(args)
-            .await
-            .map(|()| exit::OK)
-            .map_err(|e| Failure::other(exit::chain(&e))),
+        Command::Serve(args) => serve::run(args).await.map(|()| exit::OK),
         Command::Completions { shell } => completions::print(shell)
             .map(|()| exit::OK)
             .map_err(output::write_failed),

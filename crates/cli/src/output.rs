@@ -37,8 +37,8 @@ impl Format {
     }
 }
 
-pub use slack_sessions_engine::report::{Column, cell as csv_cell, cells, col};
-pub use slack_sessions_engine::text::{plural, thousands};
+pub use slack_sessions_engine::report::{Column, cell as csv_cell, cells, col, csv_line};
+pub use slack_sessions_engine::text::{plural, thousands, visible};
 
 /// Turns a write error on standard output into a failure; a closed pipe is a quiet success.
 pub fn write_failed(err: io::Error) -> Failure {
@@ -140,7 +140,7 @@ impl<W: Write> ListPrinter<W> {
         match self.format {
             Format::Table => {
                 if self.rows.is_empty() {
-                    writeln!(self.out, "{empty}")?;
+                    writeln!(self.out, "{}", visible(empty))?;
                 } else {
                     let headers: Vec<String> =
                         self.columns.iter().map(|c| c.header.to_owned()).collect();
@@ -148,7 +148,7 @@ impl<W: Write> ListPrinter<W> {
                         .write_all(render_table(&headers, &self.rows).as_bytes())?;
                 }
                 if let Some(summary) = summary {
-                    writeln!(self.out, "{summary}")?;
+                    writeln!(self.out, "{}", visible(summary))?;
                 }
             }
             Format::Json => {
@@ -170,23 +170,22 @@ impl<W: Write> ListPrinter<W> {
     }
 }
 
+/// Writes one CSV record through the engine's one CSV writer, which keeps every cell from
+/// being read as a formula ([`csv_line`]).
 fn write_csv_row<W: Write, S: AsRef<str>>(out: &mut W, cells: &[S]) -> io::Result<()> {
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    writer
-        .write_record(cells.iter().map(|c| c.as_ref()))
-        .map_err(io::Error::other)?;
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    out.write_all(&bytes)
+    out.write_all(&csv_line(cells).map_err(io::Error::other)?)
 }
 
 /// Renders rows under headers, columns separated by two spaces, the last one not padded.
+/// Every cell is shown [`visible`]: a control character from Slack is printed as its escape,
+/// never sent to the terminal, and the widths are those of what is printed.
 pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let shown =
+        |row: &[String]| -> Vec<String> { row.iter().map(|c| visible(c).into_owned()).collect() };
+    let headers = shown(headers);
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| shown(r)).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
@@ -194,7 +193,7 @@ pub fn render_table(headers: &[String], rows: &[Vec<String>]) -> String {
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+    for row in std::iter::once(headers.as_slice()).chain(rows.iter().map(Vec::as_slice)) {
         let last = row.len().saturating_sub(1);
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
@@ -273,7 +272,7 @@ pub fn write_record<W: Write>(
                 .unwrap_or(0);
             for (label, value) in fields {
                 let pad = width - label.chars().count() + 2;
-                let line = format!("{label}{}{value}", " ".repeat(pad));
+                let line = format!("{label}{}{}", " ".repeat(pad), visible(value));
                 writeln!(out, "{}", line.trim_end())?;
             }
         }
@@ -343,6 +342,31 @@ mod tests {
             json,
             json!([{"id": 1, "name": "a"}, {"id": 22, "name": "b, \"c\""}])
         );
+    }
+
+    #[test]
+    fn tables_show_control_characters_and_csv_defuses_formulas() {
+        let items = vec![(
+            json!({"id": 1, "name": "=1+1\u{1b}[2J"}),
+            vec!["1".into(), "=1+1\u{1b}[2J".into()],
+        )];
+        // The escape takes the columns it is printed in: the header is padded to it.
+        assert_eq!(
+            printed(Format::Table, &items),
+            "ID  NAME\n1   =1+1\\u{1b}[2J\n2 things\n"
+        );
+        assert_eq!(
+            render_table(
+                &["A\u{7}".into(), "B".into()],
+                &[vec!["x".into(), "y".into()]]
+            ),
+            "A\\u{7}  B\nx       y\n"
+        );
+        assert_eq!(printed(Format::Csv, &items), "id,name\n1,'=1+1\u{1b}[2J\n");
+        let mut buf = Vec::new();
+        let fields = [("os", "\r\u{1b}[1AiOS".to_owned())];
+        write_record(&mut buf, Format::Table, &Value::Null, &fields).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "os  \\u{d}\\u{1b}[1AiOS\n");
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use slack_sessions_emulator::{Emulator, RateLimits, Seed, demo, generate};
+use slack_sessions_emulator::{Emulator, RateLimits, Seed, StartError, StoreError, demo, generate};
+
+use crate::exit::Failure;
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -64,10 +66,89 @@ pub struct ServeArgs {
 const STDIN_CLOSE_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the emulator until Ctrl-C.
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(args: ServeArgs) -> crate::exit::Result<()> {
+    serve(args).await
+}
+
+/// Why the emulator did not start, with what to do where there is something to say.
+fn refusal(err: StartError) -> Failure {
+    let hint = match &err {
+        StartError::Store(StoreError::InUse { .. }) => Some(
+            "stop the other emulator, or give this one a file of its own: --db another.db \
+             (or --db :memory:)",
+        ),
+        _ => None,
+    };
+    let failure = Failure::other(crate::exit::chain(
+        &anyhow::Error::new(err).context("cannot start the emulator"),
+    ));
+    match hint {
+        Some(hint) => failure.hint(hint),
+        None => failure,
+    }
+}
+
+/// What `serve` prints once it listens: its URL and, for the demo org, the admin token (public
+/// test data, in the emulator's code) with calls to try it and the variables every CLI example
+/// needs. A seed of one's own has its own tokens: none of them is printed.
+fn banner(args: &ServeArgs, emulator: &Emulator) -> String {
+    use std::fmt::Write;
+    let api = emulator.api_url();
+    let token = demo::ADMIN_TOKEN;
+    let mut out = format!("slack-sessions emulator listening on {api}\n");
+    let orgs = emulator.org_ids();
+    if args.demo && !orgs.iter().any(|o| o == demo::ORG_ID) {
+        // The file's own state was kept, and it has no demo org: its tokens would all fail.
+        let _ = writeln!(
+            out,
+            "{} already holds other state (orgs: {}), kept as it is: the demo tokens do not work \
+             on it. POST {}/_emulator/reset replaces it with the demo org, or start with another --db.",
+            args.db,
+            orgs.join(", "),
+            emulator.url()
+        );
+    } else if args.demo {
+        if emulator.kept_existing_state() {
+            let _ = writeln!(
+                out,
+                "kept the state already in {} (POST /_emulator/reset restores the demo seed)",
+                args.db
+            );
+        }
+        let _ = writeln!(
+            out,
+            "demo org Acme Corp ({}); admin token: {token}",
+            demo::ORG_ID
+        );
+        let _ = writeln!(out, "for the CLI, in another terminal:");
+        let _ = writeln!(out, "  export SLACK_API_URL={api} SLACK_TOKEN={token}");
+        let _ = writeln!(out, "  slack-sessions sessions list --user W0DEMO0005");
+        let _ = writeln!(out, "or with curl:");
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Authorization: Bearer {token}' {api}auth.test"
+        );
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Authorization: Bearer {token}' -d limit=5 {api}admin.users.session.list"
+        );
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Authorization: Bearer {token}' -d user_id=W0DEMO0005 -d mobile_only=true {api}admin.users.session.reset"
+        );
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Authorization: Bearer {token}' '{}logs?limit=5&action=user_login'",
+            emulator.audit_url()
+        );
+    }
+    out
+}
+
+async fn serve(args: ServeArgs) -> crate::exit::Result<()> {
     let seed = match (&args.seed, args.demo) {
         (Some(path), _) if path.as_os_str() == "-" => Some(seed_from_stdin()?),
-        (Some(path), _) => Some(Seed::from_file(path)?),
+        (Some(path), _) => Some(Seed::from_file(path).map_err(anyhow::Error::from)?),
         (None, true) => Some(Seed::demo()),
         (None, false) => None,
     };
@@ -78,8 +159,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .control(!args.no_control)
         .fault_seed(args.fault_seed)
         .no_active_sessions(args.no_active_sessions);
-    if let Some(token) = args.control_token {
-        builder = builder.control_token(token);
+    if let Some(token) = &args.control_token {
+        builder = builder.control_token(token.clone());
     }
     if args.db != ":memory:" {
         builder = builder.db_path(&args.db);
@@ -92,50 +173,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .generate(sizes.users, sizes.sessions)
             .generate_audit_logs(sizes.audit_logs);
     }
-    let mut emulator = builder.start().await.context("cannot start the emulator")?;
-    let api = emulator.api_url();
-    println!("slack-sessions emulator listening on {api}");
-    let orgs = emulator.org_ids();
-    if args.demo && !orgs.iter().any(|o| o == demo::ORG_ID) {
-        // The file's own state was kept, and it has no demo org: its tokens would all fail.
-        println!(
-            "{} already holds other state (orgs: {}), kept as it is: the demo tokens do not work \
-             on it. POST {}/_emulator/reset replaces it with the demo org, or start with another --db.",
-            args.db,
-            orgs.join(", "),
-            emulator.url()
-        );
-    } else if args.demo {
-        if emulator.kept_existing_state() {
-            println!(
-                "kept the state already in {} (POST /_emulator/reset restores the demo seed)",
-                args.db
-            );
-        }
-        println!(
-            "demo org Acme Corp ({}); admin token: {}",
-            demo::ORG_ID,
-            demo::ADMIN_TOKEN
-        );
-        println!("try:");
-        println!(
-            "  curl -s -H 'Authorization: Bearer {}' {api}auth.test",
-            demo::ADMIN_TOKEN
-        );
-        println!(
-            "  curl -s -H 'Authorization: Bearer {}' -d limit=5 {api}admin.users.session.list",
-            demo::ADMIN_TOKEN
-        );
-        println!(
-            "  curl -s -H 'Authorization: Bearer {}' -d user_id=W0DEMO0005 -d mobile_only=true {api}admin.users.session.reset",
-            demo::ADMIN_TOKEN
-        );
-        println!(
-            "  curl -s -H 'Authorization: Bearer {}' '{}logs?limit=5&action=user_login'",
-            demo::ADMIN_TOKEN,
-            emulator.audit_url()
-        );
-    }
+    let mut emulator = builder.start().await.map_err(refusal)?;
+    // One write: a reader that takes the first line (`| head -1`) gets them all at once.
+    print!("{}", banner(&args, &emulator));
     // Watched only from here on: the seed, if read from standard input, is already consumed.
     let watcher = args.exit_on_stdin_close.then(stdin_eof);
     let stdin_closed = async {

@@ -36,6 +36,9 @@ pub fn resolve(flag: Option<&Token>, file: Option<&Path>) -> Result<Token> {
     }
 }
 
+/// The largest token file read: a token is under 100 bytes.
+const MAX_BYTES: u64 = 64 << 10;
+
 /// Reads a token file, refusing one that the group or others may read.
 pub fn read_file(path: &Path) -> Result<Token> {
     let shown = path.display();
@@ -48,8 +51,9 @@ pub fn read_file(path: &Path) -> Result<Token> {
         ));
     }
     check_mode(path, &meta)?;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::new(USAGE, format!("cannot read the token file {shown}: {e}")))?;
+    let bytes = slack_sessions_engine::files::read_capped(path, MAX_BYTES, "token file")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::new(USAGE, format!("the token file {shown} is not UTF-8 text")))?;
     let token = Token::new(text);
     if token.is_empty() {
         return Err(Failure::new(

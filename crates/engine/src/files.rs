@@ -8,12 +8,19 @@
 //! - **Appended files** (journals, audit logs) are opened without following a symbolic link
 //!   (`O_NOFOLLOW`), created 0600 and exclusively when absent; one owned by another account,
 //!   or that others may write, is refused (someone could have added records to it); one that
-//!   others may only read is tightened to 0600.
+//!   others may only read is tightened to 0600. A dry run reads them the same way
+//!   ([`open_existing`]), so it refuses what the run would.
+//! - **Archived files** (a finished run's journal) are renamed to a name that is free, never
+//!   over an existing file or link ([`archive`]).
 //!
 //! The umask does not loosen any of this: modes are set explicitly.
+//!
+//! **Inputs** (a policy, an HR file, a token file) are read through [`read_capped`]: at most a
+//! documented size, so that `/dev/zero`, a FIFO that never ends or a wrong file is refused with
+//! a clear error instead of taking all memory.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -116,6 +123,62 @@ fn link_refused(path: &Path, noun: &str) -> Error {
     .hint("give the real path, or move the link away")
 }
 
+/// Opens an appended file for reading only (a dry run's look at a journal or an audit log),
+/// refusing a symbolic link as [`open_append`] does; `None` if there is none.
+pub fn open_existing(path: &Path, noun: &str) -> Result<Option<File>> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    match opts.open(path) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(_) if is_link(path) => Err(link_refused(path, noun)),
+        Err(e) => Err(Error::file("read", noun, path, e)),
+    }
+}
+
+/// Reads an input file whole, refusing one larger than `cap` bytes before reading more than
+/// `cap + 1` of it (a regular file by its size, before reading anything). `noun` names it in
+/// errors (`policy`).
+pub fn read_capped(path: &Path, cap: u64, noun: &str) -> Result<Vec<u8>> {
+    let cannot =
+        |e: io::Error| Error::refused(format!("cannot read the {noun} {}: {e}", path.display()));
+    let too_big = || {
+        Error::refused(format!(
+            "the {noun} {} is over the {} limit",
+            path.display(),
+            size(cap)
+        ))
+        .hint("is it the right file?")
+    };
+    let file = File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if meta.is_file() && meta.len() > cap {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// A size in bytes as people read it: `1 MiB`, `64 KiB`, `300 bytes`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
+            return format!("{} {name}", bytes / unit);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 #[cfg(unix)]
 fn set_private(file: &File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -170,11 +233,40 @@ fn check_owned(_: &Path, _: &str, _: &File) -> Result<()> {
     Ok(())
 }
 
-/// Renames `path` to `to` (same directory), keeping the name durable. Returns `to`.
-pub fn rename(path: &Path, to: PathBuf, noun: &str) -> Result<PathBuf> {
-    std::fs::rename(path, &to).map_err(|e| Error::file("archive", noun, path, e))?;
-    sync_dir(&to);
-    Ok(to)
+/// Renames `path` to the first of `names(1)`, `names(2)`, … (same directory) that is free,
+/// never replacing a file or a link of that name; keeps the name durable. Returns it.
+pub fn archive(path: &Path, names: impl Fn(usize) -> PathBuf, noun: &str) -> Result<PathBuf> {
+    for n in 1.. {
+        let to = names(n);
+        match rename_new(path, &to) {
+            Ok(()) => {
+                sync_dir(&to);
+                return Ok(to);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::file("archive", noun, path, e)),
+        }
+    }
+    unreachable!("the names run out")
+}
+
+/// Renames `from` to `to`, failing with `AlreadyExists` if `to` is there (even a dangling
+/// link): atomically where the system can (`RENAME_NOREPLACE`), else by looking first.
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            // A file system without RENAME_NOREPLACE: look first, below.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if std::fs::symlink_metadata(to).is_ok() {
+        return Err(io::ErrorKind::AlreadyExists.into());
+    }
+    std::fs::rename(from, to)
 }
 
 #[cfg(all(test, unix))]
@@ -198,6 +290,52 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&report).unwrap(), "rows");
         assert_eq!(mode(&report), 0o600);
         assert!(!is_link(&report));
+    }
+
+    #[test]
+    fn archives_never_replace_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j");
+        std::fs::write(&journal, "old run").unwrap();
+        std::fs::write(dir.path().join("j.1"), "kept").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("j.2")).unwrap();
+        let to = archive(&journal, |n| dir.path().join(format!("j.{n}")), "journal").unwrap();
+        assert_eq!(to, dir.path().join("j.3"));
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), "old run");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("j.1")).unwrap(),
+            "kept"
+        );
+        assert!(is_link(&dir.path().join("j.2")));
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn inputs_are_read_up_to_their_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "x".repeat(10)).unwrap();
+        assert_eq!(read_capped(&path, 10, "policy").unwrap().len(), 10);
+        let err = read_capped(&path, 9, "policy").unwrap_err().to_string();
+        assert!(err.contains("p.toml is over the 9 bytes limit"), "{err}");
+        let err = read_capped(Path::new("/dev/zero"), 1 << 20, "policy").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("/dev/zero is over the 1 MiB limit"),
+            "{err}"
+        );
+        assert_eq!(size(64 << 20), "64 MiB");
+        assert_eq!(size(1500), "1500 bytes");
+    }
+
+    #[test]
+    fn a_dry_run_reads_appended_files_without_following_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j");
+        assert!(open_existing(&journal, "journal").unwrap().is_none());
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &journal).unwrap();
+        let err = open_existing(&journal, "journal").unwrap_err().to_string();
+        assert!(err.contains("symbolic link") && err.contains("j"), "{err}");
     }
 
     #[test]

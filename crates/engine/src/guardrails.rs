@@ -324,11 +324,11 @@ impl Ledger {
         cooldown_ms: u64,
     ) -> Result<History> {
         let path = ledger_path(dir, org, key);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Error::file("read", "guardrails ledger", &path, e)),
-        };
+        let mut bytes = Vec::new();
+        if let Some(mut file) = crate::files::open_existing(&path, "guardrails ledger")? {
+            std::io::Read::read_to_end(&mut file, &mut bytes)
+                .map_err(|e| Error::file("read", "guardrails ledger", &path, e))?;
+        }
         let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let mut history = History {
             cooldown_ms,

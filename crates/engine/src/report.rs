@@ -1,6 +1,8 @@
 //! A run's report: one row per thing it acted on, CSV or JSON by the file's extension, written
-//! whole or not at all ([`files::write_atomic`]).
+//! whole or not at all ([`files::write_atomic`]); and the one CSV writer ([`csv_line`]) every
+//! CSV the tool writes goes through, reports and `-o csv` alike.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -90,14 +92,11 @@ impl ReportPath {
                 out
             }
             ReportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                w.write_record(columns.iter().map(|c| c.name))
-                    .map_err(|e| fail(e.to_string()))?;
+                let mut out = csv_line(columns.iter().map(|c| c.name)).map_err(fail)?;
                 for row in rows {
-                    w.write_record(cells(row, columns))
-                        .map_err(|e| fail(e.to_string()))?;
+                    out.extend(csv_line(cells(row, columns)).map_err(fail)?);
                 }
-                w.into_inner().map_err(|e| fail(e.to_string()))?
+                out
             }
         };
         files::write_atomic(&self.path, &bytes)
@@ -129,6 +128,47 @@ pub fn cell(value: &serde_json::Value) -> String {
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(" "),
         other => other.to_string(),
     }
+}
+
+/// One CSV record (RFC 4180 quoting), every cell first made [`spreadsheet_safe`]: the only
+/// way the tool writes CSV.
+pub fn csv_line<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> Result<Vec<u8>, String> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(
+        cells
+            .into_iter()
+            .map(|c| spreadsheet_safe(c.as_ref()).into_owned()),
+    )
+    .map_err(|e| e.to_string())?;
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// A cell that a spreadsheet cannot take for a formula (OWASP's rule against CSV injection,
+/// <https://owasp.org/www-community/attacks/CSV_Injection>): one that begins with `=`, `+`,
+/// `-`, `@`, TAB or CR gets a `'` in front, which spreadsheets read as "this is text".
+/// Names, emails, OS and version strings come from Slack's members and clients, so a
+/// `=HYPERLINK(…)` there would otherwise run when the admin opens the file.
+///
+/// One exception: a cell that is nothing but a decimal number (`-12`, `-0.5`) is left as it
+/// is: a spreadsheet reads it as that number, never as a formula, and a negative count or
+/// offset stays a number to sum. Programs that want every value as sent read JSON or NDJSON.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_number(cell) => {
+            Cow::Owned(format!("'{cell}"))
+        }
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// `-12`, `-0.5`, `7`: an optional minus, digits, and at most one point between digits.
+fn is_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && all_digits(fraction)
 }
 
 /// A row's cells in the order of `columns`, read from its JSON form by the columns' names:
@@ -204,6 +244,57 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://evil\")",
+                "'=HYPERLINK(\"http://evil\")",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-3+4@h.example", "'-3+4@h.example"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-.5", "'-.5"),
+            ("-1e5", "'-1e5"),
+            ("-1.", "'-1."),
+            // Numbers stay numbers; text that only contains the characters is as it was.
+            ("-3", "-3"),
+            ("-0.25", "-0.25"),
+            ("42", "42"),
+            ("ada@x.example", "ada@x.example"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), written, "{cell:?}");
+        }
+        let line = csv_line(["=1+1", "a,b", "-3", "x"]).unwrap();
+        assert_eq!(String::from_utf8(line).unwrap(), "'=1+1,\"a,b\",-3,x\n");
+    }
+
+    #[test]
+    fn a_csv_report_is_written_safe() {
+        #[derive(Serialize)]
+        struct R {
+            name: &'static str,
+            left: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = ReportPath::new(dir.path().join("r.csv")).unwrap();
+        let rows = [R {
+            name: "@SUM(1)",
+            left: -2,
+        }];
+        let columns = [col("NAME", "name"), col("LEFT", "left")];
+        path.write(&(), &columns, &rows).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path.path).unwrap(),
+            "name,left\n'@SUM(1),-2\n"
+        );
+    }
 
     #[test]
     fn formats_and_paths() {

@@ -119,13 +119,17 @@ impl Known {
 }
 
 impl From<&User> for Person {
+    /// The name people know a user by: the full name (the user's `real_name`, else the
+    /// profile's), else the display name, else the handle (`name`). A blank one counts as
+    /// none.
     fn from(u: &User) -> Person {
-        let name = u
-            .real_name
-            .clone()
-            .or_else(|| u.profile.real_name.clone())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| u.name.clone());
+        let name = [&u.real_name, &u.profile.real_name, &u.profile.display_name]
+            .into_iter()
+            .flatten()
+            .map(|n| n.trim())
+            .find(|n| !n.is_empty())
+            .unwrap_or(&u.name)
+            .to_owned();
         Person {
             id: u.id.clone(),
             name,
@@ -660,6 +664,27 @@ pub async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_is_named_by_full_name_then_display_name_then_handle() {
+        let user = |real: Option<&str>, profile_real: Option<&str>, display: Option<&str>| {
+            let mut u = User::new(UserId::new("W1"), "ada.l");
+            u.real_name = real.map(str::to_owned);
+            u.profile.real_name = profile_real.map(str::to_owned);
+            u.profile.display_name = display.map(str::to_owned);
+            Person::from(&u).name
+        };
+        assert_eq!(
+            user(Some("Ada Lovelace"), Some("x"), Some("ada")),
+            "Ada Lovelace"
+        );
+        assert_eq!(
+            user(None, Some("Ada Lovelace"), Some("ada")),
+            "Ada Lovelace"
+        );
+        assert_eq!(user(Some(""), Some(" "), Some("Ada")), "Ada");
+        assert_eq!(user(None, None, Some("")), "ada.l");
+    }
 
     #[test]
     fn ids_and_emails() {

@@ -213,6 +213,11 @@ pub struct DeviceRecord {
 }
 
 impl DeviceRecord {
+    /// The `os` names Slack is known to send, as it writes them. Slack documents no list (its
+    /// own example shows `OS X`), so a name outside it may still come: a new OS, or a rename.
+    pub const KNOWN_OS: [&'static str; 6] =
+        ["OS X", "Windows", "Linux", "iOS", "iPadOS", "Android"];
+
     /// A record with every field given.
     pub fn new(
         device_hardware: impl Into<String>,
@@ -304,6 +309,9 @@ pub enum ClientKind {
 }
 
 impl ClientKind {
+    /// The kinds a session is judged to be when its record tells (every one but `Unknown`).
+    pub const JUDGED: [ClientKind; 3] = [ClientKind::Mobile, ClientKind::Desktop, ClientKind::Web];
+
     /// The first number of a version below which it is the desktop app's.
     const FIRST_BROWSER_MAJOR: u64 = 10;
 

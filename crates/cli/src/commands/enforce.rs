@@ -22,12 +22,20 @@ pub(crate) async fn run(ctx: &Context, flags: &EnforceFlags, format: Format) -> 
             "--watch acts unattended: give --yes (check the actions first with --dry-run)",
         ));
     }
+    for w in &plan.policy.warnings {
+        ui::warn(w);
+    }
     if flags.dry_run {
         let round = enforce::dry_run(ctx, &plan).await?;
         let lines = enforce::planned(&plan.policy, &round);
         print_round(1, &round, &lines, format, true)?;
+        note_unmatched(&plan.policy, &round);
+        if let Some(reason) = &round.breaker {
+            ui::warn(format!("circuit breaker: {reason}"));
+        }
         ui::note("dry run: nothing was changed; these are the actions a run would take now");
-        return Ok(OK);
+        // The code the run would exit with: a tripped circuit breaker is 7 either way.
+        return Ok(if round.breaker.is_some() { PARTIAL } else { OK });
     }
     let mut run = Enforcement::open(ctx, plan).await?;
     let outcome = rounds(ctx, &mut run, flags, format).await;
@@ -87,6 +95,24 @@ async fn rounds(
     }
 }
 
+/// The rules no session breaks (a typo matches nothing): the first few by name.
+fn note_unmatched(policy: &enforce::policy::Policy, round: &Round) {
+    const SHOWN: usize = 10;
+    for r in round.unmatched.iter().take(SHOWN) {
+        let rule = &policy.rules[*r];
+        ui::note(format!(
+            "rule {:?} matched no session (line {})",
+            rule.name, rule.line
+        ));
+    }
+    if round.unmatched.len() > SHOWN {
+        ui::note(format!(
+            "and {} more rules matched no session",
+            thousands(round.unmatched.len() - SHOWN)
+        ));
+    }
+}
+
 fn print_round(
     number: u64,
     round: &Round,
@@ -127,7 +153,7 @@ fn print_round(
                     if dry_run { "to act on" } else { "acted on" },
                 )?;
                 if let Some(reason) = &round.breaker {
-                    writeln!(out, "circuit breaker: {reason}")?;
+                    writeln!(out, "circuit breaker: {}", crate::output::visible(reason))?;
                 }
                 if !lines.is_empty() {
                     let mut printer = ListPrinter::new(Format::Table, &COLUMNS, &mut out);

@@ -18,7 +18,7 @@ pub(crate) async fn run(ctx: &Context, flags: &InvalidateFlags, format: Format) 
         let report = invalidate::dry_run(ctx, plan).await?;
         print(&report, format)?;
         ui::note("dry run: nothing was changed, and no journal or report was written");
-        return Ok(OK);
+        return Ok(exit_code(&report));
     }
     let mut run = Invalidation::open(ctx, plan).await?;
     let outcome = match run.select().await {
@@ -40,16 +40,22 @@ pub(crate) async fn run(ctx: &Context, flags: &InvalidateFlags, format: Format) 
     print(&report, format)?;
     match outcome {
         Ok(()) => {
-            if let Some(path) = &report.report {
+            // A table names the report already; the other formats carry rows only.
+            if let (Some(path), false) = (&report.report, format == Format::Table) {
                 ui::note(format!("report: {}", path.display()));
             }
-            Ok(if report.rows.iter().any(|r| r.result == Status::Failed) {
-                PARTIAL
-            } else {
-                OK
-            })
+            Ok(exit_code(&report))
         }
         Err(e) => Err(super::stopped(&journal, Failure::from(e))),
+    }
+}
+
+/// The exit code of a finished run, or of its dry run: 7 if a session was (or would be) left.
+fn exit_code(report: &Report) -> u8 {
+    if report.rows.iter().any(|r| r.result == Status::Failed) {
+        PARTIAL
+    } else {
+        OK
     }
 }
 

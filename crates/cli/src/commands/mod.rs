@@ -40,3 +40,42 @@ pub(crate) fn stopped(
     }
     failure
 }
+
+/// Each user named on the command line once, in the order given. Inputs that name a user
+/// named before (`W0DEMO0005 dennis.ritchie@acme.example`) are said in one line per user on
+/// standard error, not merged silently into one row.
+pub(crate) fn once_each(
+    resolved: Vec<slack_sessions_engine::users::Named>,
+) -> Vec<slack_sessions_engine::users::Named> {
+    use std::collections::HashMap;
+    let mut inputs: HashMap<_, Vec<String>> = HashMap::new();
+    let mut order = Vec::new();
+    for r in resolved {
+        let given = inputs.entry(r.user_id.clone()).or_default();
+        if given.is_empty() {
+            order.push(r.clone());
+        }
+        given.push(r.input);
+    }
+    for r in &order {
+        let given = &inputs[&r.user_id];
+        if given.len() < 2 {
+            continue;
+        }
+        let mut distinct: Vec<&str> = Vec::new();
+        for g in given {
+            if !distinct.contains(&g.as_str()) {
+                distinct.push(g);
+            }
+        }
+        crate::ui::note(match distinct.as_slice() {
+            [one] => format!("{one} is given {} times: taken once", given.len()),
+            several => format!(
+                "{} name the same user ({}): taken once",
+                several.join(", "),
+                r.user_id
+            ),
+        });
+    }
+    order
+}

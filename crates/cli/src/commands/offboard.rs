@@ -23,8 +23,10 @@ pub(crate) async fn run(ctx: &Context, flags: &OffboardFlags, format: Format) ->
     if flags.dry_run {
         let report = offboard::dry_run(ctx, plan).await?;
         print(&report, format, true)?;
+        note_deactivated(&report);
         ui::note("dry run: nothing was changed, and no journal or report was written");
-        return Ok(OK);
+        // The code the run would exit with: a dry run that plans a failure says so.
+        return Ok(exit_code(&report.lines));
     }
     let mut run = Offboarding::open(ctx, plan).await?;
     let outcome = match run.resolve().await {
@@ -44,6 +46,7 @@ pub(crate) async fn run(ctx: &Context, flags: &OffboardFlags, format: Format) ->
     let journal = run.plan().report.journal();
     let report = run.finish(outcome.is_ok())?;
     print(&report, format, false)?;
+    note_deactivated(&report);
     let path = report.report.as_ref().map(|p| p.display().to_string());
     ui::note(format!(
         "{} in {}; report: {}",
@@ -58,6 +61,25 @@ pub(crate) async fn run(ctx: &Context, flags: &OffboardFlags, format: Format) ->
     match outcome {
         Ok(()) => Ok(exit_code(&report.lines)),
         Err(e) => Err(super::stopped(&journal, Failure::from(e))),
+    }
+}
+
+/// Names the users whose accounts were deactivated before the run: their lines are `done`
+/// (or `planned`) like the others', and the person running it should know the leaver was
+/// gone already.
+fn note_deactivated(report: &Report) {
+    let users: std::collections::BTreeSet<String> = report
+        .lines
+        .iter()
+        .filter(|l| l.deactivated)
+        .filter_map(|l| l.user_id.as_ref().map(ToString::to_string))
+        .collect();
+    if !users.is_empty() {
+        let users: Vec<String> = users.into_iter().collect();
+        ui::note(format!(
+            "already deactivated (Slack ended their sessions then): {}",
+            users.join(", ")
+        ));
     }
 }
 

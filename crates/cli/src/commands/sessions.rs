@@ -4,14 +4,17 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use slack_sessions_client::Error;
-use slack_sessions_client::api::UserId;
+use slack_sessions_client::api::{ErrorCode, UserId};
 use slack_sessions_client::methods::{InvalidateArgs, ListArgs, ResetArgs as ApiResetArgs};
 
 use slack_sessions_engine::Context;
+use slack_sessions_engine::count::{CountBy, Counter};
 use slack_sessions_engine::filter::KindCounts;
 use slack_sessions_engine::journal::Devices;
+use slack_sessions_engine::offboard::Hold;
+use slack_sessions_engine::offboard::state::Facts;
 use slack_sessions_engine::org::Org;
-use slack_sessions_engine::users::Directory;
+use slack_sessions_engine::users::{Directory, Found, Named, ResolveBy};
 
 use crate::cli::{InvalidateFlags, ListFlags, ResetFlags, SummaryFlags};
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
@@ -115,29 +118,64 @@ pub(crate) async fn invalidate(
     // The current docs' form: the session's user with its id (`team_id` only as well).
     let org = Org::of(client).await?;
     let user_id = one_user(&mut directory(ctx, &org, false), user, true).await?;
-    let mut call = InvalidateArgs::new(session_id, user_id);
+    let mut call = InvalidateArgs::new(session_id, user_id.clone());
     if let Some(team) = &args.filter.team {
         call = call.team_id(team.as_str());
     }
     let user = call.user_id.clone();
     let team = call.team_id.clone();
-    client
-        .invalidate(call)
-        .await
-        .map_err(|e| Failure::api(format!("cannot end session {session_id}"), &e))?;
+    let result = if args.dry_run {
+        // The run minus the write: the session must be one of the user's sessions where the
+        // call looks for it (the workspace given, else the whole org), or Slack refuses.
+        use futures::TryStreamExt;
+        let team = team.clone().unwrap_or_else(|| org.id.clone());
+        let list = ListArgs::for_user(team, user_id.clone()).limit(1000);
+        let mut sessions = client.list_sessions(list);
+        let mut found = false;
+        while let Some(s) = sessions
+            .try_next()
+            .await
+            .map_err(|e| Failure::api(format!("cannot list the sessions of {user_id}"), &e))?
+        {
+            if s.session_id.0 == session_id {
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            return Err(Failure::new(
+                exit::API,
+                format!(
+                    "cannot end session {session_id}: Slack would answer session_not_found \
+                     (the user's sessions have no such id); nothing was changed"
+                ),
+            )
+            .hint("`sessions list --user USER` shows the user's sessions and their ids"));
+        }
+        "planned"
+    } else {
+        client
+            .invalidate(call)
+            .await
+            .map_err(|e| Failure::api(format!("cannot end session {session_id}"), &e))?;
+        "invalidated"
+    };
     let json = json!({
         "session_id": session_id,
         "user_id": user,
         "team_id": team,
-        "result": "invalidated",
+        "result": result,
     });
     let fields = [
         ("session", session_id.to_string()),
         ("user", user.map(|u| u.to_string()).unwrap_or_default()),
         ("team", team.map(|t| t.to_string()).unwrap_or_default()),
-        ("result", "invalidated".to_owned()),
+        ("result", result.to_owned()),
     ];
     print_record(format, &json, &fields)?;
+    if args.dry_run {
+        ui::note("dry run: nothing was changed");
+    }
     Ok(OK)
 }
 
@@ -162,13 +200,14 @@ fn ends_the_command(err: &Error) -> bool {
 pub(crate) async fn reset(ctx: &Context, args: &ResetFlags, format: Format) -> Result<u8> {
     let client = &ctx.client;
     let org = Org::of(client).await?;
-    let resolved = directory(ctx, &org, false)
-        .resolve_all(&args.users, true)
-        .await?;
+    let mut directory = directory(ctx, &org, false);
+    let resolved = super::once_each(directory.resolve_all(&args.users, true).await?);
     let devices = args.devices.devices();
     let scope = devices.as_str();
-    let distinct: BTreeSet<&UserId> = resolved.iter().map(|r| &r.user_id).collect();
-    if distinct.len() > 1 && !args.yes {
+    if args.dry_run {
+        return reset_dry_run(ctx, &org, &mut directory, &resolved, devices, format).await;
+    }
+    if resolved.len() > 1 && !args.yes {
         let sessions = match devices {
             Devices::Mobile => "their mobile sessions",
             Devices::Web => "their web and desktop sessions",
@@ -176,18 +215,14 @@ pub(crate) async fn reset(ctx: &Context, args: &ResetFlags, format: Format) -> R
         };
         let question = format!(
             "About to sign out {} from {sessions}. Go ahead?",
-            plural(distinct.len(), "user", "users")
+            plural(resolved.len(), "user", "users")
         );
         super::confirm(ctx, &question)?;
     }
     let mut printer = ListPrinter::stdout(format, &RESULT_COLUMNS);
     let mut failed = 0usize;
     let single = resolved.len() == 1;
-    let mut done = BTreeSet::new();
     for r in &resolved {
-        if !done.insert(r.user_id.clone()) {
-            continue; // the same user twice on the command line
-        }
         let mut call = ApiResetArgs::new(r.user_id.clone());
         match devices {
             Devices::All => {}
@@ -254,6 +289,131 @@ pub(crate) async fn reset(ctx: &Context, args: &ResetFlags, format: Format) -> R
     Ok(OK)
 }
 
+/// The columns of a reset's dry run.
+const PLAN_COLUMNS: [Column; 6] = [
+    col("INPUT", "input"),
+    col("USER", "user_id"),
+    col("SESSIONS", "scope"),
+    col("NOW", "sessions_now"),
+    col("RESULT", "result"),
+    col("ERROR", "error"),
+];
+
+/// `sessions reset --dry-run`: the run minus the writes, exiting as the run would. Each
+/// user's record tells whether Slack would refuse the reset (the primary owner, a bot, a user
+/// the org does not have), and their sessions now what it would end.
+async fn reset_dry_run(
+    ctx: &Context,
+    org: &Org,
+    directory: &mut Directory,
+    users: &[Named],
+    devices: Devices,
+    format: Format,
+) -> Result<u8> {
+    let mut records = std::collections::HashMap::new();
+    let ids = users.iter().map(|r| r.user_id.clone()).collect();
+    directory
+        .resolve(Vec::new(), ids, ResolveBy::Lookup, &mut |found| {
+            if let Found::Id { id, user } = found {
+                records.insert(id, user);
+            }
+            Ok(())
+        })
+        .await?;
+    let counter = Counter {
+        client: ctx.client.clone(),
+        team: org.id.clone(),
+        devices,
+        by: CountBy::User,
+    };
+    let mut plan: Vec<(&Named, std::result::Result<u64, &'static str>)> = Vec::new();
+    for r in users {
+        // The token's own user may reset themself, the primary owner included.
+        let held = match records.get(&r.user_id) {
+            _ if r.user_id == org.me.user_id => None,
+            Some(None) => Some(Hold::NotFound),
+            Some(Some(person)) => Hold::of(Facts::from(person)),
+            // Users not read (a token without users:read): the list call tells.
+            None => None,
+        };
+        let outcome = match held {
+            Some(hold) => Err(hold.code()),
+            None => match counter.count_one(&r.user_id).await {
+                Ok(n) => Ok(n),
+                Err(e) => match e.code() {
+                    Some(ErrorCode::BotsNotAllowed | ErrorCode::CannotResetBot) => {
+                        Err(Hold::Bot.code())
+                    }
+                    Some(ErrorCode::UserNotFound) => Err(Hold::NotFound.code()),
+                    _ => {
+                        return Err(Failure::api(
+                            format!("cannot list the sessions of {}", r.user_id),
+                            &e,
+                        ));
+                    }
+                },
+            },
+        };
+        plan.push((r, outcome));
+    }
+    // One user, refused: the run fails with Slack's error (exit 4) and prints no row.
+    if let [(r, Err(code))] = plan.as_slice() {
+        return Err(Failure::new(
+            exit::API,
+            format!(
+                "cannot reset the sessions of {}: Slack would answer {code}; nothing was changed",
+                r.user_id
+            ),
+        ));
+    }
+    let scope = devices.as_str();
+    let mut printer = ListPrinter::stdout(format, &PLAN_COLUMNS);
+    let mut refused = 0;
+    for (r, outcome) in &plan {
+        let (now, result, error) = match outcome {
+            Ok(n) => (Some(*n), "planned", ""),
+            Err(code) => {
+                refused += 1;
+                (None, "failed", *code)
+            }
+        };
+        let json = json!({
+            "input": r.input,
+            "user_id": r.user_id,
+            "scope": scope,
+            "sessions_now": now,
+            "result": result,
+            "error": if error.is_empty() { Value::Null } else { error.into() },
+        });
+        let cells = vec![
+            r.input.clone(),
+            r.user_id.to_string(),
+            scope.to_owned(),
+            now.map(|n| n.to_string()).unwrap_or_default(),
+            result.to_owned(),
+            error.to_owned(),
+        ];
+        printer.push(&json, cells).map_err(write_failed)?;
+    }
+    let summary = format!(
+        "{} would be signed out ({scope} sessions){}",
+        plural(plan.len() - refused, "user", "users"),
+        match refused {
+            0 => String::new(),
+            n => format!(", {n} refused"),
+        }
+    );
+    printer.finish(Some(&summary), "").map_err(write_failed)?;
+    if refused > 0 {
+        ui::warn(format!(
+            "Slack would refuse {refused} of {} users",
+            plan.len()
+        ));
+    }
+    ui::note("dry run: nothing was changed");
+    Ok(if refused > 0 { PARTIAL } else { OK })
+}
+
 /// Runs `sessions summary`.
 pub(crate) async fn summary(ctx: &Context, args: &SummaryFlags, format: Format) -> Result<u8> {
     let client = &ctx.client;
@@ -291,7 +451,8 @@ pub(crate) async fn summary(ctx: &Context, args: &SummaryFlags, format: Format) 
             slot.insert(p);
         }
     }
-    let counts = counter.finish(filter.describe(), org.id.to_string(), &top, &people);
+    let teams = inventory::team_names(&org);
+    let counts = counter.finish(filter.describe(), org.id.to_string(), &top, &people, &teams);
     if let Some(path) = &args.html {
         let page = inventory::html::page(&counts, &kept, more, &people, &org.me.team);
         slack_sessions_engine::files::write_atomic(path, page.as_bytes()).map_err(|e| {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use slack_sessions_client::api::UserId;
+use slack_sessions_client::api::{UserId, Validate};
 use slack_sessions_client::methods::{ClearSettingsArgs, GetSettingsArgs, SetSettingsArgs};
 
 use slack_sessions_engine::Context;
@@ -11,8 +11,8 @@ use slack_sessions_engine::duration::format_secs;
 use slack_sessions_engine::org::Org;
 use slack_sessions_engine::users::{Directory, Named as Resolved};
 
-use crate::cli::{SetFlags, UsersFlags};
-use crate::exit::{Failure, OK, Result};
+use crate::cli::{ClearFlags, SetFlags, UsersFlags};
+use crate::exit::{self, Failure, OK, Result};
 use crate::output::{Column, Format, ListPrinter, col, plural, write_failed};
 
 /// Users per settings call (Slack's maximum).
@@ -36,16 +36,9 @@ async fn users(ctx: &Context, named: &[String], changes: bool) -> Result<Vec<Res
         ctx.events.clone(),
         ctx.stop.clone(),
     );
-    Ok(unique(directory.resolve_all(named, changes).await?))
-}
-
-/// Each user once, in the order given.
-fn unique(resolved: Vec<Resolved>) -> Vec<Resolved> {
-    let mut seen = std::collections::HashSet::new();
-    resolved
-        .into_iter()
-        .filter(|r| seen.insert(r.user_id.clone()))
-        .collect()
+    Ok(super::once_each(
+        directory.resolve_all(named, changes).await?,
+    ))
 }
 
 /// An item: its JSON, its table cells and its CSV cells.
@@ -134,14 +127,25 @@ pub(crate) async fn set(ctx: &Context, args: &SetFlags, format: Format) -> Resul
         if let Some(q) = args.quit_on_close {
             call = call.desktop_app_browser_quit(q);
         }
+        if args.dry_run {
+            // What Slack refuses without looking anything up (a duration out of its range).
+            call.validate().map_err(|e| {
+                Failure::new(
+                    exit::API,
+                    format!("cannot change session settings: Slack would answer {e}"),
+                )
+            })?;
+            continue;
+        }
         client
             .set_settings(call)
             .await
             .map_err(|e| Failure::api("cannot change session settings", &e))?;
     }
+    let result = if args.dry_run { PLANNED } else { "set" };
     let mut printer = ListPrinter::stdout(format, &COLUMNS);
     for r in &users {
-        let (mut json, mut cells, csv) = row(r, duration, args.quit_on_close, "set");
+        let (mut json, mut cells, csv) = row(r, duration, args.quit_on_close, result);
         // A setting not given is kept as it was: `null` in JSON, "unchanged" in a table.
         let mut changed = Vec::new();
         match duration {
@@ -158,18 +162,36 @@ pub(crate) async fn set(ctx: &Context, args: &SetFlags, format: Format) -> Resul
             .map_err(write_failed)?;
     }
     let summary = format!(
-        "settings changed for {}",
+        "settings {} for {}",
+        if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
         plural(users.len(), "user", "users")
     );
     printer.finish(Some(&summary), "").map_err(write_failed)?;
+    dry_run_note(args.dry_run);
     Ok(OK)
 }
 
+/// The result of a row of a dry run.
+const PLANNED: &str = "planned";
+
+fn dry_run_note(dry_run: bool) {
+    if dry_run {
+        crate::ui::note("dry run: nothing was changed");
+    }
+}
+
 /// Runs `settings clear`.
-pub(crate) async fn clear(ctx: &Context, args: &UsersFlags, format: Format) -> Result<u8> {
+pub(crate) async fn clear(ctx: &Context, args: &ClearFlags, format: Format) -> Result<u8> {
     let client = &ctx.client;
     let users = users(ctx, &args.users, true).await?;
     for chunk in users.chunks(CHUNK) {
+        if args.dry_run {
+            continue;
+        }
         client
             .clear_settings(ClearSettingsArgs::new(
                 chunk.iter().map(|r| r.user_id.clone()),
@@ -179,15 +201,23 @@ pub(crate) async fn clear(ctx: &Context, args: &UsersFlags, format: Format) -> R
     }
     let mut printer = ListPrinter::stdout(format, &COLUMNS);
     for r in &users {
-        let (json, cells, csv) = row(r, None, None, "cleared");
+        let result = if args.dry_run { PLANNED } else { "cleared" };
+        let (json, cells, csv) = row(r, None, None, result);
         printer
             .push_split(&json, cells, csv)
             .map_err(write_failed)?;
     }
     let summary = format!(
-        "settings cleared for {}; the org's defaults apply",
-        plural(users.len(), "user", "users")
+        "settings {} for {}; the org's defaults {}",
+        if args.dry_run {
+            "would be cleared"
+        } else {
+            "cleared"
+        },
+        plural(users.len(), "user", "users"),
+        if args.dry_run { "would apply" } else { "apply" }
     );
     printer.finish(Some(&summary), "").map_err(write_failed)?;
+    dry_run_note(args.dry_run);
     Ok(OK)
 }

@@ -9,7 +9,7 @@ use slack_sessions_client::api::{ErrorCode, Scope};
 use slack_sessions_client::methods::ListArgs;
 use slack_sessions_client::{Client, Error};
 
-use crate::exit::{Failure, OK, Result};
+use crate::exit::{AUTH, Failure, OK, Result};
 use crate::output::{Format, print_record};
 
 /// What each scope allows, in the words of this tool, and whether it needs an admin's user
@@ -147,5 +147,27 @@ pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
         ),
     ];
     print_record(format, &json, &fields)?;
+    // Listing sessions is the least this tool needs: a token that cannot is a failure of its
+    // own (exit 3), said in one line naming the scope or the role it lacks.
+    let (read, _, _) = &SCOPES[0];
+    if scopes.is_some() && !granted(read) {
+        return Err(Failure::new(
+            AUTH,
+            format!(
+                "this token cannot list sessions: it lacks the scope {}",
+                read.as_str()
+            ),
+        )
+        .hint(format!(
+            "add the user scope {} to the app and have an Org Owner reinstall it at the org level",
+            read.as_str()
+        )));
+    }
+    if let Err(why) = &admin {
+        return Err(
+            Failure::new(AUTH, format!("this token cannot list sessions: {why}"))
+                .hint("the admin methods take a user token (xoxp-) of an Org Owner or Org Admin"),
+        );
+    }
     Ok(OK)
 }

@@ -8,15 +8,13 @@ use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::ActiveSession;
 
 use super::row;
-use super::summary::{Count, DIMENSIONS, Summary, share};
-use crate::output::thousands;
+use super::summary::{Count, DIMENSIONS, Summary, for_people, headline, share, total};
+use crate::output::{thousands, visible};
 use slack_sessions_engine::users::Person;
 
 /// The most sessions the page's table lists (the counts cover them all).
 pub const HTML_ROWS: usize = 5_000;
 
-/// Bars a chart shows; the rest are added up in one `other` bar.
-pub const MAX_BARS: usize = 15;
 /// The colour of the bars (the browser test looks for it).
 pub const BAR_COLOUR: &str = "#1f6feb";
 
@@ -24,8 +22,10 @@ const BAR_HEIGHT: usize = 22;
 const LABEL_WIDTH: usize = 260;
 const CHART_WIDTH: usize = 420;
 
-/// Escapes text for HTML (and SVG).
+/// Escapes text for HTML (and SVG); its control characters are shown as on a terminal
+/// ([`visible`]).
 pub fn escape(text: &str) -> String {
+    let text = visible(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -40,18 +40,12 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The bars of a chart: the largest counts, the rest as `other (N values)`.
+/// The bars of a chart: what the table shows ([`for_people`]), labelled alike.
 fn bars(counts: &[Count]) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = counts
+    for_people(counts)
         .iter()
-        .take(MAX_BARS)
-        .map(|c| (c.key.clone(), c.sessions))
-        .collect();
-    if counts.len() > MAX_BARS {
-        let rest: u64 = counts[MAX_BARS..].iter().map(|c| c.sessions).sum();
-        out.push((format!("other ({} values)", counts.len() - MAX_BARS), rest));
-    }
-    out
+        .map(|c| (c.label(), c.sessions))
+        .collect()
 }
 
 /// One horizontal bar chart as inline SVG.
@@ -102,10 +96,9 @@ pub fn page(
     let title = format!("Slack sessions of {org_name}");
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n<p>{n} of {u} in {org} ({id}){f}.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n<p>{counted} in {org} ({id}){f}.</p>\n",
         t = escape(&title),
-        n = thousands(summary.sessions as usize),
-        u = crate::output::plural(summary.users as usize, "user", "users"),
+        counted = escape(&headline(summary)),
         org = escape(org_name),
         id = escape(&summary.org_id),
         f = if summary.filters.is_empty() {
@@ -115,11 +108,14 @@ pub fn page(
         },
     );
     for ((name, title), (_, counts)) in DIMENSIONS.iter().zip(&summary.by) {
+        if counts.is_empty() {
+            continue;
+        }
         let _ = write!(
             html,
             "<section><h2>{}</h2>\n{}\n</section>\n",
             escape(title),
-            chart(name, title, &bars(counts), summary.sessions)
+            chart(name, title, &bars(counts), total(counts))
         );
     }
     if !summary.top_users.is_empty() {
@@ -180,25 +176,27 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::summary::SHOWN;
 
     #[test]
     fn text_is_escaped_and_long_tails_are_grouped() {
         assert_eq!(
-            escape("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+            escape("<a href=\"x\">&'\u{1b}[2J"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;\\u{1b}[2J"
         );
         let counts: Vec<Count> = (0..20)
             .map(|i| Count {
                 key: format!("k{i}"),
+                name: None,
                 sessions: 20 - i,
             })
             .collect();
         let b = bars(&counts);
-        assert_eq!(b.len(), MAX_BARS + 1);
-        assert_eq!(b[MAX_BARS].0, "other (5 values)");
-        assert_eq!(b[MAX_BARS].1, 5 + 4 + 3 + 2 + 1);
+        assert_eq!(b.len(), SHOWN + 1);
+        assert_eq!(b[SHOWN].0, "other (5 values)");
+        assert_eq!(b[SHOWN].1, 5 + 4 + 3 + 2 + 1);
         let svg = chart("x", "X", &b, 210);
-        assert_eq!(svg.matches("class=\"bar\"").count(), MAX_BARS + 1);
+        assert_eq!(svg.matches("class=\"bar\"").count(), SHOWN + 1);
         assert!(
             svg.contains(&format!("width=\"{CHART_WIDTH}\"")),
             "the largest bar is full width"

@@ -7,7 +7,10 @@ pub(crate) mod html;
 pub(crate) mod row;
 pub(crate) mod summary;
 
+use std::collections::HashMap;
+
 use slack_sessions_client::Client;
+use slack_sessions_client::api::TeamId;
 use slack_sessions_engine::filter::Filter;
 use slack_sessions_engine::org::Org;
 
@@ -23,4 +26,16 @@ pub(crate) async fn filter_of(client: &Client, flags: &FilterFlags) -> Result<(F
         org.check_team(client, team).await?;
     }
     Ok((filter, org))
+}
+
+/// The names of workspaces the tool knows, by id: the org's own (sessions at the org level
+/// carry its id), from `auth.test`. A workspace's (`T…`) name is in none of the answers of the
+/// methods the tool calls (Slack gives it with `auth.teams.list` or `admin.teams.list`): those
+/// are shown by id.
+pub(crate) fn team_names(org: &Org) -> HashMap<TeamId, String> {
+    [&org.id, &org.me.team_id]
+        .into_iter()
+        .filter(|_| !org.me.team.is_empty())
+        .map(|id| (id.clone(), org.me.team.clone()))
+        .collect()
 }

@@ -1,36 +1,77 @@
-//! The counts of `sessions summary`: the sessions the filters find, counted by client kind, OS and version,
-//! Slack client version, workspace and network (/24 for IPv4, /48 for IPv6, of the latest IP),
-//! and the users with the most sessions. Counted as pages arrive: memory grows with the
-//! number of distinct values and users, never with the number of sessions.
+//! The counts of `sessions summary`: the sessions the filters find, counted by client kind,
+//! OS and version, the version of each kind of client apart (the desktop app's, the mobile
+//! app's, the browser's: a browser's `132.0` is not a Slack version), workspace (named where
+//! its name is known) and network (/24 for IPv4, /48 for IPv6, of the latest IP), and the
+//! users with the most sessions. Counted as pages arrive: memory grows with the number of
+//! distinct values and users, never with the number of sessions.
+//!
+//! For people (the table and the HTML page) each dimension shows its [`SHOWN`] largest values
+//! and adds up the rest as one `other (N values)` line, the same in both ([`for_people`]);
+//! JSON and CSV, for programs, keep every value.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
-use slack_sessions_client::api::UserId;
-use slack_sessions_client::methods::ActiveSession;
+use slack_sessions_client::api::{TeamId, UserId};
+use slack_sessions_client::methods::{ActiveSession, ClientKind};
 
 use crate::output::{Format, ListPrinter, col, thousands};
 use slack_sessions_engine::filter::latest;
 use slack_sessions_engine::users::Person;
 
 /// The dimensions counted, with their names in JSON and CSV and their titles.
-pub const DIMENSIONS: [(&str, &str); 5] = [
+pub const DIMENSIONS: [(&str, &str); 7] = [
     ("client", "Client kind"),
     ("os", "OS and version"),
-    ("slack_client_version", "Slack client version"),
+    ("desktop_version", "Slack desktop app version"),
+    ("mobile_version", "Slack mobile app version"),
+    ("browser_version", "Browser version (web sessions)"),
     ("team", "Workspace"),
     ("network", "Network (/24, /48)"),
 ];
+
+/// The dimension of workspaces (its counts carry the workspaces' names).
+const TEAM: usize = 5;
+
+/// The values of a dimension a table or a chart shows; the rest are added up in one line.
+pub const SHOWN: usize = 15;
 
 /// One value of a dimension and its count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Count {
     /// The value (`web`, `OS X 14.6.1`, `198.51.100.0/24`, …).
     pub key: String,
+    /// Its name, where the value is an id with one (a workspace's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Sessions with it.
     pub sessions: u64,
+}
+
+impl Count {
+    /// The value as people read it: `Acme Sales (T0DEMOSAL1)`, or the value.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.key),
+            None => self.key.clone(),
+        }
+    }
+}
+
+/// The counts people are shown: the [`SHOWN`] largest, then the rest added up as
+/// `other (N values)`.
+pub fn for_people(counts: &[Count]) -> Vec<Count> {
+    let mut out: Vec<Count> = counts.iter().take(SHOWN).cloned().collect();
+    if counts.len() > SHOWN {
+        out.push(Count {
+            key: format!("other ({} values)", thousands(counts.len() - SHOWN)),
+            name: None,
+            sessions: counts[SHOWN..].iter().map(|c| c.sessions).sum(),
+        });
+    }
+    out
 }
 
 /// A user with many sessions.
@@ -74,8 +115,9 @@ pub fn network_of(s: &ActiveSession) -> String {
     net.map_or_else(|| "unknown".to_owned(), |n| n.to_string())
 }
 
-/// The value of each dimension for a session.
-pub fn keys(s: &ActiveSession) -> [String; 5] {
+/// The value of each dimension for a session: `None` for the version of a kind of client it
+/// is not (a session counts in one version chart at most; one of unknown kind has no version).
+pub fn keys(s: &ActiveSession) -> [Option<String>; 7] {
     let or_unknown = |v: Option<&str>| v.filter(|v| !v.is_empty()).unwrap_or("unknown").to_owned();
     let os = match (
         latest(s, |d| d.os.as_ref()),
@@ -85,12 +127,18 @@ pub fn keys(s: &ActiveSession) -> [String; 5] {
         (Some(os), None) => os.to_owned(),
         _ => "unknown".to_owned(),
     };
+    let kind = s.client_kind();
+    let version = |of: ClientKind| {
+        (kind == of).then(|| or_unknown(latest(s, |d| d.slack_client_version.as_ref())))
+    };
     [
-        s.client_kind().to_string(),
-        os,
-        or_unknown(latest(s, |d| d.slack_client_version.as_ref())),
-        s.team_id.to_string(),
-        network_of(s),
+        Some(kind.to_string()),
+        Some(os),
+        version(ClientKind::Desktop),
+        version(ClientKind::Mobile),
+        version(ClientKind::Web),
+        Some(s.team_id.to_string()),
+        Some(network_of(s)),
     ]
 }
 
@@ -98,7 +146,7 @@ pub fn keys(s: &ActiveSession) -> [String; 5] {
 #[derive(Debug, Default)]
 pub struct Counter {
     sessions: u64,
-    by: [HashMap<String, u64>; 5],
+    by: [HashMap<String, u64>; 7],
     users: HashMap<UserId, u64>,
 }
 
@@ -107,6 +155,7 @@ fn sorted(map: &HashMap<String, u64>) -> Vec<Count> {
         .iter()
         .map(|(k, v)| Count {
             key: k.clone(),
+            name: None,
             sessions: *v,
         })
         .collect();
@@ -119,7 +168,9 @@ impl Counter {
     pub fn add(&mut self, s: &ActiveSession) {
         self.sessions += 1;
         for (map, key) in self.by.iter_mut().zip(keys(s)) {
-            *map.entry(key).or_default() += 1;
+            if let Some(key) = key {
+                *map.entry(key).or_default() += 1;
+            }
         }
         *self.users.entry(s.user_id.clone()).or_default() += 1;
     }
@@ -135,25 +186,33 @@ impl Counter {
             .collect()
     }
 
-    /// The summary, with the top users' names from `people`.
+    /// The summary, with the top users' names from `people` and the workspaces' from `teams`.
     pub fn finish(
         &self,
         filters: String,
         org_id: String,
         top: &[(UserId, u64)],
         people: &HashMap<UserId, Person>,
+        teams: &HashMap<TeamId, String>,
     ) -> Summary {
         let none = Person::default();
+        let mut by: Vec<(String, Vec<Count>)> = DIMENSIONS
+            .iter()
+            .zip(&self.by)
+            .map(|((name, _), map)| ((*name).to_owned(), sorted(map)))
+            .collect();
+        for c in &mut by[TEAM].1 {
+            c.name = teams
+                .get(&TeamId::new(c.key.as_str()))
+                .filter(|n| !n.is_empty())
+                .cloned();
+        }
         Summary {
             filters,
             org_id,
             sessions: self.sessions,
             users: self.users.len() as u64,
-            by: DIMENSIONS
-                .iter()
-                .zip(&self.by)
-                .map(|((name, _), map)| ((*name).to_owned(), sorted(map)))
-                .collect(),
+            by,
             top_users: top
                 .iter()
                 .map(|(u, n)| {
@@ -226,14 +285,17 @@ pub fn print(s: &Summary, format: Format, out: &mut impl std::io::Write) -> std:
             }
             for (dim, counts) in &s.by {
                 for c in counts {
-                    let json =
+                    let mut json =
                         serde_json::json!({"dimension": dim, "key": c.key, "sessions": c.sessions});
+                    if let Some(name) = &c.name {
+                        json["name"] = name.as_str().into();
+                    }
                     printer.push(
                         &json,
                         vec![
                             dim.clone(),
                             c.key.clone(),
-                            String::new(),
+                            c.name.clone().unwrap_or_default(),
                             String::new(),
                             c.sessions.to_string(),
                         ],
@@ -257,27 +319,26 @@ pub fn print(s: &Summary, format: Format, out: &mut impl std::io::Write) -> std:
             printer.finish(None, "")?;
         }
         Format::Table => {
-            writeln!(
-                out,
-                "{} of {}{}",
-                crate::output::plural(s.sessions as usize, "session", "sessions"),
-                crate::output::plural(s.users as usize, "user", "users"),
-                if s.filters.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", s.filters)
-                }
-            )?;
+            let filters = if s.filters.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", crate::output::visible(&s.filters))
+            };
+            writeln!(out, "{}{filters}", headline(s))?;
             for ((_, title), (_, counts)) in DIMENSIONS.iter().zip(&s.by) {
+                if counts.is_empty() {
+                    continue;
+                }
                 writeln!(out)?;
                 let headers = vec![title.to_uppercase(), "SESSIONS".into(), "SHARE".into()];
-                let rows: Vec<Vec<String>> = counts
+                let total = total(counts);
+                let rows: Vec<Vec<String>> = for_people(counts)
                     .iter()
                     .map(|c| {
                         vec![
-                            c.key.clone(),
+                            c.label(),
                             thousands(c.sessions as usize),
-                            share(c.sessions, s.sessions),
+                            share(c.sessions, total),
                         ]
                     })
                     .collect();
@@ -310,6 +371,21 @@ pub fn print(s: &Summary, format: Format, out: &mut impl std::io::Write) -> std:
     out.flush()
 }
 
+/// What the summary counts, in words: `176 sessions of 46 users`.
+pub fn headline(s: &Summary) -> String {
+    format!(
+        "{} of {}",
+        crate::output::plural(s.sessions as usize, "session", "sessions"),
+        crate::output::plural(s.users as usize, "user", "users"),
+    )
+}
+
+/// The sessions a dimension counts: all of them, but for a version chart, the sessions of
+/// its kind of client (a share there is of those).
+pub fn total(counts: &[Count]) -> u64 {
+    counts.iter().map(|c| c.sessions).sum()
+}
+
 /// `12` of `48` as `25.0%`.
 pub fn share(n: u64, total: u64) -> String {
     if total == 0 {
@@ -321,7 +397,7 @@ pub fn share(n: u64, total: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slack_sessions_client::api::{SessionId, TeamId};
+    use slack_sessions_client::api::SessionId;
     use slack_sessions_client::methods::DeviceRecord;
 
     fn s(id: u64, user: &str, ip: &str, os: &str) -> ActiveSession {
@@ -355,14 +431,60 @@ mod tests {
         c.add(&s(3, "W2", "10.0.1.2", "Windows"));
         let top = c.top(1);
         assert_eq!(top, vec![(UserId::new("W1"), 2)]);
-        let sum = c.finish(String::new(), "E1".into(), &top, &HashMap::new());
+        let teams = HashMap::from([(TeamId::new("T1"), "Sales".to_owned())]);
+        let sum = c.finish(String::new(), "E1".into(), &top, &HashMap::new(), &teams);
         assert_eq!(sum.sessions, 3);
         assert_eq!(sum.users, 2);
+        assert_eq!(headline(&sum), "3 sessions of 2 users");
         let os = &sum.by[1].1;
         assert_eq!(os[0].key, "Windows 1");
         assert_eq!(os[0].sessions, 2);
-        let nets = &sum.by[4].1;
+        let nets = &sum.by[6].1;
         assert_eq!(nets[0].key, "10.0.0.0/24");
         assert_eq!(share(1, 3), "33.3%");
+        assert_eq!(sum.by[TEAM].1[0].label(), "Sales (T1)");
+    }
+
+    #[test]
+    fn each_kind_of_client_has_its_own_versions() {
+        let mut c = Counter::default();
+        c.add(&s(1, "W1", "10.0.0.1", "Windows")); // 4.41.0: the desktop app
+        let mut web = s(2, "W1", "10.0.0.1", "Windows");
+        web.created.slack_client_version = Some("132.0".into());
+        c.add(&web);
+        c.add(&s(3, "W2", "10.0.0.1", "iOS")); // the mobile app's 4.41.0
+        let mut none = s(4, "W2", "10.0.0.1", "Linux");
+        none.created.slack_client_version = None;
+        c.add(&none);
+        let sum = c.finish(
+            String::new(),
+            "E1".into(),
+            &[],
+            &HashMap::new(),
+            &HashMap::new(),
+        );
+        let keys =
+            |i: usize| -> Vec<String> { sum.by[i].1.iter().map(|c| c.key.clone()).collect() };
+        assert_eq!(sum.by[2].0, "desktop_version");
+        assert_eq!(keys(2), ["4.41.0"]);
+        assert_eq!(keys(3), ["4.41.0"]);
+        assert_eq!(keys(4), ["132.0"], "a browser's version is not Slack's");
+        assert_eq!(total(&sum.by[4].1), 1);
+    }
+
+    #[test]
+    fn people_see_the_largest_values_and_the_rest_added_up() {
+        let counts: Vec<Count> = (0..20)
+            .map(|i| Count {
+                key: format!("k{i}"),
+                name: None,
+                sessions: 20 - i,
+            })
+            .collect();
+        let shown = for_people(&counts);
+        assert_eq!(shown.len(), SHOWN + 1);
+        assert_eq!(shown[SHOWN].key, "other (5 values)");
+        assert_eq!(shown[SHOWN].sessions, 5 + 4 + 3 + 2 + 1);
+        assert_eq!(for_people(&counts[..SHOWN]).len(), SHOWN);
     }
 }

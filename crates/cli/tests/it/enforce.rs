@@ -21,7 +21,7 @@ allowed_networks = ["198.51.100.0/24", "2001:db8:ac3e::/48"]
 "#;
 
 /// A sign-in through the control plane, as a client of the emulator would make it.
-fn sign_in(env: &Env, user: &str, ip: &str) -> u64 {
+pub fn sign_in(env: &Env, user: &str, ip: &str) -> u64 {
     let body = json!({"user_id": user, "team_id": TEAM_A, "client": "desktop",
         "device_hardware": "hw", "os": "OS X", "os_version": "15.1",
         "slack_client_version": "4.41.105", "ip": ip});

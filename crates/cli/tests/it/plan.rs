@@ -66,7 +66,8 @@ fn the_dry_run_gives_every_line_the_result_of_the_run() {
     };
     // Per user, and by walks of the whole org: the same plan.
     for by in ["user", "org"] {
-        let doc = run_json(&env, &["--dry-run", "--verify-by", by], 0);
+        // As the run: the primary owner, a bot and another org's user are refused.
+        let doc = run_json(&env, &["--dry-run", "--verify-by", by], 7);
         assert_eq!(results(&doc), expected("planned"), "--verify-by {by}");
         let self_line = &doc["lines"][5];
         assert!(
@@ -110,7 +111,7 @@ fn the_dry_run_gives_every_line_the_result_of_the_run() {
 fn include_self_signs_the_tokens_owner_out_too() {
     let env = Env::demo();
     env.write("mixed.csv", "grace.hopper@acme.example\nW0DEMO0005\n");
-    let doc = run_json(&env, &["--dry-run"], 0);
+    let doc = run_json(&env, &["--dry-run"], 8);
     assert_eq!(doc["lines"][0]["result"], "skipped");
     let doc = run_json(&env, &["--dry-run", "--include-self"], 0);
     assert_eq!(doc["lines"][0]["result"], "planned");

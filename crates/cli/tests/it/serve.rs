@@ -310,3 +310,112 @@ fn a_bad_seed_on_stdin_is_refused_with_its_entry() {
         assert!(err.contains(expected), "{input:?}: {err}");
     }
 }
+
+#[test]
+fn a_second_emulator_on_the_same_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("slack-sessions.db");
+    let _first = serve(&db);
+    let started = Instant::now();
+    let (code, out, err) = serve_output(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        &[],
+        1,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "refused after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    let error: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{err}");
+    assert!(error[0].contains("slack-sessions.db"), "{err}");
+    assert!(error[0].contains("another emulator"), "{err}");
+    assert!(!err.contains("database is locked"), "{err}");
+    let hint = err.lines().find(|l| l.starts_with("hint:")).unwrap_or("");
+    assert!(hint.contains("--db"), "{err}");
+}
+
+#[test]
+fn demo_prints_the_exports_the_cli_needs() {
+    let (_, out, _) = serve_output(
+        &["--addr", "127.0.0.1:0", "--db", ":memory:", "--demo"],
+        &[],
+        7,
+    );
+    let api = base_of(out.lines().next().unwrap()) + "/api/";
+    let export = format!("export SLACK_API_URL={api} SLACK_TOKEN=xoxp-demo-admin");
+    assert!(out.lines().any(|l| l.trim() == export), "{out}");
+    // A seed of one's own: its tokens are not printed.
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(&seed, small_seed().to_string()).unwrap();
+    let (_, out, _) = serve_output(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--seed",
+            seed.to_str().unwrap(),
+        ],
+        &[],
+        1,
+    );
+    assert!(!out.contains("xoxp-stdin-admin"), "{out}");
+    assert!(!out.contains("SLACK_TOKEN="), "{out}");
+}
+
+/// Runs `slack-sessions ARGS` with its standard output read by nobody (closed at once).
+fn with_stdout_closed(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slack-sessions"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    drop(child.stdout.take()); // the reader closes before the first line
+    let status = exit_within(&mut child, Duration::from_secs(20));
+    let _ = child.kill();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.and_then(|s| s.code()), err)
+}
+
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    for _ in 0..4 {
+        let (code, err) = with_stdout_closed(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--demo",
+        ]);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!err.contains("backtrace"), "{err}");
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let server = harness::serve(&["--addr", "127.0.0.1:0", "--db", ":memory:", "--demo"]);
+    for _ in 0..4 {
+        let (code, err) = with_stdout_closed(&[
+            "--api-url",
+            &format!("{}/api/", server.base),
+            "--token",
+            "xoxp-demo-admin",
+            "sessions",
+            "list",
+        ]);
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(code, Some(0), "{err}");
+    }
+}

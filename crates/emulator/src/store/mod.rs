@@ -42,6 +42,12 @@ pub enum StoreError {
         /// What is wrong with it and what to do.
         problem: String,
     },
+    /// Another process holds the database file's lock: another emulator serves it.
+    #[error("{} is in use by another emulator (another process holds its lock)", path.display())]
+    InUse {
+        /// The file.
+        path: PathBuf,
+    },
     /// A seed was refused.
     #[error(transparent)]
     Seed(#[from] SeedError),

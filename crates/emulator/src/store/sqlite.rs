@@ -77,7 +77,14 @@ pub fn open(path: Option<&Path>) -> Result<Opened, StoreError> {
         }
         None => Connection::open_in_memory()?,
     };
+    // Another emulator holds the file's exclusive lock for as long as it runs: waiting for it
+    // (rusqlite's default busy timeout is 5 s) only delays the refusal.
+    conn.busy_timeout(std::time::Duration::ZERO)?;
     let not_sqlite = |e: rusqlite::Error| match (path, e.sqlite_error_code()) {
+        (
+            Some(p),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked),
+        ) => StoreError::InUse { path: p.to_owned() },
         (Some(p), Some(rusqlite::ErrorCode::NotADatabase)) => unusable(
             p,
             "this is not an SQLite database: give the path of an emulator database, or one that \
@@ -92,12 +99,12 @@ pub fn open(path: Option<&Path>) -> Result<Opened, StoreError> {
         .map_err(not_sqlite)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(not_sqlite)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(not_sqlite)?;
     // A checkpoint syncs the files; every 10,000 pages (~40 MB of WAL) instead of SQLite's
     // default 1,000 keeps that cost off nine in ten of the writes that would have paid it.
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Room for the writes' statements beside the audit log's page queries (one per filter
     // shape), so that reading logs never evicts what every write prepares.
     conn.set_prepared_statement_cache_capacity(64);

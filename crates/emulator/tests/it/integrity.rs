@@ -125,3 +125,24 @@ async fn a_new_path_and_a_clean_file_are_served() {
     assert!(emu.kept_existing_state());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_file_another_emulator_serves_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let first = start(&path).await.unwrap();
+    let began = std::time::Instant::now();
+    let err = start(&path).await.expect_err("refused");
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    assert!(
+        matches!(&err, StartError::Store(StoreError::InUse { path: p }) if *p == path),
+        "{err}"
+    );
+    assert!(err.to_string().contains("another emulator"), "{err}");
+    first.shutdown().await;
+    start(&path).await.unwrap().shutdown().await;
+}

@@ -5,10 +5,16 @@
 //! **Rotation**: the log is reopened by its path on SIGHUP, as logrotate expects: move the
 //! file away, send SIGHUP, and the next line goes to a new file (created 0600). A run that
 //! goes on for months keeps no more of it open than the current file.
+//!
+//! **Whole lines only**: a SIEM reads the log as JSON lines, so no record is ever left cut
+//! short. A write that fails part-way (a full disk) is cut back off the file at once; a last
+//! record torn by a crash or power loss (no newline, or not JSON) is cut off when the log is
+//! next opened. A file whose end is not a record at all (some other file given as
+//! `--audit-log`) is refused rather than cut.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::Write;
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,23 +30,36 @@ pub fn default_path(policy: &Path) -> PathBuf {
 }
 
 /// Which of `wanted` (decision numbers) the log tells of: a decision's outcome is logged once,
-/// by the run that learns it or, if that run was stopped first, by the next.
+/// by the run that learns it or, if that run was stopped first, by the next. The log is read
+/// line by line: one of months is not held in memory.
 pub fn logged_decisions(path: &Path, wanted: &HashSet<u64>) -> Result<HashSet<u64>> {
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
-    let text = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
-        Err(e) => return Err(Error::file("read", "audit log", path, e)),
+    let Some(file) = files::open_existing(path, "audit log")? else {
+        return Ok(HashSet::new());
     };
-    Ok(text
-        .split(|b| *b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
-        .filter(|e| e["event"] == "decision")
-        .filter_map(|e| e["decision"].as_u64())
-        .filter(|d| wanted.contains(d))
-        .collect())
+    let mut found = HashSet::new();
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| Error::file("read", "audit log", path, e))?;
+        let Ok(e) = serde_json::from_slice::<Value>(&line) else {
+            continue;
+        };
+        if e["event"] == "decision"
+            && let Some(d) = e["decision"].as_u64().filter(|d| wanted.contains(d))
+        {
+            found.insert(d);
+        }
+    }
+    Ok(found)
+}
+
+/// What a dry run checks of the log: that the run could use it (no link, a JSON-lines file).
+pub fn check(path: &Path) -> Result<()> {
+    match files::open_existing(path, "audit log")? {
+        Some(mut file) => tail(&mut file, path).map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// An open audit log.
@@ -52,18 +71,19 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Opens (or creates, 0600) the log for appending. A last line cut short (a crash
-    /// mid-write) is ended, so the next event is whole.
+    /// Opens (or creates, 0600) the log for appending. A last record cut short (a crash
+    /// mid-write) is cut off, so the file holds whole records only.
     pub fn open(path: &Path) -> Result<Audit> {
-        let mut audit = Audit {
-            file: open(path)?,
+        let mut file = open(path)?;
+        if let Some(at) = tail(&mut file, path)? {
+            file.set_len(at)
+                .map_err(|e| Error::file("cut a torn record off", "audit log", path, e))?;
+        }
+        Ok(Audit {
+            file,
             path: path.to_owned(),
             reopen: Arc::new(AtomicBool::new(false)),
-        };
-        if ends_mid_line(&mut audit.file) {
-            audit.file.write_all(b"\n").map_err(|e| audit.fail(e))?;
-        }
-        Ok(audit)
+        })
     }
 
     /// Reopens the log by its path on every SIGHUP (within a tokio runtime).
@@ -98,7 +118,12 @@ impl Audit {
         }
         let mut line = serde_json::to_vec(&event).map_err(|e| self.fail(e.into()))?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| self.fail(e))
+        let end = self.file.metadata().map_err(|e| self.fail(e))?.len();
+        self.file.write_all(&line).map_err(|e| {
+            // Part of the line may be in: cut it back, so the log ends with a whole record.
+            let _ = self.file.set_len(end);
+            self.fail(e)
+        })
     }
 
     /// Forces what was written to disk.
@@ -111,11 +136,51 @@ fn open(path: &Path) -> Result<File> {
     files::open_append(path, "audit log").map(|(f, _)| f)
 }
 
-/// Whether the file's last byte is not a newline (and it has one).
-fn ends_mid_line(f: &mut File) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut last = [0u8];
-    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
+/// The longest last line looked at: a record is far shorter (the longest, a run's start,
+/// names every rule of a policy, itself capped at [`super::policy::MAX_BYTES`]).
+const MAX_RECORD: u64 = 4 * super::policy::MAX_BYTES;
+
+/// Where the log's torn last record starts, if it has one; an error if its end is not a
+/// record of ours at all.
+fn tail(f: &mut File, path: &Path) -> Result<Option<u64>> {
+    let fail = |e| Error::file("read", "audit log", path, e);
+    let len = f.seek(SeekFrom::End(0)).map_err(fail)?;
+    if len == 0 {
+        return Ok(None);
+    }
+    // The last line: from after the newline before it (or the start) to the end.
+    let from = len.saturating_sub(MAX_RECORD);
+    f.seek(SeekFrom::Start(from)).map_err(fail)?;
+    let mut end = Vec::new();
+    f.take(MAX_RECORD).read_to_end(&mut end).map_err(fail)?;
+    let whole = end.last() == Some(&b'\n');
+    let body = if whole {
+        &end[..end.len() - 1]
+    } else {
+        &end[..]
+    };
+    let start = match body.iter().rposition(|b| *b == b'\n') {
+        Some(i) => i + 1,
+        None if from == 0 => 0,
+        None => return Err(foreign(path)),
+    };
+    let last = &body[start..];
+    let record = serde_json::from_slice::<Value>(last).is_ok_and(|v| v.is_object());
+    if whole && record {
+        return Ok(None);
+    }
+    if last.trim_ascii().is_empty() || last.starts_with(b"{") {
+        return Ok(Some(from + start as u64));
+    }
+    Err(foreign(path))
+}
+
+fn foreign(path: &Path) -> Error {
+    Error::refused(format!(
+        "the audit log {} does not end with a JSON line: refusing to append to it",
+        path.display()
+    ))
+    .hint("is it the right file? give another --audit-log, or move it away")
 }
 
 #[cfg(test)]
@@ -123,32 +188,85 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_cut_short_is_ended_and_logged_decisions_are_read_back() {
+    fn a_torn_last_record_is_cut_off_and_logged_decisions_are_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.audit.jsonl");
         let all: HashSet<u64> = (0..10).collect();
         assert!(logged_decisions(&path, &all).unwrap().is_empty());
-        std::fs::write(
-            &path,
-            "{\"event\":\"decision\",\"decision\":3}\n{\"event\":\"round\"}\n{\"event\":\"decision\",\"deci",
-        )
-        .unwrap();
+        let whole = "{\"event\":\"decision\",\"decision\":3}\n{\"event\":\"round\"}\n";
+        for torn in ["{\"event\":\"decis", "{\"event\":\"decis\n", "\n", "{}{\n"] {
+            std::fs::write(&path, format!("{whole}{torn}")).unwrap();
+            check(&path).unwrap();
+            let mut audit = Audit::open(&path).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), whole, "{torn:?}");
+            audit
+                .write(serde_json::json!({"event": "decision", "decision": 7}))
+                .unwrap();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().count(), 3, "{text}");
+            assert!(
+                text.lines()
+                    .all(|l| serde_json::from_str::<Value>(l).is_ok())
+            );
+            assert_eq!(
+                logged_decisions(&path, &all).unwrap(),
+                HashSet::from([3, 7])
+            );
+        }
+        // A whole log is left as it is.
+        let before = std::fs::read_to_string(&path).unwrap();
+        Audit::open(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_lines_is_refused_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in [
+            "notes\nmore notes",
+            "notes\n",
+            "{\"event\":\"round\"}\n[1]\n",
+        ] {
+            let path = dir.path().join("notes.txt");
+            std::fs::write(&path, text).unwrap();
+            let err = Audit::open(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("notes.txt does not end with a JSON line"),
+                "{err}"
+            );
+            assert!(check(&path).is_err());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_that_fails_part_way_leaves_no_part_of_its_record() {
+        // /dev/full fails every write with ENOSPC, as a full disk does; the cut-back is the
+        // same call whatever the file.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
         let mut audit = Audit::open(&path).unwrap();
-        audit
-            .write(serde_json::json!({"event": "decision", "decision": 7}))
+        audit.write(serde_json::json!({"event": "one"})).unwrap();
+        let whole = std::fs::read_to_string(&path).unwrap();
+        // Part of a record in, then the disk is full.
+        audit.file.write_all(b"{\"event\":\"tw").unwrap();
+        let end = whole.len() as u64;
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
             .unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 4, "{text}");
-        assert!(
-            text.lines()
-                .last()
-                .unwrap()
-                .starts_with("{\"event\":\"decision\",\"decision\":7")
-        );
-        assert_eq!(
-            logged_decisions(&path, &all).unwrap(),
-            HashSet::from([3, 7])
-        );
+        let mut torn = std::mem::replace(&mut audit.file, full);
+        let err = audit
+            .write(serde_json::json!({"event": "two"}))
+            .unwrap_err();
+        assert!(err.to_string().contains("No space left"), "{err}");
+        // The next open cuts the torn part off.
+        torn.flush().unwrap();
+        drop(torn);
+        assert!(std::fs::metadata(&path).unwrap().len() > end);
+        Audit::open(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
     }
 
     #[test]

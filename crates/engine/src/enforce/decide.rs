@@ -44,6 +44,19 @@ pub enum Hold {
 }
 
 impl Hold {
+    /// What kind of hold it is, apart from what changes round to round (a cooldown's time
+    /// left): a held decision is logged again only when this changes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Hold::Exempt(which) => which,
+            Hold::Cooldown { .. } => "cooldown",
+            Hold::RunCap => "max_actions_per_run",
+            Hold::HourCap => "max_actions_per_hour",
+            Hold::Covered => "covered",
+            Hold::Breaker => "breaker",
+        }
+    }
+
     /// In words.
     pub fn describe(&self, now_ms: u64) -> String {
         match self {
@@ -78,6 +91,9 @@ pub struct Round {
     pub breaker: Option<String>,
     /// Sessions in the org (for the breaker's share).
     pub total: u64,
+    /// The rules (indices) no session breaks, first or not: a rule that matches nothing may
+    /// be a typo.
+    pub unmatched: Vec<usize>,
 }
 
 impl Round {
@@ -181,6 +197,7 @@ pub fn decide(
             decisions,
             breaker: Some(reason),
             total,
+            unmatched: Vec::new(),
         };
     }
     // The caps, in the order found.
@@ -200,6 +217,7 @@ pub fn decide(
         decisions,
         breaker: None,
         total,
+        unmatched: Vec::new(),
     }
 }
 

@@ -27,7 +27,7 @@ use slack_sessions_client::methods::ListArgs;
 use self::audit::Audit;
 use self::decide::{Candidate, Decision, Round, decide};
 use self::policy::{Action, Policy};
-use self::rules::first_breach;
+use self::rules::{breaks, first_breach};
 use self::state::{DecisionResult, Reason, Record, State};
 use crate::Context;
 use crate::base::Base;
@@ -143,6 +143,10 @@ pub struct Enforcement {
     plan: Plan,
     ledger: Ledger,
     audit: Audit,
+    /// The decisions held at the last round, by session and rule: the kind of hold, and the
+    /// line logged when it began. A hold is logged when it begins (or changes kind) and when
+    /// it ends, not every round; a new run logs the holds it finds once more.
+    held: HashMap<(u64, usize), (&'static str, Line)>,
 }
 
 impl Enforcement {
@@ -153,6 +157,9 @@ impl Enforcement {
         let org = Org::of(&ctx.client).await?;
         let api_url = ctx.client.base_url().to_owned();
         let header = plan.header(&org, &api_url);
+        // The audit log is opened last, but refused (a link, not JSON lines) before the
+        // journal and the ledger are touched.
+        audit::check(&plan.audit_log)?;
         let run = Journaled::open(
             &path_beside(&plan.audit_log),
             header,
@@ -174,6 +181,7 @@ impl Enforcement {
             plan,
             ledger,
             audit,
+            held: HashMap::new(),
         };
         let settled = e.base.writer.settle_open(&mut e.base.run).await?;
         if settled > 0 {
@@ -185,6 +193,7 @@ impl Enforcement {
         e.audit.write(json!({
             "event": "start", "policy": e.plan.policy_path.display().to_string(),
             "rules": e.plan.policy.rules.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+            "warnings": e.plan.policy.warnings,
             "watch_secs": e.plan.watch.map(|d| d.as_secs()),
         }))?;
         Ok(e)
@@ -252,11 +261,17 @@ impl Enforcement {
         let mut stopped = false;
         let now = now_ms();
         let policy = self.plan.policy.clone();
+        let mut held = HashMap::new();
         for d in &round.decisions {
             let l = match &d.outcome {
                 Err(h) => {
                     let l = line(&policy, d, "held", h.describe(now));
-                    log_decision(&mut self.audit, &l, number, None)?;
+                    let key = (d.candidate.session.session_id.0, d.candidate.breach.rule);
+                    let began = self.held.remove(&key).is_none_or(|(k, _)| k != h.kind());
+                    if began {
+                        log_decision(&mut self.audit, &l, number, None)?;
+                    }
+                    held.insert(key, (h.kind(), l.clone()));
                     l
                 }
                 Ok(_) if stopped || self.base.ctx.stop.asked() => {
@@ -273,6 +288,7 @@ impl Enforcement {
             };
             lines.push(l);
         }
+        self.log_holds_ended(round, held, number)?;
         self.audit.write(json!({
             "event": "round", "round": number, "sessions": round.total,
             "breaches": round.decisions.len(), "actions": round.actions().count(),
@@ -287,6 +303,39 @@ impl Enforcement {
             failed,
             stopped,
         })
+    }
+
+    /// Logs the end of each hold of the last round that this round does not hold (`held`),
+    /// and keeps this round's.
+    fn log_holds_ended(
+        &mut self,
+        round: &Round,
+        held: HashMap<(u64, usize), (&'static str, Line)>,
+        number: u64,
+    ) -> Result<()> {
+        let ended = std::mem::replace(&mut self.held, held);
+        let acted: HashSet<u64> = round
+            .actions()
+            .map(|(c, _)| c.session.session_id.0)
+            .collect();
+        let mut ended: Vec<_> = ended.into_iter().collect();
+        ended.sort_unstable_by_key(|(key, _)| *key);
+        for ((session, _), (_, l)) in ended {
+            let detail = if acted.contains(&session) {
+                "no longer held: this round acts on it"
+            } else {
+                "no longer held: the session is gone, or no longer breaks this rule first"
+            };
+            let mut event = serde_json::to_value(&l).unwrap_or_default();
+            if let Value::Object(m) = &mut event {
+                m.insert("event".into(), "hold_end".into());
+                m.insert("result".into(), "released".into());
+                m.insert("detail".into(), detail.into());
+                m.insert("round".into(), number.into());
+            }
+            self.audit.write(event)?;
+        }
+        Ok(())
     }
 
     /// Takes one action: its ledger entry and decision first, then the call, then its line in
@@ -392,6 +441,9 @@ async fn evaluate(
     let mut total = 0u64;
     let mut per_user: HashMap<UserId, u64> = HashMap::new();
     let mut found = Vec::new();
+    // The rules no session has broken yet: each session is judged against these too, which
+    // costs no more than judging it against every rule, and less as they match.
+    let mut unmatched: Vec<usize> = (0..policy.rules.len()).collect();
     crate::filter::walk(
         &ctx.client,
         &Filter::default(),
@@ -399,6 +451,7 @@ async fn evaluate(
         async |s| {
             total += 1;
             *per_user.entry(s.user_id.clone()).or_default() += 1;
+            unmatched.retain(|r| breaks(&policy.rules[*r], &s).is_none());
             if let Some(breach) = first_breach(policy, &s) {
                 found.push((s, breach));
             }
@@ -419,7 +472,7 @@ async fn evaluate(
             email,
         });
     }
-    Ok(decide(
+    let mut round = decide(
         policy,
         candidates,
         total,
@@ -427,7 +480,9 @@ async fn evaluate(
         &per_user,
         &org.me.user_id,
         now_ms(),
-    ))
+    );
+    round.unmatched = unmatched;
+    Ok(round)
 }
 
 fn reason_line(r: &Reason, result: &str, detail: String) -> Line {
@@ -498,6 +553,7 @@ pub async fn dry_run(ctx: &Context, plan: &Plan) -> Result<Round> {
         plan.fresh,
         &ctx.events,
     )?;
+    audit::check(&plan.audit_log)?;
     let history = Ledger::peek(
         &plan.state_dir,
         &org,

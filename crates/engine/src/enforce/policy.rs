@@ -1,15 +1,33 @@
 //! The policy file (TOML): its rules, exemptions and guardrails, read and checked. Every error
 //! names the line it is on.
+//!
+//! **Names.** A typo in an OS name or a client kind would leave a rule that matches nothing,
+//! and a dry run that says `breaches: 0`. What the tool does about a name it does not know
+//! depends on the key:
+//! - a `min_client_version` key must be a client kind (`mobile`, `desktop`, `web`) or an OS
+//!   Slack is known to send: anything else is an error. A minimum left unapplied fails open,
+//!   and refusing costs nothing: every session has a kind, so an OS the tool does not know yet
+//!   is covered by its kind's key;
+//! - a `deny_os` name outside the known OS names is a warning ([`Policy::warnings`]), not an
+//!   error: Slack documents no list of OS names and may send new ones, which a policy must be
+//!   able to deny. The dry run also says which rules matched no session.
+//!
+//! **Size.** A policy is read up to [`MAX_BYTES`]; loading is linear in its size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+use slack_sessions_client::methods::{ClientKind, DeviceRecord};
 use toml::Spanned;
 
 use crate::error::{Error, Result};
 use crate::filter::{Network, Version, parse_network};
+
+/// The largest policy file read: a hand-written policy is a few kilobytes, and 1 MiB holds
+/// some 25,000 rules. Past it the file is refused, whatever it is (`/dev/zero`, a log).
+pub const MAX_BYTES: u64 = 1 << 20;
 
 /// What a rule does to a session that breaks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -157,25 +175,86 @@ pub struct Policy {
     pub exempt_emails: Vec<String>,
     /// The guardrails.
     pub guardrails: Guardrails,
+    /// What the policy may have wrong without being refused (a `deny_os` name the tool does
+    /// not know), each naming its line: shown before a run and kept in its audit log.
+    pub warnings: Vec<String>,
 }
 
-/// The line (1-based) of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+/// Where each line of a text starts: the line of any offset by a binary search, so that
+/// naming the line of each of N rules costs N log N, not N times the file.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The line (1-based) of a byte offset.
+    fn at(&self, offset: usize) -> usize {
+        self.0.partition_point(|newline| *newline < offset) + 1
+    }
+}
+
+/// The names `min_client_version` takes, lower-case: the client kinds, then the known OS.
+fn known_keys() -> impl Iterator<Item = &'static str> {
+    ClientKind::JUDGED
+        .iter()
+        .map(|k| k.as_str())
+        .chain(DeviceRecord::KNOWN_OS)
+}
+
+/// Names as a list for people: `mobile, desktop, "OS X", Windows`.
+fn listed(names: impl Iterator<Item = &'static str>) -> String {
+    names
+        .map(|n| {
+            if n.contains(' ') {
+                format!("{n:?}")
+            } else {
+                n.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The known name `given` is likely a typo of (any case, spaces ignored, two edits at most).
+fn suggestion(given: &str, known: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+    let squash = |s: &str| s.to_lowercase().replace(' ', "");
+    let given = squash(given);
+    known
+        .map(|k| (strsim::levenshtein(&given, &squash(k)), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn did_you_mean(name: Option<&str>) -> String {
+    name.map(|n| format!("; did you mean {n:?}?"))
+        .unwrap_or_default()
 }
 
 struct Checker<'a> {
     path: &'a Path,
-    text: &'a str,
+    lines: Lines,
 }
 
 impl Checker<'_> {
-    fn fail<T>(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Result<T> {
-        Err(Error::refused(format!(
+    fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> String {
+        format!(
             "{} line {}: {message}",
             self.path.display(),
-            line_of(self.text, span.start)
-        )))
+            self.lines.at(span.start)
+        )
+    }
+
+    fn fail<T>(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Result<T> {
+        Err(Error::refused(self.at(span, message)))
     }
 
     fn duration(&self, d: &Spanned<String>, what: &str) -> Result<Duration> {
@@ -210,7 +289,7 @@ impl Checker<'_> {
             .collect()
     }
 
-    fn check(&self, r: &RawRule) -> Result<Check> {
+    fn check(&self, r: &RawRule, warnings: &mut Vec<String>) -> Result<Check> {
         let given = [
             r.allowed_networks.as_ref().map(|v| v.span()),
             r.min_client_version.as_ref().map(|v| v.span()),
@@ -246,9 +325,27 @@ impl Checker<'_> {
             }
             let mut out = BTreeMap::new();
             for (k, v) in min.get_ref() {
+                // A key has no span of its own: its value's is on the same line.
+                let key = k.trim().to_lowercase();
+                if key.is_empty() {
+                    return self.fail(
+                        v.span(),
+                        "min_client_version has an empty key: an OS or client kind",
+                    );
+                }
+                if !known_keys().any(|n| n.to_lowercase() == key) {
+                    return self.fail(
+                        v.span(),
+                        format!(
+                            "min_client_version key {k:?} is neither a client kind nor an OS Slack sends (known: {}){}",
+                            listed(known_keys()),
+                            did_you_mean(suggestion(k, known_keys())),
+                        ),
+                    );
+                }
                 let version = Version::parse(v.get_ref())
                     .or_else(|e| self.fail(v.span(), format!("min_client_version.{k}: {e}")))?;
-                out.insert(k.trim().to_lowercase(), version);
+                out.insert(key, version);
             }
             return Ok(Check::MinClientVersion(out));
         }
@@ -263,7 +360,7 @@ impl Checker<'_> {
             .map(|d| {
                 let text = d.get_ref().trim();
                 if text.is_empty() {
-                    return self.fail(d.span(), "an empty OS name");
+                    return self.fail(d.span(), "deny_os has an empty OS name");
                 }
                 // "Windows 10", "OS X 12": a last word that is a version is the version.
                 let (os, version) = match text.rsplit_once(' ') {
@@ -272,8 +369,19 @@ impl Checker<'_> {
                     }
                     _ => (text, None),
                 };
+                let os = os.to_lowercase();
+                if !DeviceRecord::KNOWN_OS.iter().any(|k| k.to_lowercase() == os) {
+                    warnings.push(self.at(
+                        d.span(),
+                        format!(
+                            "deny_os {text:?} is not an OS Slack is known to send (known: {}){}; it denies only sessions whose OS is exactly that",
+                            listed(DeviceRecord::KNOWN_OS.into_iter()),
+                            did_you_mean(suggestion(&os, DeviceRecord::KNOWN_OS.into_iter())),
+                        ),
+                    ));
+                }
                 Ok(DeniedOs {
-                    os: os.to_lowercase(),
+                    os,
                     version,
                     text: text.to_owned(),
                 })
@@ -285,15 +393,16 @@ impl Checker<'_> {
 
 /// Parses and checks a policy's text.
 pub fn parse(path: &Path, text: &str) -> Result<Policy> {
+    let lines = Lines::of(text);
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
+        let line = e.span().map(|s| lines.at(s.start));
         let message = e.message().trim().to_owned();
         Error::refused(match line {
             Some(line) => format!("{} line {line}: {message}", path.display()),
             None => format!("{}: {message}", path.display()),
         })
     })?;
-    let c = Checker { path, text };
+    let c = Checker { path, lines };
     let mut g = Guardrails::default();
     if let Some(d) = &raw.guardrails.cooldown {
         g.cooldown = c.duration(d, "cooldown")?;
@@ -323,23 +432,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
             path.display()
         )));
     }
-    let mut rules: Vec<Rule> = Vec::new();
+    let mut rules: Vec<Rule> = Vec::with_capacity(raw.rule.len());
+    let mut warnings = Vec::new();
+    // Each name's line, to find a second rule of a name without a pass over the others.
+    let mut names: HashMap<String, usize> = HashMap::with_capacity(raw.rule.len());
     for r in &raw.rule {
         let name = r.name.get_ref().trim().to_owned();
         if name.is_empty() {
             return c.fail(r.name.span(), "a rule's name is empty");
         }
-        if let Some(other) = rules.iter().find(|x| x.name == name) {
+        let line = c.lines.at(r.name.span().start);
+        if let Some(first) = names.insert(name.clone(), line) {
             return c.fail(
                 r.name.span(),
-                format!(
-                    "a second rule named {name:?} (the first is on line {})",
-                    other.line
-                ),
+                format!("a second rule named {name:?} (the first is on line {first})"),
             );
         }
         rules.push(Rule {
-            check: c.check(r)?,
+            check: c.check(r, &mut warnings)?,
             action: r.action.unwrap_or(Action::Invalidate),
             exempt_users: c.users(&r.exempt_users)?,
             exempt_emails: c.emails(&r.exempt_emails)?,
@@ -348,7 +458,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
                 .as_ref()
                 .map(|d| c.duration(d, "cooldown"))
                 .transpose()?,
-            line: line_of(text, r.name.span().start),
+            line,
             name,
         });
     }
@@ -357,13 +467,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy> {
         exempt_users: c.users(&raw.exempt.users)?,
         exempt_emails: c.emails(&raw.exempt.emails)?,
         guardrails: g,
+        warnings,
     })
 }
 
-/// Reads and checks a policy file.
+/// Reads (up to [`MAX_BYTES`]) and checks a policy file.
 pub fn read(path: &Path) -> Result<(Policy, String)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::refused(format!("cannot read the policy {}: {e}", path.display())))?;
+    let bytes = crate::files::read_capped(path, MAX_BYTES, "policy")?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::refused(format!(
+            "the policy {} is not UTF-8 text (at byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     Ok((parse(path, &text)?, text))
 }
 
@@ -428,7 +545,7 @@ exempt_users = ["W0DEMO0005"]
             e.contains("p.toml line 3") && e.contains("did you mean 10.0.0.0/8"),
             "{e}"
         );
-        let e = err("[[rule]]\nname = \"a\"\n\nmin_client_version = { mac = \"4.x\" }\n");
+        let e = err("[[rule]]\nname = \"a\"\n\nmin_client_version = { web = \"4.x\" }\n");
         assert!(e.contains("line 4") && e.contains("not a version"), "{e}");
         let e = err("[[rule]]\nname = \"a\"\nallowed_netwrks = [\"10.0.0.0/8\"]\n");
         assert!(e.contains("line 3") && e.contains("allowed_netwrks"), "{e}");
@@ -449,5 +566,85 @@ exempt_users = ["W0DEMO0005"]
         assert!(e.contains("line 4") && e.contains("cooldown"), "{e}");
         assert!(err("").contains("no [[rule]]"));
         assert!(err("[[rule]\n").contains("line 1"));
+    }
+
+    #[test]
+    fn names_a_tool_does_not_know() {
+        let e = err("[[rule]]\nname = \"a\"\nmin_client_version = { \"OSX\" = \"99.0\" }\n");
+        assert!(
+            e.contains("p.toml line 3")
+                && e.contains("\"OSX\" is neither")
+                && e.contains(
+                    "known: mobile, desktop, web, \"OS X\", Windows, Linux, iOS, iPadOS, Android"
+                )
+                && e.contains("did you mean \"OS X\"?"),
+            "{e}"
+        );
+        let e = err("[[rule]]\nname = \"a\"\nmin_client_version = { Mobil = \"1\" }\n");
+        assert!(e.contains("did you mean \"mobile\"?"), "{e}");
+        let e = err("[[rule]]\nname = \"a\"\nmin_client_version = { \"\" = \"1\" }\n");
+        assert!(e.contains("line 3") && e.contains("empty key"), "{e}");
+        let e = err("[[rule]]\nname = \"a\"\ndeny_os = [\"iOS\", \"\"]\n");
+        assert!(e.contains("line 3") && e.contains("empty OS name"), "{e}");
+        // deny_os: a warning, the rule kept.
+        let p = parse(
+            Path::new("p.toml"),
+            "[[rule]]\nname = \"a\"\ndeny_os = [\"Windws\", \"Android 12\", \"ChromeOS\"]\n",
+        )
+        .unwrap();
+        assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].starts_with("p.toml line 3: deny_os \"Windws\" is not an OS")
+                && p.warnings[0].contains("did you mean \"Windows\"?"),
+            "{}",
+            p.warnings[0]
+        );
+        assert!(
+            p.warnings[1].contains("\"ChromeOS\"") && !p.warnings[1].contains("did you mean"),
+            "{}",
+            p.warnings[1]
+        );
+        // Known names, any case.
+        let p = parse(
+            Path::new("p.toml"),
+            "[[rule]]\nname = \"a\"\ndeny_os = [\"ipados\", \"os x 12\"]\n[[rule]]\nname = \"b\"\nmin_client_version = { LINUX = \"4\", Web = \"120\" }\n",
+        )
+        .unwrap();
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn a_large_policy_loads_and_names_its_lines() {
+        let mut text = String::new();
+        for i in 0..2_000 {
+            text.push_str(&format!(
+                "[[rule]]\nname = \"r{i}\"\ndeny_os = [\"Windows {i}\"]\n"
+            ));
+        }
+        let p = parse(Path::new("p.toml"), &text).unwrap();
+        assert_eq!(p.rules.len(), 2_000);
+        assert_eq!(p.rules[1_999].line, 1_999 * 3 + 2);
+        text.push_str("[[rule]]\nname = \"r7\"\ndeny_os = [\"iOS\"]\n");
+        let e = err(&text);
+        assert!(
+            e.contains("line 6002") && e.contains("first is on line 23"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_policy_past_the_cap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        let rule = "[[rule]]\nname = \"a\"\ndeny_os = [\"iOS\"]\n";
+        std::fs::write(
+            &path,
+            format!("{rule}{}", "#".repeat(MAX_BYTES as usize - rule.len())),
+        )
+        .unwrap();
+        read(&path).unwrap();
+        std::fs::write(&path, format!("{rule}{}", "#".repeat(MAX_BYTES as usize))).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("p.toml is over the 1 MiB limit"), "{e}");
     }
 }

@@ -59,7 +59,7 @@ pub fn open<R: DeserializeOwned + Serialize>(
     let journal = match verdict {
         Verdict::Empty => journal,
         Verdict::Finished { at_ms } => {
-            let kept = journal.archive(archived_name(path, at_ms, false))?;
+            let kept = journal.archive(archived_names(path, at_ms, false))?;
             events.note(format!(
                 "the previous run finished at {}; starting a new one (its journal is kept as {})",
                 utc(at_ms).replace('T', " ").replace('Z', " UTC"),
@@ -68,7 +68,7 @@ pub fn open<R: DeserializeOwned + Serialize>(
             Journal::open(path)?.0
         }
         Verdict::Same(_) | Verdict::Other { .. } if fresh => {
-            let kept = journal.archive(archived_name(path, super::now_ms(), true))?;
+            let kept = journal.archive(archived_names(path, super::now_ms(), true))?;
             events.note(format!(
                 "--fresh: the unfinished run of {} is archived as {}; starting over",
                 path.display(),
@@ -94,7 +94,7 @@ pub fn open<R: DeserializeOwned + Serialize>(
             });
         }
         Verdict::Other { sent: false, .. } => {
-            let kept = journal.archive(archived_name(path, super::now_ms(), true))?;
+            let kept = journal.archive(archived_names(path, super::now_ms(), true))?;
             events.note(format!(
                 "the journal {} held another command's run that sent nothing (kept as {}); starting over",
                 path.display(),
@@ -122,11 +122,12 @@ pub fn check<R: DeserializeOwned>(
     fresh: bool,
     events: &Events,
 ) -> Result<()> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::file("read", "journal", path, e)),
+    let Some(mut file) = crate::files::open_existing(path, "journal")? else {
+        return Ok(());
     };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)
+        .map_err(|e| Error::file("read", "journal", path, e))?;
     // A line cut short at the end is left out, as opening would cut it off.
     let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     match judge::<R>(path, &bytes[..whole], header)? {
@@ -168,24 +169,20 @@ fn file_name(path: &Path) -> String {
 }
 
 /// `dir/r.csv.journal` → `dir/r.csv.2026-12-03T04-55-12Z.journal` (`….unfinished.journal`),
-/// with a number added if that name is taken.
-fn archived_name(path: &Path, at_ms: u64, unfinished: bool) -> PathBuf {
+/// then with a number added (`….2.journal`) for as long as a name is taken.
+fn archived_names(path: &Path, at_ms: u64, unfinished: bool) -> impl Fn(usize) -> PathBuf {
     let name = file_name(path);
-    let stem = name.strip_suffix(".journal").unwrap_or(&name);
+    let stem = name.strip_suffix(".journal").unwrap_or(&name).to_owned();
     let stamp = utc(at_ms).replace(':', "-");
     let tail = if unfinished { ".unfinished" } else { "" };
-    let mut n = 1;
-    loop {
+    let path = path.to_owned();
+    move |n| {
         let number = if n == 1 {
             String::new()
         } else {
             format!(".{n}")
         };
-        let candidate = path.with_file_name(format!("{stem}.{stamp}{tail}{number}.journal"));
-        if !candidate.exists() {
-            return candidate;
-        }
-        n += 1;
+        path.with_file_name(format!("{stem}.{stamp}{tail}{number}.journal"))
     }
 }
 

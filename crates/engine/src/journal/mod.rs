@@ -464,11 +464,12 @@ impl Journal {
         let _ = std::fs::remove_file(&self.path);
     }
 
-    /// Closes the journal and renames it to `to`.
-    pub fn archive(self, to: PathBuf) -> Result<PathBuf> {
+    /// Closes the journal and renames it to the first free name of `names(1)`, `names(2)`, …
+    /// (never over an existing file or link).
+    pub fn archive(self, names: impl Fn(usize) -> PathBuf) -> Result<PathBuf> {
         let path = self.path.clone();
         drop(self);
-        files::rename(&path, to, "journal")
+        files::archive(&path, names, "journal")
     }
 }
 

@@ -86,10 +86,14 @@ pub struct Input {
     pub column: Option<UserColumn>,
 }
 
-/// Reads and parses the input file; `column` is `--column` (a header or a 1-based number).
+/// The largest input file read: an HR export of every user of the largest org, with a few
+/// columns each, is well under it. Past it the file is refused (`/dev/zero`, a wrong file).
+pub const MAX_BYTES: u64 = 64 << 20;
+
+/// Reads (up to [`MAX_BYTES`]) and parses the input file; `column` is `--column` (a header or
+/// a 1-based number).
 pub fn read(path: &Path, column: Option<&str>) -> Result<Input> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::refused(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::files::read_capped(path, MAX_BYTES, "input file")?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let parsed = parse_entries(&bytes, column).map_err(|refusal| {
         let error = Error::refused(format!("{}: {}", path.display(), refusal.message));
@@ -301,14 +305,7 @@ pub fn parse_entries(bytes: &[u8], column: Option<&str>) -> std::result::Result<
                                 several.len(),
                                 names.join(", ")
                             ),
-                            hint: Some(format!(
-                                "pick one with --column NAME or --column NUMBER, e.g. --column {}",
-                                match name_of(several[several.len() - 1]) {
-                                    Some(n) if n.contains(' ') => format!("{n:?}"),
-                                    Some(n) => n,
-                                    None => (several[several.len() - 1] + 1).to_string(),
-                                }
-                            )),
+                            hint: Some(column_hint(several, &name_of)),
                         });
                     }
                 },
@@ -337,6 +334,52 @@ pub fn parse_entries(bytes: &[u8], column: Option<&str>) -> std::result::Result<
         samples,
     });
     Ok(Parsed { entries, column })
+}
+
+/// Words of a header that names someone other than the user: `Manager Email`, `Reports To`.
+const SOMEONE_ELSE: [&str; 12] = [
+    "manager",
+    "supervisor",
+    "boss",
+    "lead",
+    "report",
+    "approver",
+    "sponsor",
+    "owner",
+    "mentor",
+    "buddy",
+    "assistant",
+    "contact",
+];
+
+/// Whether a header reads as someone else's column (a manager's, an approver's…).
+fn someone_elses(header: &str) -> bool {
+    let header = header.to_ascii_lowercase();
+    SOMEONE_ELSE.iter().any(|w| header.contains(w))
+}
+
+/// The hint for a file whose `several` columns hold users: how to pick one, and the likeliest
+/// only when exactly one of them has a header that does not read as someone else's (a
+/// manager's, a supervisor's…). Otherwise no column is suggested: a suggestion is copied as it
+/// is, and the wrong one signs out the people who stay.
+fn column_hint(several: &[usize], name_of: &dyn Fn(usize) -> Option<String>) -> String {
+    let likely: Vec<String> = several
+        .iter()
+        .filter_map(|i| name_of(*i))
+        .filter(|n| !someone_elses(n))
+        .collect();
+    let pick = "pick the column of the users to sign out with --column NAME or --column NUMBER";
+    match likely.as_slice() {
+        [one] if several.iter().all(|i| name_of(*i).is_some()) => {
+            let arg = if one.contains(' ') {
+                format!("{one:?}")
+            } else {
+                one.clone()
+            };
+            format!("{pick}, e.g. --column {arg}")
+        }
+        _ => pick.to_owned(),
+    }
 }
 
 /// The column `--column` names: a header (any case) or a 1-based number.
@@ -444,6 +487,19 @@ mod tests {
             err.message
         );
         assert!(err.hint.unwrap().contains("--column \"Work Email\""));
+        // The manager's column last or first, the suggestion is the user's.
+        let err =
+            parse_entries(b"Work Email,Manager Email\nada@x.com,boss@x.com\n", None).unwrap_err();
+        assert!(err.hint.unwrap().ends_with("e.g. --column \"Work Email\""));
+        // Nothing to tell them apart: no suggestion.
+        for text in [
+            &b"Manager Email,Supervisor Email\nboss@x.com,ada@x.com\n"[..],
+            b"Work Email,Personal Email\nada@x.com,ada@home.org\n",
+            b"Ada,boss@x.com,ada@x.com\n",
+        ] {
+            let err = parse_entries(text, None).unwrap_err();
+            assert!(!err.hint.unwrap().contains("e.g."), "{text:?}");
+        }
         let err = parse_entries(b"Ada,boss@x.com,ada@x.com\n", None).unwrap_err();
         assert!(
             err.message.contains("column 2, column 3"),

@@ -148,6 +148,17 @@ pub enum Hold {
 }
 
 impl Hold {
+    /// Why Slack would refuse to reset a user (not the token's own) whose record says `facts`.
+    pub fn of(facts: Facts) -> Option<Hold> {
+        if facts.bot {
+            Some(Hold::Bot)
+        } else if facts.primary_owner {
+            Some(Hold::PrimaryOwner)
+        } else {
+            None
+        }
+    }
+
     /// Slack's error code for what a reset would get.
     pub fn code(self) -> &'static str {
         match self {
@@ -663,14 +674,7 @@ fn hold(state: &State, user: &UserId, me: &UserId, include_self: bool) -> Option
     if state.missing.contains(user) {
         return Some(Hold::NotFound);
     }
-    let facts = state.facts.get(user).copied().unwrap_or_default();
-    if facts.bot {
-        Some(Hold::Bot)
-    } else if facts.primary_owner {
-        Some(Hold::PrimaryOwner)
-    } else {
-        None
-    }
+    Hold::of(state.facts.get(user).copied().unwrap_or_default())
 }
 
 /// The dry run: the run minus the writes. It refuses what the run would refuse (the journal's

@@ -30,6 +30,10 @@ pub struct Line {
     pub sessions_left: Option<u64>,
     /// Why, in words.
     pub detail: String,
+    /// The user's account was deactivated before the run (Slack ended its sessions then): the
+    /// detail says so; kept apart for a summary that names them.
+    #[serde(skip)]
+    pub deactivated: bool,
 }
 
 /// How the run was set up, for the wording of the report.
@@ -82,6 +86,7 @@ pub(crate) fn build(
                     result: Status::Invalid,
                     sessions_left: None,
                     detail: why.clone(),
+                    deactivated: false,
                 });
                 continue;
             }
@@ -105,14 +110,26 @@ pub(crate) fn build(
                 },
                 sessions_left: None,
                 detail: if lookup_failed {
-                    "users_not_found: no Slack user has this email address".into()
+                    // Slack's lookup: "If the user has been deactivated, users_not_found will
+                    // be returned instead".
+                    "users_not_found: no active Slack user has this email address (a \
+                     deactivated account gets the same answer)"
+                        .into()
                 } else {
                     "not looked up yet; run the same command again to resume".into()
                 },
+                deactivated: false,
             });
             continue;
         };
         let mut line = user_line(e, &user, state, calls, hold(&user), setup);
+        if state.facts.get(&user).is_some_and(|f| f.deleted) {
+            line.deactivated = true;
+            line.detail = format!(
+                "already deactivated (Slack ended its sessions then); {}",
+                line.detail
+            );
+        }
         match first_line.get(&user) {
             Some(first) => {
                 line.detail = format!("same user as line {first}; {}", line.detail);
@@ -142,6 +159,7 @@ fn user_line(
         result,
         sessions_left,
         detail,
+        deactivated: false,
     };
     let method = short(setup.method);
     match state.of(user, calls) {
