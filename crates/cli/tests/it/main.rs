@@ -9,6 +9,7 @@ mod enforce;
 mod enforce_kills;
 mod exit_codes;
 mod harness;
+mod history;
 mod identity;
 mod input;
 mod inventory;
