@@ -21,6 +21,7 @@ Examples:
   slack-sessions whoami
   slack-sessions sessions list --user dennis.ritchie@acme.example
   slack-sessions sessions reset dennis.ritchie@acme.example --mobile-only
+  slack-sessions sessions history dennis.ritchie@acme.example --since 7d
   slack-sessions offboard leavers.csv --report leavers-report.csv
   slack-sessions sessions list --ip 198.51.100.0/24 --client-version-below 4.36
   slack-sessions sessions invalidate --ip 192.0.2.0/24 --dry-run
@@ -215,6 +216,22 @@ command is a new run over the sessions that match then.")]
   slack-sessions sessions summary --ip 10.0.0.0/8 --html sessions.html")]
     Summary(SummaryFlags),
 
+    /// Session history from Slack's audit logs: users' sign-ins, sign-outs, resets and
+    /// invalidations (or the org's), newest first.
+    #[command(after_help = "Examples:
+  slack-sessions sessions history dennis.ritchie@acme.example
+  slack-sessions sessions history W0DEMO0005 --since 7d --action user_login
+  slack-sessions sessions history --ip 185.220.101.0/24 --since 2026-11-01 -o csv
+  slack-sessions sessions history --action bulk_session_reset_by_admin --until 1d
+
+A user's history is three reads of the audit logs (Slack ANDs their filters): the user as
+actor (sign-ins, sign-outs, failed sign-ins, anomalies), as entity (resets, invalidations,
+settings changes), and the bulk resets that name them. Without USER, the org's entries of the
+session actions. WHEN is a duration back from now (7d, 12h) or an RFC 3339 date (2026-11-01,
+the whole day in UTC) or date-time (2026-11-01T09:30:00Z). Needs an Org Owner's user token
+with the auditlogs:read scope.")]
+    History(HistoryFlags),
+
     /// Sign users out of every session (or only mobile, or only web and desktop).
     #[command(after_help = "Examples:
   slack-sessions sessions reset W0DEMO0005
@@ -301,9 +318,36 @@ pub struct ListFlags {
     /// Leave out the users' names and emails (read once per user with users.list otherwise).
     #[arg(long)]
     pub no_names: bool,
+    /// Add each session's last sign-in, from the audit logs (with --user; needs an Org
+    /// Owner's token with auditlogs:read).
+    #[arg(long, requires = "user")]
+    pub last_login: bool,
     /// Which sessions.
     #[command(flatten)]
     pub filter: FilterFlags,
+}
+
+/// `sessions history`.
+#[derive(Debug, Args)]
+pub struct HistoryFlags {
+    /// Users: IDs (W…, U…) or email addresses. None: the org's history.
+    #[arg(value_name = "USER")]
+    pub users: Vec<String>,
+    /// Only entries whose IP is in this network (CIDR, IPv4 or IPv6, or one address). Repeat
+    /// for several networks: any of them.
+    #[arg(long = "ip", value_name = "CIDR", value_parser = slack_sessions_engine::filter::parse_network)]
+    pub ip: Vec<slack_sessions_engine::filter::Network>,
+    /// Only entries from WHEN on: a duration back from now (7d) or an RFC 3339 date or
+    /// date-time.
+    #[arg(long, value_name = "WHEN", value_parser = slack_sessions_engine::when::parse)]
+    pub since: Option<slack_sessions_engine::when::When>,
+    /// Only entries up to WHEN (a date: to its end).
+    #[arg(long, value_name = "WHEN", value_parser = slack_sessions_engine::when::parse)]
+    pub until: Option<slack_sessions_engine::when::When>,
+    /// Only these actions (names of Slack's audit logs, e.g. user_login). Repeat, or separate
+    /// with commas [default: the session actions].
+    #[arg(long = "action", value_name = "NAME")]
+    pub actions: Vec<String>,
 }
 
 /// `sessions invalidate`.

@@ -205,6 +205,12 @@ fn hint_for(err: &Error) -> Option<String> {
             ErrorCode::NotAllowedTokenType => {
                 "the admin methods take a user token (xoxp-) of an Org Owner or Admin"
             }
+            // Only the Audit Logs API answers these.
+            ErrorCode::InvalidAuthentication | ErrorCode::MissingAuthentication => {
+                "the audit logs take only an Org Owner's user token (xoxp-) with the \
+                 auditlogs:read scope, not an Org Admin's; `whoami` shows whether the token can \
+                 read them"
+            }
             ErrorCode::NotAnAdmin | ErrorCode::RestrictedAction => {
                 "the token must belong to an Org Owner or Org Admin"
             }

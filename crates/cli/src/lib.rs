@@ -173,6 +173,7 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
                     commands::sessions::summary(&ctx, &f, format()).await
                 }
                 SessionsCommand::Reset(f) => commands::sessions::reset(&ctx, &f, format()).await,
+                SessionsCommand::History(f) => commands::history::run(&ctx, &f, format()).await,
             }
         }
         Command::Settings(sub) => {

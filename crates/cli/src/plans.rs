@@ -8,13 +8,15 @@ use slack_sessions_engine::count::CountBy;
 use slack_sessions_engine::enforce::{self, audit, policy};
 use slack_sessions_engine::filter::Filter;
 use slack_sessions_engine::guardrails;
+use slack_sessions_engine::history;
 use slack_sessions_engine::invalidate;
 use slack_sessions_engine::offboard::{self, input};
 use slack_sessions_engine::report::{ReportPath, beside};
 use slack_sessions_engine::users::ResolveBy;
 
 use crate::cli::{
-    EnforceFlags, FilterFlags, InvalidateFlags, OffboardFlags, ResolveByFlag, VerifyByFlag,
+    EnforceFlags, FilterFlags, HistoryFlags, InvalidateFlags, OffboardFlags, ResolveByFlag,
+    VerifyByFlag,
 };
 use crate::exit::Result;
 
@@ -94,6 +96,19 @@ pub(crate) fn enforce(flags: &EnforceFlags) -> Result<enforce::Plan> {
         state_dir: guardrails::state_dir()?,
         watch: flags.watch,
         fresh: flags.fresh,
+    })
+}
+
+/// `sessions history …`: the window from now, the actions checked.
+pub(crate) fn history(flags: &HistoryFlags) -> Result<history::Plan> {
+    let now = slack_sessions_engine::journal::now_ms() / 1_000;
+    let (oldest, latest) = history::Plan::window(flags.since, flags.until, now)?;
+    Ok(history::Plan {
+        users: flags.users.clone(),
+        networks: flags.ip.clone(),
+        oldest,
+        latest,
+        actions: history::check_actions(&flags.actions)?,
     })
 }
 

@@ -10,6 +10,9 @@
 //! | bulk invalidation | [`invalidate`] | ends the sessions a [`filter`] finds, one `invalidate` each, verifies, reports each session |
 //! | enforcement | [`enforce`] | judges every session against a policy's rules, round after round, and acts within [`guardrails`] |
 //!
+//! Beside the runs, [`history`] reads a user's (or the org's) session history from Slack's
+//! Audit Logs API: no journal, it only reads.
+//!
 //! Each takes a typed `Plan` (built once from the command line by the binary), opens its
 //! journal by the rules of [`journal::identity`], and never imports another run.
 //!
@@ -41,6 +44,7 @@ pub mod events;
 pub mod files;
 pub mod filter;
 pub mod guardrails;
+pub mod history;
 pub mod invalidate;
 pub mod journal;
 pub mod journaled;
@@ -50,6 +54,7 @@ pub mod report;
 pub mod stop;
 pub mod text;
 pub mod users;
+pub mod when;
 
 pub use error::{Error, Result};
 

@@ -29,6 +29,12 @@ pub fn is_known_action(name: &str) -> bool {
     KNOWN.contains(name)
 }
 
+/// Every name Slack's `/actions` lists, each once, in no particular order (to suggest the
+/// names closest to one that is not).
+pub fn known_actions() -> impl Iterator<Item = &'static str> {
+    KNOWN.iter().map(String::as_str)
+}
+
 /// The body of `GET /audit/v1/actions`: action names by category (`user`, `workspace_or_org`,
 /// `anomaly`, …).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -115,6 +121,8 @@ mod tests {
             assert!(is_known_action(name), "{name}");
         }
         assert!(!is_known_action("user_teleported"));
+        assert_eq!(known_actions().count(), KNOWN.len());
+        assert!(known_actions().any(|a| a == "bulk_session_reset_by_admin"));
         let schemas: AuditSchemasResponse = serde_json::from_str(SCHEMAS_JSON).unwrap();
         assert!(schemas.schemas.iter().any(|s| s["type"] == "user"));
     }

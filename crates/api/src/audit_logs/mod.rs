@@ -37,7 +37,8 @@ mod entry;
 use serde::{Deserialize, Serialize};
 
 pub use catalogue::{
-    ACTIONS_JSON, AuditActionsResponse, AuditSchemasResponse, SCHEMAS_JSON, action, is_known_action,
+    ACTIONS_JSON, AuditActionsResponse, AuditSchemasResponse, SCHEMAS_JSON, action,
+    is_known_action, known_actions,
 };
 pub use entry::{
     Actor, Context, ContextSessionId, Details, Entity, Entry, EntryUser, Location, OrgRef,

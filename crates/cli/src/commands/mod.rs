@@ -3,6 +3,7 @@
 //! `enforce`): each turns its flags into the run's plan, asks, prints, and picks the exit code.
 
 pub(crate) mod enforce;
+pub(crate) mod history;
 pub(crate) mod invalidate;
 pub(crate) mod offboard;
 pub(crate) mod sessions;

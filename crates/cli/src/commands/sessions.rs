@@ -17,6 +17,7 @@ use slack_sessions_engine::org::Org;
 use slack_sessions_engine::users::{Directory, Found, Named, ResolveBy};
 
 use crate::cli::{InvalidateFlags, ListFlags, ResetFlags, SummaryFlags};
+use crate::commands::history::LastLogins;
 use crate::exit::{self, Failure, OK, PARTIAL, Result};
 use crate::inventory::{self, row};
 use crate::output::{Column, Format, ListPrinter, col, plural, print_record, write_failed};
@@ -50,13 +51,20 @@ pub(crate) async fn list(ctx: &Context, args: &ListFlags, format: Format) -> Res
         args.page_size.min(l.clamp(1, 1000) as u32)
     });
     let mut list_args = ListArgs::new().limit(page);
+    let mut last_logins = None;
     if let Some(user) = &args.user {
         // Slack lists one user's sessions on one workspace, or on the org id: all of them.
         let user_id = one_user(&mut directory, user, false).await?;
+        if args.last_login {
+            last_logins = Some(LastLogins::of(client, &user_id).await?);
+        }
         list_args.team_id = Some(filter.team.take().unwrap_or_else(|| org.id.clone()));
         list_args.user_id = Some(user_id);
     }
-    let columns = row::columns(names);
+    let mut columns = row::columns(names);
+    if last_logins.is_some() {
+        columns.push(LastLogins::COLUMN);
+    }
     let mut printer = ListPrinter::stdout(format, &columns);
     let mut users = BTreeSet::new();
     let mut kinds = KindCounts::default();
@@ -69,12 +77,12 @@ pub(crate) async fn list(ctx: &Context, args: &ListFlags, format: Format) -> Res
         kinds.add(&s);
         users.insert(s.user_id.clone());
         let person = directory.person(&s.user_id).await?;
-        printer
-            .push(
-                &row::json(&s, person.as_ref()),
-                row::cells(&s, person.as_ref()),
-            )
-            .map_err(write_failed)?;
+        let mut json = row::json(&s, person.as_ref());
+        let mut cells = row::cells(&s, person.as_ref());
+        if let Some(last) = &last_logins {
+            last.add(&s, &mut json, &mut cells);
+        }
+        printer.push(&json, cells).map_err(write_failed)?;
         Ok(true)
     })
     .await?;

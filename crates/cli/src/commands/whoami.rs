@@ -2,9 +2,12 @@
 //!
 //! What the token can do is checked, not inferred from its scopes alone: a bot token is known
 //! by its type (the admin methods refuse it), and whether its user is an Org Owner or Admin is
-//! asked with a harmless read (`admin.users.session.list`, one session).
+//! asked with a harmless read (`admin.users.session.list`, one session). Whether it can read
+//! the audit logs (`sessions history`, `sessions list --last-login`) is asked the same way:
+//! one `/audit/v1/logs` call for one entry.
 
 use serde_json::json;
+use slack_sessions_client::api::audit_logs::AuditLogsArgs;
 use slack_sessions_client::api::{ErrorCode, Scope};
 use slack_sessions_client::methods::ListArgs;
 use slack_sessions_client::{Client, Error};
@@ -52,6 +55,31 @@ async fn admin_check(client: &Client, bot: bool) -> Result<std::result::Result<(
     }
 }
 
+/// Whether the token can read the audit logs: `Ok(why)` or `Err(why not)`. `bot`: a bot
+/// token; `scoped`: whether it has `auditlogs:read` (`None`: not reported). The API answers
+/// every token it refuses alike (`invalid_authentication`): what else is known tells why.
+async fn audit_check(
+    client: &Client,
+    bot: bool,
+    scoped: Option<bool>,
+) -> std::result::Result<String, String> {
+    match client.audit_logs_page(AuditLogsArgs::new().limit(1)).await {
+        Ok(_) => Ok("an Org Owner's token with auditlogs:read".to_owned()),
+        Err(e) if e.is_auth() => Err(match (bot, scoped) {
+            (true, _) => "a bot token: the audit logs take an Org Owner's user token".to_owned(),
+            (false, Some(false)) => "missing scope auditlogs:read".to_owned(),
+            _ => format!(
+                "{}: the audit logs take only an Org Owner's user token with auditlogs:read",
+                e.code().map_or("refused".to_owned(), ToString::to_string)
+            ),
+        }),
+        Err(Error::Slack(e)) if e.code == ErrorCode::FeatureNotEnabled => {
+            Err("feature_not_enabled: not an Enterprise Grid org".to_owned())
+        }
+        Err(e) => Err(format!("could not check: {e}")),
+    }
+}
+
 /// Runs `whoami`.
 pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
     let answer = client
@@ -67,6 +95,12 @@ pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
             .as_ref()
             .is_some_and(|s| s.iter().any(|g| g == scope.as_str()))
     };
+    let audit = audit_check(
+        client,
+        bot,
+        scopes.as_ref().map(|_| granted(&Scope::AuditLogsRead)),
+    )
+    .await;
     let mut can = Vec::new();
     let mut cannot = Vec::new();
     for (scope, what, needs_admin) in SCOPES {
@@ -97,6 +131,8 @@ pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
         "url": who.url,
         "token_kind": client.token().kind(),
         "admin": admin.is_ok(),
+        "audit_logs": audit.is_ok(),
+        "audit_logs_why": match &audit { Ok(why) | Err(why) => why },
         "scopes": scopes,
         "missing_scopes": missing,
         "can": can,
@@ -124,6 +160,13 @@ pub(crate) async fn run(client: &Client, format: Format) -> Result<u8> {
                 .as_ref()
                 .map(|s| s.join(", "))
                 .unwrap_or_else(|| "(not reported)".to_owned()),
+        ),
+        (
+            "audit logs",
+            match &audit {
+                Ok(why) => format!("yes ({why})"),
+                Err(why) => format!("no ({why})"),
+            },
         ),
         (
             "can",

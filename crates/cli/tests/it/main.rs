@@ -11,6 +11,7 @@ mod exit_codes;
 mod files;
 mod harness;
 mod hostile;
+mod history;
 mod identity;
 mod input;
 mod inventory;
