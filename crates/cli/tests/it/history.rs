@@ -456,26 +456,35 @@ fn whoami_says_whether_the_token_can_read_the_audit_logs() {
     let asked = env.requests("audit/v1/logs");
     assert_eq!(asked.len(), 1, "one call");
     assert_eq!(asked[0].args["limit"], "1");
-    for (token, can, why) in [
+    // The exit code is whoami's own: 3 for a token that cannot list sessions (a bot's).
+    for (token, code, can, why) in [
         (
             demo::ADMIN_TOKEN,
+            0,
             true,
             "an Org Owner's token with auditlogs:read",
         ),
-        (demo::READ_ONLY_TOKEN, false, "missing scope auditlogs:read"),
+        (
+            demo::READ_ONLY_TOKEN,
+            0,
+            false,
+            "missing scope auditlogs:read",
+        ),
         (
             ADMIN_WITH_SCOPE_TOKEN,
+            0,
             false,
             "invalid_authentication: the audit logs take only an Org Owner's user token with auditlogs:read",
         ),
         (
             demo::BOT_TOKEN,
+            3,
             false,
             "a bot token: the audit logs take an Org Owner's user token",
         ),
     ] {
         env.token = token.to_owned();
-        let out = env.run(&["whoami", "-o", "json"]).expect(0);
+        let out = env.run(&["whoami", "-o", "json"]).expect(code);
         let json: Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(json["audit_logs"], can, "{token}");
         assert_eq!(json["audit_logs_why"], why, "{token}");
