@@ -48,6 +48,7 @@ pub mod history;
 pub mod invalidate;
 pub mod journal;
 pub mod journaled;
+pub mod listen;
 pub mod offboard;
 pub mod org;
 pub mod report;
