@@ -163,6 +163,11 @@ pub enum Found {
         email: String,
         /// The user.
         user: Option<Person>,
+        /// The answer was checked against the org's user list (`users.list`, which lists
+        /// deactivated users too). `false` for a `None` only Slack's lookup gave (the token
+        /// cannot read the list): `users.lookupByEmail` answers `users_not_found` for a
+        /// deactivated account as for an address nobody has.
+        listed: bool,
     },
     /// A user ID, and its user (`None`: the org has no such user).
     Id {
@@ -182,6 +187,21 @@ const BURST_MINUTES: f64 = 1.0;
 fn call_minutes(emails: usize, ids: usize) -> f64 {
     emails as f64 / f64::from(LookupByEmail::TIER.per_minute())
         + ids as f64 / f64::from(UsersInfo::TIER.per_minute())
+}
+
+/// How a walk of `users.list` goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Walking {
+    /// To the end (`--resolve-by list`); a token that cannot read users is an error.
+    Whole,
+    /// While it costs less than the single calls it saves (`--resolve-by auto`): it leaves the
+    /// rest to them as soon as they fit in one burst of their tiers, when its pages (past their
+    /// own free burst) find less than a page's worth of them, or when its first page is
+    /// refused.
+    GiveWay,
+    /// To the end, for addresses lookups answered `users_not_found` (deactivated accounts get
+    /// that answer); a refused first page leaves them unchecked.
+    Deactivated,
 }
 
 /// Where the walk of `users.list` stands.
@@ -311,8 +331,9 @@ impl Directory {
     }
 
     /// Resolves `emails` and `ids`, telling each answer to `found` as it comes (a run journals
-    /// it there, so a stopped resolution loses nothing). Every one is answered: found, or
-    /// found to name nobody in the org.
+    /// it there, so a stopped resolution loses nothing but the addresses lookups did not find,
+    /// which are answered only after the walk that looks for them among deactivated users).
+    /// Every one is answered: found, or found to name nobody in the org.
     pub async fn resolve(
         &mut self,
         emails: Vec<String>,
@@ -329,12 +350,17 @@ impl Directory {
                 (emails, ids)
             }
             by => {
-                self.walk_for(emails, ids, by == ResolveBy::Auto, found)
-                    .await?
+                let how = if by == ResolveBy::Auto {
+                    Walking::GiveWay
+                } else {
+                    Walking::Whole
+                };
+                self.walk_for(emails, ids, how, found).await?
             }
         };
-        self.look_up(emails, found).await?;
-        self.read_ids(ids, found).await
+        let missed = self.look_up(emails, found).await?;
+        self.read_ids(ids, found).await?;
+        self.find_deactivated(missed, found).await
     }
 
     /// Answers what the users read so far tell; returns the rest (each once).
@@ -365,8 +391,13 @@ impl Directory {
                 Some(id) => found(Found::Email {
                     email,
                     user: self.known(id),
+                    listed: self.walk.done,
                 })?,
-                None if self.walk.done => found(Found::Email { email, user: None })?,
+                None if self.walk.done => found(Found::Email {
+                    email,
+                    user: None,
+                    listed: true,
+                })?,
                 None => left_emails.push(email),
             }
         }
@@ -385,28 +416,37 @@ impl Directory {
         Ok((left_emails, left_ids))
     }
 
-    /// Walks `users.list` for `emails` and `ids`; returns those it did not find (none when the
-    /// walk reached the end: the rest name nobody in the org). With `give_way`, the walk leaves
-    /// the rest to single calls as soon as they fit in one burst of their tiers, or when its
-    /// pages (past their own free burst) find less than a page's worth of single calls.
+    /// Walks `users.list` for `emails` and `ids` (from where an earlier walk stopped: the users
+    /// of its pages were looked for already); returns those it did not find (none when the walk
+    /// reached the end: the rest name nobody in the org). [`Walking`] says when it leaves the
+    /// rest to single calls instead.
     async fn walk_for(
         &mut self,
         emails: Vec<String>,
         ids: Vec<UserId>,
-        give_way: bool,
+        how: Walking,
         found: &mut dyn FnMut(Found) -> Result<()>,
     ) -> Result<(Vec<String>, Vec<UserId>)> {
+        let give_way = how == Walking::GiveWay;
         let mut wanted: HashMap<String, String> = emails
             .into_iter()
             .map(|e| (e.to_ascii_lowercase(), e))
             .collect();
         let mut wanted_ids: HashSet<UserId> = ids.into_iter().collect();
         let total = wanted.len() + wanted_ids.len();
-        self.events.note(format!(
-            "walking the users of {} (users.list, up to 1,000 a call) to find {} user(s)",
-            self.team,
-            crate::text::thousands(total)
-        ));
+        self.events.note(if how == Walking::Deactivated {
+            format!(
+                "{} address(es) Slack's lookup did not find: checking the org's user list for \
+                 deactivated accounts",
+                crate::text::thousands(total)
+            )
+        } else {
+            format!(
+                "walking the users of {} (users.list, up to 1,000 a call) to find {} user(s)",
+                self.team,
+                crate::text::thousands(total)
+            )
+        });
         let progress = self.events.task(Task::Resolving, total as u64, None);
         let page_minutes = 1.0 / f64::from(UsersList::TIER.per_minute());
         let burst_pages = u64::from(UsersList::TIER.per_minute());
@@ -436,26 +476,34 @@ impl Directory {
                 break;
             }
             let read = progress
-                .waiting(UsersList::NAME, self.next_page(!give_way || pages > 0))
+                .waiting(
+                    UsersList::NAME,
+                    self.next_page(how == Walking::Whole || pages > 0),
+                )
                 .await;
             let page = match read {
                 Ok(_) if self.walk.refused => {
                     // A token without users:read, or a server that wants a workspace: single
-                    // calls still work.
+                    // calls still work (and their answers stand).
                     return Ok((
                         wanted.into_values().collect(),
                         wanted_ids.into_iter().collect(),
                     ));
                 }
                 Ok(page) => page,
-                Err(Error::Slack { source, .. }) if give_way && pages == 0 => {
-                    self.events.note(format!(
-                        "users.list answered {}: reading the users one by one instead",
-                        source
-                            .code()
-                            .map(ToString::to_string)
-                            .unwrap_or_else(|| source.to_string())
-                    ));
+                Err(Error::Slack { source, .. }) if how != Walking::Whole && pages == 0 => {
+                    let code = source
+                        .code()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| source.to_string());
+                    self.events.note(if give_way {
+                        format!("users.list answered {code}: reading the users one by one instead")
+                    } else {
+                        format!(
+                            "users.list answered {code}: the addresses Slack's lookup did not \
+                             find were not checked for deactivated accounts"
+                        )
+                    });
                     return Ok((
                         wanted.into_values().collect(),
                         wanted_ids.into_iter().collect(),
@@ -482,6 +530,7 @@ impl Directory {
                     found(Found::Email {
                         email,
                         user: Some(p.clone()),
+                        listed: true,
                     })?;
                     progress.advance(1);
                 }
@@ -495,7 +544,11 @@ impl Directory {
         }
         // The whole org was read: what it does not hold, nobody in it has.
         for (_, email) in wanted.drain() {
-            found(Found::Email { email, user: None })?;
+            found(Found::Email {
+                email,
+                user: None,
+                listed: true,
+            })?;
             progress.advance(1);
         }
         for id in wanted_ids.drain() {
@@ -554,14 +607,16 @@ impl Directory {
         Ok(())
     }
 
-    /// Looks each of `emails` up with `users.lookupByEmail`.
+    /// Looks each of `emails` up with `users.lookupByEmail`; returns those it answered
+    /// `users_not_found`, unanswered: a deactivated account gets that answer too.
     async fn look_up(
         &mut self,
         emails: Vec<String>,
         found: &mut dyn FnMut(Found) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
+        let mut missed = Vec::new();
         if emails.is_empty() {
-            return Ok(());
+            return Ok(missed);
         }
         self.events.note(format!(
             "looking up {} email address(es)",
@@ -581,11 +636,49 @@ impl Directory {
                 .await
                 .map_err(|e| Error::slack(format!("cannot look up {email}"), e))?
                 .map(|u| Person::from(&u));
-            if let Some(p) = &user {
-                self.keep(p.clone());
+            match user {
+                Some(p) => {
+                    self.keep(p.clone());
+                    found(Found::Email {
+                        email,
+                        user: Some(p),
+                        listed: false,
+                    })?;
+                }
+                None => missed.push(email),
             }
-            found(Found::Email { email, user })?;
             progress.advance(1);
+        }
+        Ok(missed)
+    }
+
+    /// Answers the addresses lookups did not find: Slack's lookup answers `users_not_found`
+    /// for a deactivated account ("If the user has been deactivated, users_not_found will be
+    /// returned instead"), and `users.list` lists them with `deleted: true`; so the walk is
+    /// read to its end for them (a walk done answers at once), and only what it does not hold
+    /// names nobody. A token that cannot read the list leaves the lookups' answer standing.
+    async fn find_deactivated(
+        &mut self,
+        missed: Vec<String>,
+        found: &mut dyn FnMut(Found) -> Result<()>,
+    ) -> Result<()> {
+        if missed.is_empty() {
+            return Ok(());
+        }
+        // A walk refused already (and said so) is not asked again.
+        let unchecked = if self.walk.refused {
+            missed
+        } else {
+            self.walk_for(missed, Vec::new(), Walking::Deactivated, found)
+                .await?
+                .0
+        };
+        for email in unchecked {
+            found(Found::Email {
+                email,
+                user: None,
+                listed: false,
+            })?;
         }
         Ok(())
     }
@@ -610,7 +703,7 @@ impl Directory {
             .collect();
         let mut by_email: HashMap<String, Option<UserId>> = HashMap::new();
         self.resolve(emails, Vec::new(), ResolveBy::Lookup, &mut |f| {
-            if let Found::Email { email, user } = f {
+            if let Found::Email { email, user, .. } = f {
                 by_email.insert(email.to_ascii_lowercase(), user.map(|p| p.id));
             }
             Ok(())

@@ -102,3 +102,112 @@ fn auto_walks_for_many_addresses_and_looks_up_a_few() {
     assert_eq!(few.requests("users.lookupByEmail").len(), 3);
     assert!(few.requests("users.list").is_empty());
 }
+
+/// W0DEMO0048 is deactivated: `users.lookupByEmail` answers `users_not_found` for it, as Slack
+/// does ("If the user has been deactivated, users_not_found will be returned instead").
+const DEACTIVATED: &str = "hedy.lamarr48@acme.example\nW0DEMO0005\n";
+
+/// The note said before the walk that checks the addresses lookups did not find.
+const CHECKING: &str = "1 address(es) Slack's lookup did not find: checking the org's user list for deactivated accounts";
+
+#[test]
+fn a_deactivated_leaver_given_by_email_is_found_in_every_mode() {
+    // The run's report and notes: manners::a_deactivated_leaver_is_said_to_be_so.
+    let mut want = None;
+    for mode in ["list", "lookup", "auto"] {
+        let env = Env::demo();
+        env.write("gone.txt", DEACTIVATED);
+        let out = env
+            .run(&[
+                "offboard",
+                "gone.txt",
+                "--resolve-by",
+                mode,
+                "--dry-run",
+                "-o",
+                "json",
+            ])
+            .expect(0);
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+        let line = &doc["lines"][0];
+        assert_eq!(line["user_id"], "W0DEMO0048", "{mode}: {doc}");
+        let detail = line["detail"].as_str().unwrap();
+        assert!(detail.contains("already deactivated"), "{mode}: {detail}");
+        // Lookups answered users_not_found: the walk that found the account was said.
+        assert_eq!(
+            out.stderr.contains(CHECKING),
+            mode != "list",
+            "{mode}: {}",
+            out.stderr
+        );
+        let lines = results(&doc);
+        match &want {
+            None => want = Some(lines),
+            Some(want) => assert_eq!(&lines, want, "{mode} as list"),
+        }
+    }
+}
+
+#[test]
+fn an_address_nobody_has_is_not_found_after_the_walk_too() {
+    for mode in ["lookup", "auto"] {
+        let env = Env::demo();
+        env.write("typo.txt", "nobody@acme.example\nW0DEMO0005\n");
+        let out = env
+            .run(&[
+                "offboard",
+                "typo.txt",
+                "--resolve-by",
+                mode,
+                "--dry-run",
+                "-o",
+                "json",
+            ])
+            .expect(8);
+        assert!(out.stderr.contains(CHECKING), "{mode}: {}", out.stderr);
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(doc["lines"][0]["result"], "not_found", "{mode}: {doc}");
+        let detail = doc["lines"][0]["detail"].as_str().unwrap();
+        // The walk listed deactivated accounts too: no hedge.
+        assert!(!detail.contains("same answer"), "{mode}: {detail}");
+        assert!(detail.contains("active or deactivated"), "{mode}: {detail}");
+        assert_eq!(env.requests("users.lookupByEmail").len(), 1, "{mode}");
+        assert_eq!(env.requests("users.list").len(), 1, "{mode}: one page");
+    }
+}
+
+#[test]
+fn without_users_read_a_lookup_cannot_tell_a_deactivated_account() {
+    // The admin's token without users:read: lookups work, users.list is missing_scope.
+    let mut seed = slack_sessions_emulator::Seed::demo();
+    let mut token = seed.orgs[0]
+        .tokens
+        .iter()
+        .find(|t| t.token == slack_sessions_emulator::demo::ADMIN_TOKEN)
+        .unwrap()
+        .clone();
+    token.token = "xoxp-demo-no-users-read".to_owned();
+    token.scopes.retain(|s| s != "users:read");
+    seed.orgs[0].tokens.push(token);
+    let env = Env::start(Env::builder().seed(seed), "xoxp-demo-no-users-read");
+    env.write("gone.txt", DEACTIVATED);
+    let out = env
+        .run(&[
+            "offboard",
+            "gone.txt",
+            "--resolve-by",
+            "lookup",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .expect(8);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["lines"][0]["result"], "not_found", "{doc}");
+    let detail = doc["lines"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("a deactivated account gets the same answer"),
+        "{detail}"
+    );
+    assert!(out.stderr.contains("missing_scope"), "{}", out.stderr);
+}

@@ -311,9 +311,14 @@ impl Offboarding {
             .directory
             .resolve(emails, ids, self.plan.resolve_by, &mut |found| {
                 run.run(match found {
-                    Found::Email { email, user } => Record::Resolved {
+                    Found::Email {
+                        email,
+                        user,
+                        listed,
+                    } => Record::Resolved {
                         email,
                         facts: user.as_ref().map(Facts::from).unwrap_or_default(),
+                        listed: listed && user.is_none(),
                         user_id: user.map(|p| p.id),
                     },
                     Found::Id { id, user } => Record::Known {

@@ -76,7 +76,7 @@ pub(crate) fn build(
     let mut first_line: HashMap<UserId, u64> = HashMap::new();
     let mut lines = Vec::with_capacity(entries.len());
     for e in entries {
-        let (user, lookup_failed) = match &e.kind {
+        let (user, not_found) = match &e.kind {
             Kind::Invalid(why) => {
                 lines.push(Line {
                     line: e.line,
@@ -90,12 +90,15 @@ pub(crate) fn build(
                 });
                 continue;
             }
-            Kind::Id(id) => (Some(id.clone()), false),
-            Kind::Email(email) => match state.resolved.get(&email.to_ascii_lowercase()) {
-                Some(Some(id)) => (Some(id.clone()), false),
-                Some(None) => (None, true),
-                None => (None, false),
-            },
+            Kind::Id(id) => (Some(id.clone()), None),
+            Kind::Email(email) => {
+                let key = email.to_ascii_lowercase();
+                match state.resolved.get(&key) {
+                    Some(Some(id)) => (Some(id.clone()), None),
+                    Some(None) => (None, Some(not_found_detail(state.unlisted.contains(&key)))),
+                    None => (None, None),
+                }
+            }
         };
         let Some(user) = user else {
             lines.push(Line {
@@ -103,21 +106,15 @@ pub(crate) fn build(
                 input: e.text.clone(),
                 user_id: None,
                 action: "lookup".into(),
-                result: if lookup_failed {
+                result: if not_found.is_some() {
                     Status::NotFound
                 } else {
                     Status::Pending
                 },
                 sessions_left: None,
-                detail: if lookup_failed {
-                    // Slack's lookup: "If the user has been deactivated, users_not_found will
-                    // be returned instead".
-                    "users_not_found: no active Slack user has this email address (a \
-                     deactivated account gets the same answer)"
-                        .into()
-                } else {
+                detail: not_found.unwrap_or_else(|| {
                     "not looked up yet; run the same command again to resume".into()
-                },
+                }),
                 deactivated: false,
             });
             continue;
@@ -141,6 +138,20 @@ pub(crate) fn build(
         lines.push(line);
     }
     lines
+}
+
+/// Why an email address names nobody. `listed`: the org's user list, which holds deactivated
+/// users too, was checked; otherwise only Slack's lookup answered, and it answers
+/// `users_not_found` for a deactivated account as well ("If the user has been deactivated,
+/// users_not_found will be returned instead").
+fn not_found_detail(listed: bool) -> String {
+    if listed {
+        "users_not_found: no active or deactivated Slack user has this email address".into()
+    } else {
+        "users_not_found: no active Slack user has this email address (a deactivated account \
+         gets the same answer)"
+            .into()
+    }
 }
 
 fn user_line(
@@ -332,11 +343,13 @@ mod tests {
                     email: "Ada@x.org".into(),
                     user_id: Some(w("W2")),
                     facts: Facts::default(),
+                    listed: false,
                 }),
                 L::Run(Record::Resolved {
                     email: "ghost@x.org".into(),
                     user_id: None,
                     facts: Facts::default(),
+                    listed: true,
                 }),
                 L::Intent {
                     step: 1,
@@ -393,5 +406,37 @@ mod tests {
             ["1", "W1", "W1", "resetBulk", "done", "0"]
         );
         assert_eq!(crate::report::cells(&lines[2], &COLUMNS)[2], "", "no user");
+        assert_eq!(
+            lines[2].detail,
+            "users_not_found: no active or deactivated Slack user has this email address"
+        );
+    }
+
+    #[test]
+    fn an_address_only_slacks_lookup_answered_is_hedged() {
+        // A journal line of a lookup whose answer the user list could not check (or written
+        // before the list was checked): users_not_found is also a deactivated account's answer.
+        let resolved: Record =
+            serde_json::from_str(r#"{"type":"resolved","email":"gone@x.org","user_id":null}"#)
+                .unwrap();
+        let h = header(RunKind::Offboard, "d");
+        let run: Journaled<State> =
+            Journaled::new(None, h.clone(), &[L::Start(h), L::Run(resolved)]);
+        let setup = Setup {
+            method: "admin.users.session.resetBulk",
+            verified: true,
+            verify_timeout: "2m".into(),
+            forecast: None,
+        };
+        let entries = [entry(1, "gone@x.org", Kind::Email("gone@x.org".into()))];
+        let lines = build(&entries, &run.state, &run.calls, &|_| None, &setup);
+        assert_eq!(lines[0].result, Status::NotFound);
+        assert!(
+            lines[0]
+                .detail
+                .contains("a deactivated account gets the same answer"),
+            "{}",
+            lines[0].detail
+        );
     }
 }

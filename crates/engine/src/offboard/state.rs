@@ -47,6 +47,10 @@ pub enum Record {
         /// What the lookup said of the user.
         #[serde(default, flatten)]
         facts: Facts,
+        /// For no user: the org's user list (which holds deactivated users too) was checked.
+        /// Absent in journals written before it was: those answers stay hedged.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        listed: bool,
     },
     /// A user given by ID was read.
     Known {
@@ -98,6 +102,9 @@ pub enum UserState {
 pub struct State {
     /// Emails looked up: the user, or `None` if Slack has none with it. Keyed lower-case.
     pub resolved: HashMap<String, Option<UserId>>,
+    /// Emails of `resolved` that no user has, as the org's user list says (not only Slack's
+    /// lookup, which answers `users_not_found` for a deactivated account too).
+    pub unlisted: HashSet<String>,
     /// What lookups and user reads told of users.
     pub facts: HashMap<UserId, Facts>,
     /// Users given by ID that the token's org does not have.
@@ -120,9 +127,15 @@ impl Replay for State {
                 email,
                 user_id,
                 facts,
+                listed,
             }) => {
-                self.resolved
-                    .insert(email.to_ascii_lowercase(), user_id.clone());
+                let key = email.to_ascii_lowercase();
+                if user_id.is_none() && *listed {
+                    self.unlisted.insert(key.clone());
+                } else {
+                    self.unlisted.remove(&key);
+                }
+                self.resolved.insert(key, user_id.clone());
                 if let Some(u) = user_id {
                     self.facts.insert(u.clone(), *facts);
                 }
