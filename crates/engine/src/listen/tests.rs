@@ -802,3 +802,30 @@ async fn a_rate_limit_met_is_counted() {
     assert_eq!(env.sessions("W0U01").await, 0);
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_slack_will_not_look_up_is_settled_not_retried_forever() {
+    let env = Env::start().await;
+    env.emu
+        .add_fault(
+            FaultRule::new(Effect::Error("invalid_email".into()))
+                .method("users.lookupByEmail")
+                .times(1),
+        )
+        .unwrap();
+    let r = env.run(env.plan(roomy())).await;
+    r.listener
+        .accept(vec![
+            reset("1", "not an address"),
+            reset("2", "u01@example.com"),
+        ])
+        .unwrap();
+    let status = r.until("both", |s| s.pending == 0).await;
+    assert_eq!(settled(&status, "not_found"), 1, "{status:?}");
+    assert_eq!(settled(&status, "reset"), 1, "{status:?}");
+    assert!(status.token_ok);
+    r.stop().await;
+    assert!(env.notes().contains(
+        &"signal 1: ssf session-revoked not an address: not_found (invalid_email)".to_owned()
+    ));
+}

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
+use slack_sessions_client as slack;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::{Reset, UsersList, UsersListArgs};
 
@@ -211,7 +212,17 @@ impl Worker {
             return Ok(Next::Wait(frees));
         }
         self.told_cap = false;
-        let user = match self.inner.lookup(email).await? {
+        let found = match self.inner.lookup(email).await {
+            Err(e) => match refused_for_the_address(&e) {
+                Some(code) => {
+                    self.settle(n, Outcome::NotFound, Some(code))?;
+                    return Ok(Next::Done);
+                }
+                None => return Err(e),
+            },
+            Ok(found) => found,
+        };
+        let user = match found {
             Lookup::NotFound => {
                 self.settle(n, Outcome::NotFound, None)?;
                 return Ok(Next::Done);
@@ -378,6 +389,20 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// The code of an answer by which Slack refused to look an address up for a reason of the
+/// address itself: one that neither the token, the rate limit nor a passing failure explains,
+/// so that asking again would not help, and the signal must not hold up those behind it.
+fn refused_for_the_address(err: &Error) -> Option<String> {
+    let Error::Slack { source, .. } = err else {
+        return None;
+    };
+    let slack::Error::Slack(answer) = source.as_ref() else {
+        return None;
+    };
+    (!source.is_auth() && !source.is_permission() && !source.is_transient())
+        .then(|| answer.code.to_string())
 }
 
 /// A settled signal in one line: `signal 7: okta user.session.clear ada@example.com: reset
