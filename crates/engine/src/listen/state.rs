@@ -237,11 +237,6 @@ impl State {
         self.keys.get(key).map(|k| k.n)
     }
 
-    /// Keys remembered.
-    pub fn keys(&self) -> usize {
-        self.keys.len()
-    }
-
     /// What came of signal `n`'s reset, from its last call.
     pub fn came(&self, n: u64, calls: &Calls) -> Came {
         let Some(acting) = self.acting.get(&n) else {
