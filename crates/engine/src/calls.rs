@@ -15,8 +15,77 @@ use crate::count::{CountBy, Counter};
 use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::journal::{Call, Devices, Line, Outcome, now_ms};
-use crate::journaled::{Journaled, Replay};
+use crate::journaled::{Journaled, Replay, Shared};
 use crate::stop::Stop;
+
+/// Where the write protocol journals a run's calls: the run's journal, held by the run for the
+/// length of each call (`Journaled<S>`), or shared with other tasks ([`Shared`]) and locked for
+/// each line only, so that no one else waits on Slack for the lock.
+pub trait Steps {
+    /// The run's own records.
+    type Record;
+
+    /// Writes an engine line (a result, a settlement), synced, and applies it.
+    fn record(&mut self, line: Line<Self::Record>) -> Result<()>;
+
+    /// Writes the intent of `call` under the next step number, synced; returns the step.
+    fn intent(&mut self, call: Call) -> Result<u64>;
+
+    /// The call of `step`.
+    fn call_of(&self, step: u64) -> Option<Call>;
+
+    /// Steps whose outcome is still to be found out, in order.
+    fn open_steps(&self) -> Vec<u64>;
+}
+
+impl<S: Replay> Steps for Journaled<S> {
+    type Record = S::Record;
+
+    fn record(&mut self, line: Line<S::Record>) -> Result<()> {
+        Journaled::record(self, line)
+    }
+
+    fn intent(&mut self, call: Call) -> Result<u64> {
+        let step = self.calls.next_step();
+        Journaled::record(
+            self,
+            Line::Intent {
+                step,
+                call,
+                at_ms: now_ms(),
+            },
+        )?;
+        Ok(step)
+    }
+
+    fn call_of(&self, step: u64) -> Option<Call> {
+        self.calls.step(step).map(|s| s.call.clone())
+    }
+
+    fn open_steps(&self) -> Vec<u64> {
+        self.calls.open()
+    }
+}
+
+impl<S: Replay> Steps for Shared<S> {
+    type Record = S::Record;
+
+    fn record(&mut self, line: Line<S::Record>) -> Result<()> {
+        self.lock().record(line)
+    }
+
+    fn intent(&mut self, call: Call) -> Result<u64> {
+        Steps::intent(&mut *self.lock(), call)
+    }
+
+    fn call_of(&self, step: u64) -> Option<Call> {
+        self.lock().call_of(step)
+    }
+
+    fn open_steps(&self) -> Vec<u64> {
+        self.lock().calls.open()
+    }
+}
 
 /// Calls in a row whose answer was lost and whose check found them not applied, before a run
 /// stops (and waits for a resume).
@@ -143,14 +212,9 @@ impl Writer {
     /// A lost answer is settled at once. A call certainly not applied for a reason of the
     /// token, the network or the rate limit ends the run with that error (its result journaled
     /// first).
-    pub async fn send<S: Replay>(&self, run: &mut Journaled<S>, call: Call) -> Result<Answer> {
-        let step = run.calls.next_step();
+    pub async fn send<J: Steps>(&self, run: &mut J, call: Call) -> Result<Answer> {
         let what = describe(&call);
-        run.record(Line::Intent {
-            step,
-            call: call.clone(),
-            at_ms: now_ms(),
-        })?;
+        let step = run.intent(call.clone())?;
         let err = match self.call(&call).await {
             Ok(()) => {
                 result(run, step, Outcome::Ok, None)?;
@@ -199,12 +263,12 @@ impl Writer {
     /// invalidation holds if its session is gone; a reset holds for each user with no session
     /// left of its kind (for `resetBulk`, whose job may run later, after waiting up to
     /// [`job_wait`](Self::job_wait) for them to go). Records and returns `(done, resend)`.
-    pub async fn settle<S: Replay>(
+    pub async fn settle<J: Steps>(
         &self,
-        run: &mut Journaled<S>,
+        run: &mut J,
         step: u64,
     ) -> Result<(Vec<UserId>, Vec<UserId>)> {
-        let Some(call) = run.calls.step(step).map(|s| s.call.clone()) else {
+        let Some(call) = run.call_of(step) else {
             return Ok((Vec::new(), Vec::new()));
         };
         let (done, resend) = match &call {
@@ -256,8 +320,8 @@ impl Writer {
     }
 
     /// Settles every call an earlier run left without an answer. Returns how many.
-    pub async fn settle_open<S: Replay>(&self, run: &mut Journaled<S>) -> Result<usize> {
-        let open = run.calls.open();
+    pub async fn settle_open<J: Steps>(&self, run: &mut J) -> Result<usize> {
+        let open = run.open_steps();
         for step in &open {
             self.settle(run, *step).await?;
         }
@@ -265,12 +329,7 @@ impl Writer {
     }
 }
 
-fn result<S: Replay>(
-    run: &mut Journaled<S>,
-    step: u64,
-    outcome: Outcome,
-    error: Option<String>,
-) -> Result<()> {
+fn result<J: Steps>(run: &mut J, step: u64, outcome: Outcome, error: Option<String>) -> Result<()> {
     run.record(Line::Result {
         step,
         outcome,
@@ -304,9 +363,9 @@ pub enum Ended {
 impl Writer {
     /// Ends one session through the journal. A lost answer is settled at once; a session
     /// still listed then is sent again (at most [`MAX_UNKNOWN_IN_A_ROW`] times in a row).
-    pub async fn end_session<S: Replay>(
+    pub async fn end_session<J: Steps>(
         &self,
-        run: &mut Journaled<S>,
+        run: &mut J,
         session_id: u64,
         user_id: &UserId,
     ) -> Result<Ended> {
@@ -339,11 +398,7 @@ impl Writer {
     /// Signs one user out of every session through the journal. A lost answer is settled at
     /// once by listing the user's sessions; some still there is an error (the run stops, and
     /// its resume checks again).
-    pub async fn reset_user<S: Replay>(
-        &self,
-        run: &mut Journaled<S>,
-        user_id: &UserId,
-    ) -> Result<Ended> {
+    pub async fn reset_user<J: Steps>(&self, run: &mut J, user_id: &UserId) -> Result<Ended> {
         let call = Call::Reset {
             user_ids: vec![user_id.clone()],
             devices: Devices::All,

@@ -120,7 +120,7 @@ impl Counter {
         users: &[UserId],
         timeout: Duration,
         stop: &Stop,
-        gone: &mut dyn FnMut(&UserId) -> Result<()>,
+        gone: &mut (dyn FnMut(&UserId) -> Result<()> + Send),
     ) -> Result<HashMap<UserId, u64>> {
         let started = Instant::now();
         let mut remaining: Vec<UserId> = users.to_vec();

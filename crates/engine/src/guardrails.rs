@@ -9,7 +9,7 @@
 //! have taken effect, so a crash never lets one through uncounted. The ledger forgets what is
 //! older than it needs (an hour of counts, a cooldown of actions), and is compacted as it grows.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -219,6 +219,27 @@ impl History {
         last
     }
 
+    /// When the oldest action counted by [`taken_since`](Self::taken_since)`(since_ms)` leaves
+    /// an hourly window that starts at `since_ms` now: the ms at which the hourly cap frees a
+    /// slot (`None` when no action is counted).
+    pub fn frees_at(&self, since_ms: u64) -> Option<u64> {
+        let since = since_ms / 1000;
+        self.tally
+            .iter()
+            .find(|(s, n)| *s >= since && *n > 0)
+            .map(|(s, _)| (s + 1) * 1000 + HOUR_MS)
+    }
+
+    /// The distinct users acted on with effect (or with an outcome still open) since
+    /// `since_ms`, within the cooldown window: whom a circuit breaker counts.
+    pub fn users_since(&self, since_ms: u64) -> HashSet<&UserId> {
+        self.recent
+            .iter()
+            .filter(|a| !a.void && a.at_ms >= since_ms)
+            .map(|a| &a.user_id)
+            .collect()
+    }
+
     /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
         self.tally.is_empty() && self.recent.is_empty()
@@ -412,6 +433,15 @@ mod tests {
         let last = h.last_applied();
         assert!(last.contains_key(&UserId::new("W2")) && !last.contains_key(&UserId::new("W3")));
         assert_eq!(a, 1);
+        let since = now_ms() - HOUR_MS;
+        assert_eq!(
+            h.users_since(0).into_iter().collect::<Vec<_>>(),
+            [&UserId::new("W2")]
+        );
+        assert!(h.users_since(now_ms() + 1).is_empty());
+        let frees = h.frees_at(since).unwrap();
+        assert!(frees > now_ms() + HOUR_MS - 2_000 && frees <= now_ms() + HOUR_MS + 1_000);
+        assert_eq!(h.frees_at(now_ms() + 2_000), None);
         let peeked = Ledger::peek(dir.path(), &o, "/p.toml", api, HOUR_MS).unwrap();
         assert_eq!(peeked.taken_since(0), 2);
         // Another policy, another org: other ledgers.

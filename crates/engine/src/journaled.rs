@@ -7,6 +7,7 @@
 //! ([`Replay`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -416,6 +417,36 @@ impl<S: Replay> Journaled<S> {
         self.lines = lines.len();
         self.kept = lines.len();
         Ok(true)
+    }
+}
+
+/// A run's journal shared by tasks: one that acts (and calls Slack) and others that append to
+/// it meanwhile (a receiver's accepted signals). Each operation locks it for as long as it
+/// takes to write and apply a line, never across a call to Slack ([`crate::calls::Steps`]).
+pub struct Shared<S: Replay>(Arc<Mutex<Journaled<S>>>);
+
+impl<S: Replay> Shared<S> {
+    /// Shares `run`.
+    pub fn new(run: Journaled<S>) -> Self {
+        Shared(Arc::new(Mutex::new(run)))
+    }
+
+    /// The run, locked. A task that panicked while holding it left whole lines behind (each is
+    /// written, then applied), so the lock is taken over rather than refused.
+    pub fn lock(&self) -> MutexGuard<'_, Journaled<S>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<S: Replay> Clone for Shared<S> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<S: Replay> std::fmt::Debug for Shared<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared(Journaled)")
     }
 }
 

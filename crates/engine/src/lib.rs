@@ -9,6 +9,7 @@
 //! | offboarding | [`offboard`] | signs the users of a file out everywhere (`resetBulk` or `reset`), verifies, reports each line |
 //! | bulk invalidation | [`invalidate`] | ends the sessions a [`filter`] finds, one `invalidate` each, verifies, reports each session |
 //! | enforcement | [`enforce`] | judges every session against a policy's rules, round after round, and acts within [`guardrails`] |
+//! | listener | [`listen`] | journals an identity provider's signals before they are acknowledged, then signs their users out within [`guardrails`] |
 //!
 //! Beside the runs, [`history`] reads a user's (or the org's) session history from Slack's
 //! Audit Logs API: no journal, it only reads.

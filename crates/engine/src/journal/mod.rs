@@ -55,6 +55,8 @@ pub enum RunKind {
     Enforce,
     /// The guardrails' record of actions of an org and a policy.
     Guardrails,
+    /// `listen`: signals from an identity provider, acted on as they come; never finished.
+    Listen,
 }
 
 impl RunKind {
@@ -65,6 +67,7 @@ impl RunKind {
             RunKind::Invalidate => "sessions invalidate",
             RunKind::Enforce => "enforce",
             RunKind::Guardrails => "guardrails",
+            RunKind::Listen => "listen",
         }
     }
 }
