@@ -269,6 +269,10 @@ impl Config {
         };
         let journal = match raw.journal {
             Some(j) => here(&j),
+            // `listen.toml` → `listen.journal`; never the config itself (`x.journal`).
+            None if path.extension().is_some_and(|e| e == "journal") => {
+                PathBuf::from(format!("{}.journal", path.display()))
+            }
             None => path.with_extension("journal"),
         };
         let ssf = match raw.ssf {

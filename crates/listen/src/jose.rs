@@ -525,3 +525,47 @@ pub(crate) fn parse_jwks(bytes: &[u8]) -> std::result::Result<KeyMap, String> {
     }
     Ok(keys)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_usable_signing_keys_are_kept() {
+        let (es, _) = crate::transmit::Signer::generate("es").unwrap();
+        let rsa = crate::transmit::Signer::from_pem(
+            include_str!("tests/rsa-test-key.pem").as_bytes(),
+            "rsa",
+        )
+        .unwrap();
+        let with = |jwk: &Value, changes: Value| {
+            let mut jwk = jwk.clone();
+            for (k, v) in changes.as_object().unwrap() {
+                jwk[k] = v.clone();
+            }
+            jwk
+        };
+        // A 1024-bit modulus.
+        let short_n = URL_SAFE_NO_PAD.encode([0xc5_u8; 128]);
+        let set = json!({"keys": [
+            es.jwk(),
+            rsa.jwk(),
+            with(es.jwk(), json!({"kid": "enc", "use": "enc"})),
+            with(es.jwk(), json!({"kid": "p384", "crv": "P-384"})),
+            with(es.jwk(), json!({"kid": "es-as-rs", "alg": "RS256"})),
+            with(rsa.jwk(), json!({"kid": "short", "n": short_n})),
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac", "alg": "HS256"},
+            {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "ed"},
+            with(es.jwk(), json!({"kid": null})),
+        ]});
+        let keys = parse_jwks(set.to_string().as_bytes()).unwrap();
+        let mut kids: Vec<_> = keys.keys().cloned().collect();
+        kids.sort();
+        assert_eq!(kids, ["es", "rsa"]);
+        assert_eq!(keys["es"].alg, Algorithm::ES256);
+        assert_eq!(keys["rsa"].alg, Algorithm::RS256);
+        assert!(parse_jwks(b"{\"keys\": []}").is_err());
+        assert!(parse_jwks(b"[]").is_err());
+    }
+}

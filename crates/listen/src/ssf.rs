@@ -51,6 +51,9 @@ pub const CONTENT_TYPE: &str = "application/secevent+jwt";
 /// The longest `jti` taken (it is journaled and logged).
 pub const MAX_JTI: usize = 256;
 
+/// The longest event-type URI taken.
+const MAX_EVENT_TYPE: usize = 256;
+
 /// `event_timestamp` at or above this is in milliseconds (1e11 s is the year 5138; 1e11 ms
 /// is 1973): CAEP says seconds, Okta sends milliseconds.
 const MS_FROM: f64 = 1e11;
@@ -182,6 +185,9 @@ async fn signal_of<I: Inbox>(
         let Some(event) = event.as_object() else {
             return invalid(format!("the event {} is not an object", shown(uri)));
         };
+        if uri.len() > MAX_EVENT_TYPE || uri.chars().any(slack_sessions_engine::text::is_control) {
+            return invalid(format!("the event type {} is not a URI", shown(uri)));
+        }
         let name = events::name_of(uri);
         let action = app.actions.decide(name, &Value::Object(event.clone()));
         if chosen.is_none()

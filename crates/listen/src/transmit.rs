@@ -63,7 +63,7 @@ impl Signer {
             None => (
                 EncodingKey::from_rsa_pem(pem).map_err(|_| {
                     Error::refused(
-                        "not a private key in PEM: an EC P-256 key (PKCS#8) or an RSA key",
+                        "not a private key in PEM: an EC P-256 key in PKCS#8 (BEGIN PRIVATE KEY) or an RSA key",
                     )
                 })?,
                 Algorithm::RS256,
@@ -402,4 +402,81 @@ pub async fn send(
         content_type,
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_key_is_private_and_its_jwks_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, jwks) = (dir.path().join("idp.pem"), dir.path().join("jwks.json"));
+        let signer = Signer::create(&key, &jwks, "test-1").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let text = std::fs::read_to_string(&key).unwrap();
+        assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+        let set: Value = serde_json::from_slice(&std::fs::read(&jwks).unwrap()).unwrap();
+        assert_eq!(set["keys"][0]["kid"], "test-1");
+        assert_eq!(set["keys"][0]["crv"], "P-256");
+        assert!(
+            set["keys"][0].get("d").is_none(),
+            "no private part in the JWKS"
+        );
+        let again = Signer::load(&key, "test-1").unwrap();
+        assert_eq!(again.jwk(), signer.jwk());
+        assert_eq!(again.alg(), Algorithm::ES256);
+        assert!(format!("{again:?}").contains("test-1"));
+        assert!(!format!("{again:?}").contains("PRIVATE"));
+        let bad = dir.path().join("bad.pem");
+        std::fs::write(
+            &bad,
+            "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        assert!(
+            Signer::load(&bad, "x")
+                .unwrap_err()
+                .to_string()
+                .contains("PKCS#8")
+        );
+    }
+
+    #[test]
+    fn a_set_has_the_shape_ssf_asks_for() {
+        let mut set = Set::new(
+            "https://i/",
+            "https://a/",
+            "session-revoked",
+            SubjectId::Email("a@x.example".into()),
+        );
+        set.event_timestamp = Some(1);
+        let c = set.claims();
+        assert_eq!(
+            c["sub_id"],
+            json!({"format": "email", "email": "a@x.example"})
+        );
+        let uri = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+        assert_eq!(c["events"][uri]["event_timestamp"], 1);
+        assert!(c.get("sub").is_none() && c.get("exp").is_none());
+        set.legacy_subject = true;
+        let c = set.claims();
+        assert!(c.get("sub_id").is_none());
+        assert_eq!(c["events"][uri]["subject"]["user"]["email"], "a@x.example");
+        let gtr = GtrToken::new("https://i/", "https://a/gtr").claims();
+        assert_eq!(
+            gtr["exp"].as_u64().unwrap() - gtr["iat"].as_u64().unwrap(),
+            300
+        );
+        let hook = okta_hook(&[OktaEvent::new("user.session.clear", "a@x.example")]);
+        assert_eq!(
+            hook["data"]["events"][0]["target"][0]["alternateId"],
+            "a@x.example"
+        );
+    }
 }

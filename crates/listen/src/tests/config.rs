@@ -35,6 +35,11 @@ fn an_empty_config_takes_the_defaults() {
         dir.path().join("listen.toml").display().to_string()
     );
     assert_eq!(plan.journal, c.journal);
+    // A config named like a journal never has itself as its journal.
+    let odd = dir.path().join("x.journal");
+    std::fs::write(&odd, "").unwrap();
+    let c = Config::load_with(&odd, env).unwrap();
+    assert_eq!(c.journal, dir.path().join("x.journal.journal"));
 }
 
 #[test]

@@ -224,6 +224,12 @@ async fn jti_iat_events_and_a_subject_are_required() {
         "invalid_request",
     )
     .await;
+    // An event type must look like one.
+    for event in ["x\u{1b}[2J".to_owned(), "u".repeat(300)] {
+        let s = set(&event, "ada@x.example");
+        let d = refused(&f, &f.es.set(&s).unwrap(), "invalid_request").await;
+        assert!(d.contains("not a URI") && !d.contains('\u{1b}'), "{d}");
+    }
 }
 
 #[tokio::test]
