@@ -3,6 +3,34 @@
 //! Revocation requests), turns each into an engine [`Signal`](slack_sessions_engine::listen::Signal)
 //! and answers only once the engine's listener has journaled it.
 //!
-//! INTERFACE for the CLI (to be written): `Config::load(path)`, `serve(config, listener, ...)`,
-//! `router(...)` for tests, and `transmit` (a test transmitter: keys, JWKS, signed SETs, Okta
-//! hook bodies, GTR requests).
+//! For the command line:
+//! - [`Config::load`] reads and checks the config file ([`config`]);
+//! - [`Server::bind`] then [`Server::run`] (or [`serve`]) serve its endpoints over an
+//!   [`Inbox`] (the engine's [`Listener`](slack_sessions_engine::listen::Listener));
+//!   [`router`] is the same routes for a test to drive;
+//! - [`transmit`] is a test transmitter: keys, JWKS, signed SETs, Okta hook bodies, GTR
+//!   requests.
+
+pub mod actions;
+pub mod config;
+pub mod events;
+mod gtr;
+mod health;
+pub mod inbox;
+mod jose;
+mod metrics;
+mod okta;
+pub mod secret;
+mod server;
+mod shown;
+mod ssf;
+pub mod subjects;
+pub mod transmit;
+
+#[cfg(test)]
+mod tests;
+
+pub use actions::Actions;
+pub use config::Config;
+pub use inbox::Inbox;
+pub use server::{Server, router, serve};

@@ -1,0 +1,308 @@
+//! The HTTP server: the routes of the sections configured, their body limits, and serving
+//! them over HTTP or HTTPS (rustls, ring provider) until a stop is asked.
+//!
+//! | route | section | what |
+//! |---|---|---|
+//! | `POST /ssf/events` | `[ssf]` | RFC 8935 push of Security Event Tokens ([`crate::ssf`]) |
+//! | `GET`, `POST /okta/events` | `[okta]` | Okta Event Hooks ([`crate::okta`]) |
+//! | `POST /global-token-revocation` | `[gtr]` | Global Token Revocation ([`crate::gtr`]) |
+//! | `GET /healthz`, `GET /metrics` | always | [`crate::health`] |
+//!
+//! A section left out leaves its routes answering 404, as any other path.
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use http::HeaderMap;
+use slack_sessions_engine::files::read_capped;
+use slack_sessions_engine::listen::{Accepted, Signal};
+use slack_sessions_engine::{Error, Result};
+
+use crate::actions::Actions;
+use crate::config::{Config, Okta, Tls};
+use crate::inbox::Inbox;
+use crate::metrics::Metrics;
+use crate::{gtr, health, okta, ssf};
+
+/// The body limit of routes that take none (`GET`s).
+const DEFAULT_BODY_LIMIT: usize = 4 << 10;
+
+/// How long a client may take to send its request's headers (a slow client holds a
+/// connection open otherwise).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long requests under way may take to finish once a stop is asked.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The largest certificate chain or key file read.
+const MAX_PEM_BYTES: u64 = 1 << 20;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(crate) struct App<I> {
+    pub inbox: I,
+    pub metrics: Metrics,
+    pub actions: Actions,
+    pub ssf: Option<ssf::Endpoint>,
+    pub okta: Option<Okta>,
+    pub gtr: Option<gtr::Endpoint>,
+}
+
+impl<I: Inbox> App<I> {
+    pub fn new(config: &Config, inbox: I) -> Result<App<I>> {
+        Ok(App {
+            inbox,
+            metrics: Metrics::default(),
+            actions: config.actions.clone(),
+            ssf: config.ssf.clone().map(ssf::Endpoint::new).transpose()?,
+            okta: config.okta.clone(),
+            gtr: config.gtr.clone().map(gtr::Endpoint::new).transpose()?,
+        })
+    }
+
+    /// Journals `signals` (off the async workers: it syncs a file).
+    pub async fn accept(&self, signals: Vec<Signal>) -> Result<Vec<Accepted>> {
+        let inbox = self.inbox.clone();
+        let n = signals.len();
+        let accepted = tokio::task::spawn_blocking(move || inbox.accept(signals))
+            .await
+            .map_err(|e| Error::local(format!("the journal's task failed: {e}")))??;
+        if accepted.len() != n {
+            return Err(Error::Unexpected(format!(
+                "the listener answered {} of {n} signals",
+                accepted.len()
+            )));
+        }
+        Ok(accepted)
+    }
+
+    /// Fetches the configured issuers' keys (in the background at start).
+    async fn prefetch(&self) {
+        if let Some(s) = &self.ssf {
+            s.keys.prefetch().await;
+        }
+        if let Some(g) = &self.gtr {
+            g.keys.prefetch().await;
+        }
+    }
+}
+
+/// The routes of `config`'s sections over `inbox` (tests drive it with `tower::ServiceExt::
+/// oneshot`; [`Server`] serves it).
+pub fn router<I: Inbox>(config: &Config, inbox: I) -> Result<Router> {
+    Ok(routes(Arc::new(App::new(config, inbox)?)))
+}
+
+pub(crate) fn routes<I: Inbox>(app: Arc<App<I>>) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz::<I>))
+        .route("/metrics", get(health::metrics::<I>));
+    if app.ssf.is_some() {
+        router = router.route(
+            "/ssf/events",
+            post(ssf::events::<I>).layer(DefaultBodyLimit::max(ssf::MAX_BODY)),
+        );
+    }
+    if app.okta.is_some() {
+        router = router.route(
+            "/okta/events",
+            get(okta::verify::<I>)
+                .post(okta::events::<I>)
+                .layer(DefaultBodyLimit::max(okta::MAX_BODY)),
+        );
+    }
+    if app.gtr.is_some() {
+        router = router.route(
+            "/global-token-revocation",
+            post(gtr::revoke::<I>).layer(DefaultBodyLimit::max(gtr::MAX_BODY)),
+        );
+    }
+    router
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .with_state(app)
+}
+
+/// The request's `Authorization` header, as bytes.
+pub(crate) fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+}
+
+/// The essence of the request's `Content-Type` (`application/json` of
+/// `application/json; charset=utf-8`), lower-case.
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
+/// The peer's address, when served (not when a test drives the router).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> std::result::Result<Peer, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => write!(f, "{addr}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// A listener bound to its address, ready to serve.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    tls: Option<RustlsConfig>,
+    router: Router,
+}
+
+impl Server {
+    /// Binds `addr` (else the config's; port 0 takes a free port), loads the TLS certificate
+    /// if configured, and starts fetching the issuers' keys.
+    pub async fn bind<I: Inbox>(
+        config: &Config,
+        inbox: I,
+        addr: Option<SocketAddr>,
+    ) -> Result<Server> {
+        let app = Arc::new(App::new(config, inbox)?);
+        let tls = config.tls.as_ref().map(tls_config).transpose()?;
+        let want = addr.unwrap_or(config.addr);
+        let listener = TcpListener::bind(want)
+            .map_err(|e| Error::local(format!("cannot listen on {want}: {e}")))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::local(format!("cannot listen on {want}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::local(format!("cannot listen on {want}: {e}")))?;
+        let fetching = app.clone();
+        tokio::spawn(async move { fetching.prefetch().await });
+        Ok(Server {
+            listener,
+            addr,
+            tls,
+            router: routes(app),
+        })
+    }
+
+    /// The address bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL (`https://127.0.0.1:8788`).
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Serves until `stop` completes, then lets the requests under way finish (up to ten
+    /// seconds) and returns.
+    pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let handle = Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopping.graceful_shutdown(Some(GRACE));
+        });
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let addr = self.addr;
+        let served = match self.tls {
+            Some(tls) => {
+                let mut server = axum_server::from_tcp_rustls(self.listener, tls).handle(handle);
+                timeouts(server.http_builder());
+                server.serve(service).await
+            }
+            None => {
+                let mut server = axum_server::from_tcp(self.listener).handle(handle);
+                timeouts(server.http_builder());
+                server.serve(service).await
+            }
+        };
+        served.map_err(|e| Error::local(format!("serving on {addr} failed: {e}")))
+    }
+}
+
+fn timeouts(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+}
+
+/// Binds, tells `bound` the address, and serves until `stop` (see [`Server`]).
+pub async fn serve<I: Inbox>(
+    config: &Config,
+    inbox: I,
+    addr: Option<SocketAddr>,
+    bound: impl FnOnce(SocketAddr),
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let server = Server::bind(config, inbox, addr).await?;
+    bound(server.local_addr());
+    server.run(stop).await
+}
+
+/// The rustls server config of a PEM certificate chain and key, on the ring provider.
+fn tls_config(tls: &Tls) -> Result<RustlsConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = read_capped(&tls.cert, MAX_PEM_BYTES, "TLS certificate")?;
+    let key = read_capped(&tls.key, MAX_PEM_BYTES, "TLS key")?;
+    let certs = CertificateDer::pem_slice_iter(&cert)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::refused(format!("the TLS certificate {}: {e}", tls.cert.display())))?;
+    if certs.is_empty() {
+        return Err(Error::refused(format!(
+            "the TLS certificate {} holds no certificate (PEM)",
+            tls.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key)
+        .map_err(|e| Error::refused(format!("the TLS key {}: {e}", tls.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::local(format!("TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            Error::refused(format!(
+                "the TLS certificate {} and key {} do not make a pair: {e}",
+                tls.cert.display(),
+                tls.key.display()
+            ))
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
