@@ -168,6 +168,16 @@ pub enum Command {
     /// Run the emulator: a local server that answers the admin.users.session.* methods like Slack.
     Serve(ServeArgs),
 
+    /// Sign users out on the identity provider's word: a receiver of OpenID Shared Signals
+    /// (CAEP/RISC), Okta Event Hooks and Global Token Revocation requests, journaled and
+    /// guarded.
+    Listen(ListenFlags),
+
+    /// Send test signals to a listener: a key pair and its JWKS, a signed Security Event
+    /// Token, an Okta Event Hook, a Global Token Revocation request.
+    #[command(subcommand)]
+    Signal(SignalCommand),
+
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   slack-sessions completions bash > ~/.local/share/bash-completion/completions/slack-sessions
@@ -640,6 +650,157 @@ pub struct EnforceFlags {
     /// command is refused.
     #[arg(long)]
     pub fresh: bool,
+}
+
+/// `listen`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  slack-sessions listen listen.toml
+  slack-sessions listen /etc/slack-sessions/listen.toml --addr 0.0.0.0:8788
+  slack-sessions listen listen.toml --resume-breaker
+
+CONFIG.toml names the endpoints to serve ([ssf]: POST /ssf/events; [okta]: GET and POST
+/okta/events; [gtr]: POST /global-token-revocation; a section left out answers 404), what
+each signal does ([actions]) and the guardrails: at most max_actions_per_hour sign-outs per
+rolling hour (the rest wait), and a circuit breaker that stops signing out once max_share
+of the org's users were signed out within the hour, until an admin resumes it (SIGUSR1, or
+--resume-breaker at start). GET /healthz and GET /metrics (Prometheus) are always served.
+
+Every signal is written to the journal (beside CONFIG, or `journal` in it) and synced before
+it is acknowledged; a restart resumes what was pending. The README section 'Signing out on
+the identity provider's word' shows a full config and the Okta and systemd setup.")]
+pub struct ListenFlags {
+    /// The config file (TOML).
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// Where to listen, overriding the config's `addr` (port 0: any free port).
+    #[arg(long, value_name = "ADDR")]
+    pub addr: Option<std::net::SocketAddr>,
+    /// Resume a tripped circuit breaker at start (a running listener: send it SIGUSR1).
+    #[arg(long)]
+    pub resume_breaker: bool,
+}
+
+/// `signal …`.
+#[derive(Debug, Subcommand)]
+pub enum SignalCommand {
+    /// Make an ES256 key pair for test signals: DIR/signer.pem (private, 0600) and
+    /// DIR/jwks.json (for the config's jwks_file).
+    #[command(after_help = "Examples:
+  slack-sessions signal keys
+  slack-sessions signal keys /tmp/idp")]
+    Keys(SignalKeysFlags),
+    /// Send a signed Security Event Token (RFC 8417) to the listener's POST /ssf/events.
+    #[command(after_help = "Examples:
+  slack-sessions signal ssf listen.toml dennis.ritchie@acme.example
+  slack-sessions signal ssf listen.toml dennis.ritchie@acme.example --event account-disabled
+  slack-sessions signal ssf listen.toml ken@acme.example --event risk-level-change --member current_level=HIGH
+  slack-sessions signal ssf listen.toml --sub 00u1abcd --legacy-subject
+
+The issuer and audience are the config's [ssf]; the Authorization header, if the config asks
+for one, is read from its authorization_env variable.")]
+    Ssf(SignalSsfFlags),
+    /// Send an Okta Event Hook to the listener's POST /okta/events.
+    #[command(after_help = "Examples:
+  slack-sessions signal okta listen.toml dennis.ritchie@acme.example
+  slack-sessions signal okta listen.toml ken@acme.example --event user.lifecycle.suspend
+
+The Authorization header is read from the config's [okta] authorization_env variable.")]
+    Okta(SignalOktaFlags),
+    /// Send a Global Token Revocation request to the listener's POST /global-token-revocation.
+    #[command(after_help = "Examples:
+  slack-sessions signal gtr listen.toml dennis.ritchie@acme.example
+
+The request is authenticated with a private-key JWT signed by --key, for the config's [gtr]
+issuer and audience.")]
+    Gtr(SignalGtrFlags),
+}
+
+/// `signal keys`.
+#[derive(Debug, Args)]
+pub struct SignalKeysFlags {
+    /// Where to write signer.pem and jwks.json.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// The key's id (`kid`).
+    #[arg(long, default_value = SIGNAL_KID)]
+    pub kid: String,
+}
+
+/// The key id `signal keys` names its key with, and the other `signal` commands sign with.
+pub const SIGNAL_KID: &str = "slack-sessions-signal";
+
+/// What every `signal` command that sends takes.
+#[derive(Debug, Args)]
+pub struct SignalTarget {
+    /// The listener's config: its address, issuers, audiences and secrets.
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// The listener's base URL [default: from the config's `addr`].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
+/// What the signed `signal` commands take.
+#[derive(Debug, Args)]
+pub struct SignalKey {
+    /// The private key (PEM: EC P-256 signs ES256, RSA signs RS256) [default: signer.pem
+    /// beside the config].
+    #[arg(long, value_name = "PEM")]
+    pub key: Option<PathBuf>,
+    /// The key's id (`kid`), as in the JWKS.
+    #[arg(long, default_value = SIGNAL_KID)]
+    pub kid: String,
+}
+
+/// `signal ssf`.
+#[derive(Debug, Args)]
+pub struct SignalSsfFlags {
+    #[command(flatten)]
+    pub target: SignalTarget,
+    /// The user's email (an `email` subject).
+    #[arg(value_name = "EMAIL", required_unless_present = "sub")]
+    pub email: Option<String>,
+    /// An `iss_sub` subject instead: the identity provider's user id, with the config's issuer.
+    #[arg(long, value_name = "SUB", conflicts_with = "email")]
+    pub sub: Option<String>,
+    /// The event: a CAEP, RISC or SSF name (session-revoked, account-disabled,
+    /// credential-change, risk-level-change…) or an event-type URI.
+    #[arg(long, default_value = "session-revoked")]
+    pub event: String,
+    /// A member of the event, KEY=VALUE (a JSON value, else a string); repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub member: Vec<String>,
+    /// Put the subject inside the event (`subject`, Okta's shape) instead of `sub_id`.
+    #[arg(long)]
+    pub legacy_subject: bool,
+    #[command(flatten)]
+    pub key: SignalKey,
+}
+
+/// `signal okta`.
+#[derive(Debug, Args)]
+pub struct SignalOktaFlags {
+    #[command(flatten)]
+    pub target: SignalTarget,
+    /// The user's email (the event's target `alternateId`).
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+    /// The Okta event type.
+    #[arg(long, default_value = "user.session.clear")]
+    pub event: String,
+}
+
+/// `signal gtr`.
+#[derive(Debug, Args)]
+pub struct SignalGtrFlags {
+    #[command(flatten)]
+    pub target: SignalTarget,
+    /// The user's email.
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+    #[command(flatten)]
+    pub key: SignalKey,
 }
 
 #[cfg(test)]

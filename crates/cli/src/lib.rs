@@ -115,7 +115,7 @@ fn report(failure: Failure) -> ExitCode {
 
 fn init_logging(cli: &Cli) {
     let g = &cli.global;
-    let serving = matches!(cli.command, Command::Serve(_));
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Listen(_));
     ui::init(g.quiet);
     // -v: each call of the client (and the emulator's requests); -vv: every library's debug
     // events too (HTTP connections); -vvv: everything.
@@ -186,6 +186,16 @@ async fn dispatch(cli: Cli) -> exit::Result<u8> {
         }
         Command::Offboard(f) => commands::offboard::run(&context(&global)?, &f, format()).await,
         Command::Enforce(f) => commands::enforce::run(&context(&global)?, &f, format()).await,
+        Command::Listen(f) => {
+            let events = commands::listen::logged();
+            let ctx = Context {
+                client: connect::client(&global)?,
+                stop: Stop::on_signals(events.clone()),
+                events,
+            };
+            commands::listen::run(&ctx, &f).await
+        }
+        Command::Signal(sub) => commands::signal::run(&sub).await,
     }
 }
 

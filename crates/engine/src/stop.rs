@@ -94,6 +94,11 @@ impl Stop {
         }
     }
 
+    /// Waits until a stop is asked for (a service's shutdown).
+    pub async fn wait(&self) {
+        while self.sleep(Duration::from_secs(3600)).await {}
+    }
+
     /// Runs `f` (a prompt, where nothing has changed yet): a signal meanwhile ends the
     /// process at once.
     pub fn at_once<T>(&self, f: impl FnOnce() -> T) -> T {

@@ -5,9 +5,11 @@
 pub(crate) mod enforce;
 pub(crate) mod history;
 pub(crate) mod invalidate;
+pub(crate) mod listen;
 pub(crate) mod offboard;
 pub(crate) mod sessions;
 pub(crate) mod settings;
+pub(crate) mod signal;
 pub(crate) mod whoami;
 
 /// Asks `question` on the terminal (a second Ctrl-C while it waits exits at once): `Ok` for

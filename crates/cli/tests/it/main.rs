@@ -16,6 +16,7 @@ mod identity;
 mod input;
 mod inventory;
 mod kills;
+mod listen;
 mod manners;
 mod offboard;
 mod plan;
