@@ -6,6 +6,7 @@
 //! side by side in the same run.
 
 mod bulk;
+mod listen;
 mod load;
 mod sections;
 mod soak;
@@ -37,6 +38,9 @@ pub struct Sizes {
     pub bulk_bad: [usize; 3],
     pub audit_entries: usize,
     pub audit_users: usize,
+    pub listen_signals: usize,
+    pub listen_paced: usize,
+    pub listen_scale: u32,
 }
 
 impl Sizes {
@@ -63,6 +67,9 @@ impl Sizes {
             bulk_bad: [0, 3, 30],
             audit_entries: 1_000_000,
             audit_users: 10_000,
+            listen_signals: 2_000,
+            listen_paced: 100,
+            listen_scale: 20,
         }
     }
 
@@ -89,6 +96,9 @@ impl Sizes {
             bulk_bad: [0, 3, 30],
             audit_entries: 10_000,
             audit_users: 100,
+            listen_signals: 64,
+            listen_paced: 30,
+            listen_scale: 600,
         }
     }
 
@@ -215,6 +225,9 @@ async fn all(sizes: &Sizes, only: &[usize]) -> anyhow::Result<Vec<Section>> {
     }
     if wanted(9) {
         sections.push(sections::audit_logs(sizes).await?);
+    }
+    if wanted(10) {
+        sections.push(listen::listener(sizes).await?);
     }
     Ok(sections)
 }

@@ -3,7 +3,7 @@
 //! signals about one person costs one call, and a change in Slack (a user deactivated, an
 //! address moved) is seen within minutes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,34 +22,81 @@ const PRUNE_PAST: usize = 4_096;
 
 /// Addresses looked up, by the address lower-cased.
 #[derive(Debug, Default)]
-pub(super) struct Cache(Mutex<HashMap<String, (Instant, Lookup)>>);
+pub(super) struct Cache(Mutex<Found>);
+
+/// The cache's contents: each address's answer, and the addresses found to be each user (so
+/// that a reset can tell, without a scan, which other addresses it covers).
+#[derive(Debug, Default)]
+struct Found {
+    by_address: HashMap<String, (Instant, Lookup)>,
+    addresses: HashMap<UserId, HashSet<String>>,
+}
+
+/// The user an answer names, if any.
+fn user_of(lookup: &Lookup) -> Option<&UserId> {
+    match lookup {
+        Lookup::User(id) | Lookup::Refused(id, _) => Some(id),
+        Lookup::NotFound => None,
+    }
+}
 
 impl Cache {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Lookup)>> {
+    fn found(&self) -> std::sync::MutexGuard<'_, Found> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn get(&self, key: &str) -> Option<Lookup> {
-        self.map()
+        self.found()
+            .by_address
             .get(key)
             .filter(|(at, _)| at.elapsed() < CACHE_FOR)
             .map(|(_, l)| l.clone())
     }
 
     fn put(&self, key: String, lookup: Lookup) {
-        let mut map = self.map();
-        if map.len() >= PRUNE_PAST {
-            map.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+        let mut found = self.found();
+        if found.by_address.len() >= PRUNE_PAST {
+            found
+                .by_address
+                .retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+            let Found {
+                by_address,
+                addresses,
+            } = &mut *found;
+            addresses.retain(|user, keys| {
+                keys.retain(|k| {
+                    by_address
+                        .get(k)
+                        .is_some_and(|(_, l)| user_of(l) == Some(user))
+                });
+                !keys.is_empty()
+            });
         }
-        map.insert(key, (Instant::now(), lookup));
+        if let Some(user) = user_of(&lookup) {
+            found
+                .addresses
+                .entry(user.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        found.by_address.insert(key, (Instant::now(), lookup));
     }
 
-    /// The user the address (lower-cased) was last found to be, if it is kept.
-    pub(super) fn user(&self, key: &str) -> Option<UserId> {
-        match self.get(key)? {
-            Lookup::User(id) | Lookup::Refused(id, _) => Some(id),
-            Lookup::NotFound => None,
-        }
+    /// The addresses (lower-cased) kept as `user`'s.
+    pub(super) fn addresses_of(&self, user: &UserId) -> Vec<String> {
+        let found = self.found();
+        let Some(keys) = found.addresses.get(user) else {
+            return Vec::new();
+        };
+        keys.iter()
+            .filter(|k| {
+                found
+                    .by_address
+                    .get(*k)
+                    .is_some_and(|(at, l)| at.elapsed() < CACHE_FOR && user_of(l) == Some(user))
+            })
+            .cloned()
+            .collect()
     }
 }
 

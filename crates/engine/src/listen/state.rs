@@ -5,7 +5,7 @@
 //! remembered ([`KEEP_KEYS_MS`]). The journal is opened by [`open`]: never finished, it is
 //! resumed whatever the config says now.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -147,7 +147,7 @@ impl Pending {
     /// The address of a signal that asks for a reset, lower-cased.
     pub fn reset_email(&self) -> Option<String> {
         match (&self.signal.action, &self.signal.subject) {
-            (Action::Reset, Subject::Email { email }) => Some(email.to_lowercase()),
+            (Action::Reset, Subject::Email { email }) => Some(super::resolve::key(email)),
             _ => None,
         }
     }
@@ -201,6 +201,9 @@ pub struct State {
     pub settled: BTreeMap<String, u64>,
     /// The last signal number given.
     pub last_n: u64,
+    /// The pending resets by address (as the cache keys it): the signals a reset covers are
+    /// found without a scan of everything pending.
+    pub resets: HashMap<String, BTreeSet<u64>>,
     keys: HashMap<String, Kept>,
     current: Option<u64>,
     keep_keys_ms: u64,
@@ -215,6 +218,7 @@ impl Default for State {
             resumed_at_ms: None,
             settled: BTreeMap::new(),
             last_n: 0,
+            resets: HashMap::new(),
             keys: HashMap::new(),
             current: None,
             keep_keys_ms: KEEP_KEYS_MS,
@@ -277,13 +281,14 @@ impl Replay for State {
                 self.last_n = self.last_n.max(*n);
                 let until = (at_ms + self.keep_keys_ms).max(signal.keep_key_until_ms.unwrap_or(0));
                 self.keep(&signal.key, *n, until);
-                self.pending.insert(
-                    *n,
-                    Pending {
-                        at_ms: *at_ms,
-                        signal: signal.clone(),
-                    },
-                );
+                let pending = Pending {
+                    at_ms: *at_ms,
+                    signal: signal.clone(),
+                };
+                if let Some(email) = pending.reset_email() {
+                    self.resets.entry(email).or_default().insert(*n);
+                }
+                self.pending.insert(*n, pending);
             }
             Line::Run(Record::Acting {
                 n,
@@ -309,8 +314,16 @@ impl Replay for State {
                 }
             }
             Line::Run(Record::Done { n, outcome, .. }) => {
-                if self.pending.remove(n).is_some() {
+                if let Some(p) = self.pending.remove(n) {
                     *self.settled.entry(outcome.as_str().to_owned()).or_default() += 1;
+                    if let Some(email) = p.reset_email()
+                        && let Some(numbers) = self.resets.get_mut(&email)
+                    {
+                        numbers.remove(n);
+                        if numbers.is_empty() {
+                            self.resets.remove(&email);
+                        }
+                    }
                 }
                 self.acting.remove(n);
                 if self.current == Some(*n) {

@@ -10,7 +10,6 @@ use slack_sessions_client as slack;
 use slack_sessions_client::api::UserId;
 use slack_sessions_client::methods::{Reset, UsersList, UsersListArgs};
 
-use super::resolve::key;
 use super::state::{Came, Outcome, Pending, Record};
 use super::{Action, Lookup, Subject, Worker};
 use crate::calls::Ended;
@@ -347,18 +346,19 @@ impl Worker {
             ) else {
                 return Ok(());
             };
-            run.state
-                .pending
-                .range(..=acting.upto)
-                .filter(|(m, _)| **m != n)
-                .filter(|(_, p)| {
-                    p.reset_email().is_some_and(|e| {
-                        key(&e) == key(&email)
-                            || self.inner.cache.user(&key(&e)).as_ref() == Some(user)
-                    })
-                })
-                .map(|(m, _)| *m)
-                .collect()
+            // The same address, and the addresses the cache holds as the same user's.
+            let mut addresses = self.inner.cache.addresses_of(user);
+            addresses.push(email);
+            let mut covered: Vec<u64> = addresses
+                .iter()
+                .filter_map(|a| run.state.resets.get(a))
+                .flat_map(|numbers| numbers.range(..=acting.upto))
+                .copied()
+                .filter(|m| *m != n)
+                .collect();
+            covered.sort_unstable();
+            covered.dedup();
+            covered
         };
         for m in covered {
             self.settle(m, Outcome::Covered, Some(format!("by signal {n}")))?;
