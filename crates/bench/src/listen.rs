@@ -34,13 +34,7 @@ impl Drop for Listening {
 }
 
 fn spawn_listener(dir: &Path, api: &str, pacing: &str) -> Result<Listening> {
-    let exe = std::env::current_exe()?.with_file_name("slack-sessions");
-    if !exe.exists() {
-        bail!(
-            "{} is missing: build it with cargo build --release -p slack-sessions",
-            exe.display()
-        );
-    }
+    let exe = crate::sections::cli_binary()?;
     let mut child = Command::new(exe)
         .args(["--api-url", api, "--pacing", pacing, "-q", "listen"])
         .arg(dir.join("listen.toml"))

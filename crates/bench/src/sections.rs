@@ -153,11 +153,11 @@ pub(crate) async fn emulator_load(sizes: &Sizes) -> Result<Section> {
     Ok(s)
 }
 
-/// Spawns `slack-sessions serve` and returns it with its API URL and the time it took to print it.
-pub(crate) fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String, Duration)> {
+/// The `slack-sessions` binary beside this one, built first when it is missing (run by
+/// `cargo run`, which builds only the bench).
+pub(crate) fn cli_binary() -> Result<std::path::PathBuf> {
     let exe = std::env::current_exe()?.with_file_name("slack-sessions");
     if !exe.exists() {
-        // Run by `cargo run`: build the binary beside this one.
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let built = Command::new(cargo)
             .args(["build", "--release", "-p", "slack-sessions"])
@@ -166,6 +166,12 @@ pub(crate) fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String,
             bail!("{} is missing and could not be built", exe.display());
         }
     }
+    Ok(exe)
+}
+
+/// Spawns `slack-sessions serve` and returns it with its API URL and the time it took to print it.
+pub(crate) fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String, Duration)> {
+    let exe = cli_binary()?;
     let started = Instant::now();
     let mut child = Command::new(exe)
         .arg("serve")
