@@ -154,30 +154,31 @@ async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Sent
     Ok(send(&client, reqwest::Method::POST, url, headers, body).await?)
 }
 
-/// Prints the listener's answer; a 2xx is success, anything else exit 1 with its body.
+/// Prints the listener's answer; a 2xx is success, anything else exit 1 with its body (or,
+/// when it has none, the status's name: GTR's answers carry none).
 fn answered(url: &str, sent: Sent) -> Result<u8> {
     use slack_sessions_engine::text::visible;
     let body = sent.body.trim();
+    let said = if body.is_empty() {
+        http_reason(sent.status).to_owned()
+    } else {
+        visible(body).into_owned()
+    };
     if (200..300).contains(&sent.status) {
-        println!(
-            "{url}: {}{}",
-            sent.status,
-            if body.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", visible(body))
-            }
-        );
+        println!("{url}: {} {said}", sent.status);
         Ok(OK)
     } else {
         Err(Failure::other(format!(
-            "{url} answered {}{}",
-            sent.status,
-            if body.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", visible(body))
-            }
+            "{url} answered {} {said}",
+            sent.status
         )))
     }
+}
+
+/// The reason phrase of an HTTP status (RFC 9110 §15).
+fn http_reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }
