@@ -37,8 +37,10 @@ pub(crate) async fn run(ctx: &Context, flags: &ListenFlags) -> Result<u8> {
     let stop = ctx.stop.clone();
     let serving = server.run(async move { stop.wait().await });
     tokio::pin!(serving);
-    // The worker ends on its own only when the journal cannot be written: nothing may be
-    // acknowledged any more, so the server stops too.
+    // On a stop (SIGINT, SIGTERM) both end, in either order: the worker after the call in
+    // progress, the server once its requests are answered. The worker ends on its own only
+    // when the journal cannot be written: nothing may be acknowledged any more, so the server
+    // stops too.
     tokio::select! {
         served = &mut serving => {
             served?;
@@ -46,10 +48,14 @@ pub(crate) async fn run(ctx: &Context, flags: &ListenFlags) -> Result<u8> {
             joined(worker.await)?;
         }
         ended = &mut worker => {
+            let stopping = ctx.stop.asked();
             ctx.stop.ask();
-            let _ = serving.await;
+            let served = serving.await;
             joined(ended)?;
-            return Err(Failure::other("the listener's worker stopped"));
+            if !stopping {
+                return Err(Failure::other("the listener's worker stopped"));
+            }
+            served?;
         }
     }
     tracing::info!(target: "slack_sessions::listen", "stopped");

@@ -643,3 +643,43 @@ fn a_listener_killed_while_signals_arrive_loses_no_acknowledged_signal() {
         i < 200
     }));
 }
+
+#[test]
+fn sigterm_lets_a_request_under_way_finish_and_exits_0() {
+    let env = Env::demo();
+    let idp = Idp::new(&env, "");
+    let mut l = listen(&env, &idp, &[]);
+    // A request whose body is still coming holds the server after the stop; the worker, idle,
+    // ends at once.
+    let addr = l.url.trim_start_matches("http://").to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /okta/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {OKTA_SECRET}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &l.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    std::thread::sleep(Duration::from_millis(300));
+    write!(conn, "}}").unwrap();
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400"),
+        "the request under way is answered: {answer:?}"
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = l.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "still running");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0), "{}", l.log());
+}
