@@ -40,6 +40,10 @@ const DEFAULT_BODY_LIMIT: usize = 4 << 10;
 /// connection open otherwise).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a client may take to send its request's body, once its headers are in (a slow
+/// client holds a connection and a task otherwise): then 408.
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long requests under way may take to finish once a stop is asked.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -128,7 +132,33 @@ pub(crate) fn routes<I: Inbox>(app: Arc<App<I>>) -> Router {
     }
     router
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(body_in_time))
         .with_state(app)
+}
+
+/// The largest body any route takes.
+const MAX_ANY_BODY: usize = {
+    let (a, b, c) = (ssf::MAX_BODY, okta::MAX_BODY, gtr::MAX_BODY);
+    let ab = if a > b { a } else { b };
+    if ab > c { ab } else { c }
+};
+
+/// Reads the request's body within [`BODY_TIMEOUT`] (408 past it) and hands it on whole; each
+/// route's own limit then applies to it.
+async fn body_in_time(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_ANY_BODY)).await {
+        Ok(Ok(bytes)) => {
+            let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            next.run(request).await
+        }
+        Ok(Err(_)) => http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// The request's `Authorization` header, as bytes.

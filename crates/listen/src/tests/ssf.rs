@@ -496,3 +496,26 @@ async fn keys_that_cannot_be_fetched_are_a_503_not_a_rejection() {
     .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
 }
+
+/// A client that sends its headers and then trickles (or never finishes) its body cannot hold
+/// a connection and a task for ever: past the body timeout it is answered 408, and nothing is
+/// journaled.
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_arrives_is_answered_408() {
+    let f = Fixture::new(ALL);
+    for path in ["/ssf/events", "/okta/events", "/global-token-revocation"] {
+        let never = futures::stream::pending::<std::result::Result<bytes::Bytes, std::io::Error>>();
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("authorization", OKTA_SECRET)
+            .body(Body::from_stream(never))
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let r = f.call(request).await;
+        assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT, "{path}: {}", r.body);
+        assert!(started.elapsed() >= crate::server::BODY_TIMEOUT);
+    }
+    assert!(f.inbox.signals().is_empty());
+}
