@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,26 +30,60 @@ pub fn default_path(policy: &Path) -> PathBuf {
 }
 
 /// Which of `wanted` (decision numbers) the log tells of: a decision's outcome is logged once,
-/// by the run that learns it or, if that run was stopped first, by the next. The log is read
-/// line by line: one of months is not held in memory.
-pub fn logged_decisions(path: &Path, wanted: &HashSet<u64>) -> Result<HashSet<u64>> {
-    if wanted.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let Some(file) = files::open_existing(path, "audit log")? else {
-        return Ok(HashSet::new());
-    };
+/// by the run that learns it or, if that run was stopped first, by the next. A decision's line
+/// is written after the decision was made (`made_ms`, its first call's intent), so the log is
+/// read backwards from its end and only as far as that moment (less a minute, for a clock
+/// stepped back): a restart costs what the last run wrote after its open decisions, not the
+/// whole log of months. Lines are read in chunks: none is held in memory beyond its chunk.
+pub fn logged_decisions(path: &Path, wanted: &HashSet<u64>, made_ms: u64) -> Result<HashSet<u64>> {
+    const CHUNK: u64 = 64 << 10;
+    const CLOCK_SLACK_MS: u64 = 60_000;
     let mut found = HashSet::new();
-    for line in std::io::BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|e| Error::file("read", "audit log", path, e))?;
-        let Ok(e) = serde_json::from_slice::<Value>(&line) else {
-            continue;
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let Some(mut file) = files::open_existing(path, "audit log")? else {
+        return Ok(found);
+    };
+    let fail = |e| Error::file("read", "audit log", path, e);
+    let since = made_ms.saturating_sub(CLOCK_SLACK_MS);
+    let mut pos = file.seek(SeekFrom::End(0)).map_err(fail)?;
+    // The start of a line whose beginning is in the chunk before.
+    let mut carry: Vec<u8> = Vec::new();
+    while pos > 0 {
+        let start = pos.saturating_sub(CHUNK);
+        let mut buf = vec![0; (pos - start) as usize];
+        file.seek(SeekFrom::Start(start)).map_err(fail)?;
+        file.read_exact(&mut buf).map_err(fail)?;
+        buf.extend_from_slice(&carry);
+        pos = start;
+        // Unless the chunk starts the file, its first line may begin in the chunk before.
+        let first = match (start, buf.iter().position(|b| *b == b'\n')) {
+            (0, _) => 0,
+            (_, Some(i)) => i + 1,
+            (_, None) => {
+                carry = buf;
+                continue;
+            }
         };
-        if e["event"] == "decision"
-            && let Some(d) = e["decision"].as_u64().filter(|d| wanted.contains(d))
-        {
-            found.insert(d);
+        for line in buf[first..].rsplit(|b| *b == b'\n') {
+            let Ok(e) = serde_json::from_slice::<Value>(line) else {
+                continue;
+            };
+            if e["at_ms"].as_u64().is_some_and(|at| at < since) {
+                return Ok(found);
+            }
+            if e["event"] == "decision"
+                && let Some(d) = e["decision"].as_u64().filter(|d| wanted.contains(d))
+            {
+                found.insert(d);
+                if found.len() == wanted.len() {
+                    return Ok(found);
+                }
+            }
         }
+        buf.truncate(first);
+        carry = buf;
     }
     Ok(found)
 }
@@ -192,7 +226,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.audit.jsonl");
         let all: HashSet<u64> = (0..10).collect();
-        assert!(logged_decisions(&path, &all).unwrap().is_empty());
+        assert!(logged_decisions(&path, &all, 0).unwrap().is_empty());
         let whole = "{\"event\":\"decision\",\"decision\":3}\n{\"event\":\"round\"}\n";
         for torn in ["{\"event\":\"decis", "{\"event\":\"decis\n", "\n", "{}{\n"] {
             std::fs::write(&path, format!("{whole}{torn}")).unwrap();
@@ -209,7 +243,7 @@ mod tests {
                     .all(|l| serde_json::from_str::<Value>(l).is_ok())
             );
             assert_eq!(
-                logged_decisions(&path, &all).unwrap(),
+                logged_decisions(&path, &all, 0).unwrap(),
                 HashSet::from([3, 7])
             );
         }
@@ -217,6 +251,40 @@ mod tests {
         let before = std::fs::read_to_string(&path).unwrap();
         Audit::open(&path).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn logged_decisions_are_read_back_from_the_end_only_as_far_as_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.audit.jsonl");
+        // 20,000 decisions a tenth of a second apart, lines of every length across chunk edges.
+        let mut text = String::new();
+        for d in 0..20_000u64 {
+            let pad = "x".repeat((d % 97) as usize);
+            text.push_str(&format!(
+                "{{\"event\":\"decision\",\"decision\":{d},\"why\":\"{pad}\",\"at_ms\":{}}}\n",
+                1_000_000 + 100 * d
+            ));
+            if d % 1000 == 0 {
+                text.push_str("{\"event\":\"round\"}\n");
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let all: HashSet<u64> = [3, 19_990, 19_999, 25_000].into();
+        // Open decisions made just before the end: only the end is read, and an old logged
+        // decision (3) is not looked for.
+        let made = 1_000_000 + 100 * 19_990;
+        assert_eq!(
+            logged_decisions(&path, &all, made).unwrap(),
+            HashSet::from([19_990, 19_999])
+        );
+        // Made at the start: the whole log is read, and every line is found whole.
+        assert_eq!(
+            logged_decisions(&path, &all, 0).unwrap(),
+            HashSet::from([3, 19_990, 19_999])
+        );
+        let every: HashSet<u64> = (0..20_000).collect();
+        assert_eq!(logged_decisions(&path, &every, 0).unwrap(), every);
     }
 
     #[test]

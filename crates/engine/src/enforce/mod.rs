@@ -204,7 +204,16 @@ impl Enforcement {
     /// that did not take effect no longer counts for the cooldown.
     fn close_open(&mut self) -> Result<()> {
         let open: HashSet<u64> = self.base.run.state.open.keys().copied().collect();
-        let logged = audit::logged_decisions(&self.plan.audit_log, &open)?;
+        // A decision's line can only have been logged after its first call's intent; one
+        // with no call yet has no line to look for.
+        let made = open
+            .iter()
+            .filter_map(|d| self.base.run.calls.step(*d).map(|s| s.at_ms))
+            .min();
+        let logged = match made {
+            Some(made) => audit::logged_decisions(&self.plan.audit_log, &open, made)?,
+            None => HashSet::new(),
+        };
         let mut numbers: Vec<u64> = open.into_iter().collect();
         numbers.sort_unstable();
         for d in numbers {
