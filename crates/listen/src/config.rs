@@ -51,6 +51,7 @@ use slack_sessions_engine::users::looks_like_id;
 use slack_sessions_engine::{Error, Result};
 
 use crate::actions::Actions;
+pub use crate::jose::KeySource;
 use crate::secret::Secret;
 use crate::subjects::SubjectMap;
 
@@ -90,15 +91,6 @@ pub struct Tls {
     pub cert: PathBuf,
     /// The private key.
     pub key: PathBuf,
-}
-
-/// Where an issuer's signing keys (a JWKS, RFC 7517 §5) are.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeySource {
-    /// Fetched over HTTPS (`jwks_uri`).
-    Uri(String),
-    /// Read from a file (`jwks_file`).
-    File(PathBuf),
 }
 
 /// `[ssf]`: Shared Signals push (RFC 8935).

@@ -27,12 +27,12 @@ use slack_sessions_engine::Result;
 use slack_sessions_engine::listen::{Accepted, Lookup, Signal, Source, Subject};
 use slack_sessions_engine::users::looks_like_email;
 
+use crate::app::{Peer, Section, media_type};
 use crate::config::Gtr;
 use crate::events;
 use crate::inbox::Inbox;
 use crate::jose::{Code, Expect, Keys};
 use crate::metrics::Outcome;
-use crate::server::{App, Peer, media_type};
 use crate::shown::shown;
 use crate::transmit::now_secs;
 
@@ -95,12 +95,12 @@ fn bad_request(description: &str) -> Response {
 }
 
 pub(crate) async fn revoke<I: Inbox>(
-    State(app): State<Arc<App<I>>>,
+    State(app): State<Arc<Section<I, Endpoint>>>,
     peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let gtr = app.gtr.as_ref().expect("routed only with [gtr]");
+    let gtr = &app.endpoint;
     let refuse = |reason: &'static str, why: &str| {
         app.metrics.count(Source::Gtr, Outcome::Rejected(reason), 1);
         tracing::warn!(source = "gtr", %peer, reason, why, "refused a revocation request");

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 use serde_json::json;
 
+use crate::app::Shared;
 use crate::inbox::Inbox;
 use crate::metrics;
-use crate::server::App;
 
-pub(crate) async fn healthz<I: Inbox>(State(app): State<Arc<App<I>>>) -> Response {
+pub(crate) async fn healthz<I: Inbox>(State(app): State<Arc<Shared<I>>>) -> Response {
     let s = app.inbox.status();
     let ok = s.journal_open && s.token_ok;
     let status = if ok {
@@ -34,7 +34,7 @@ pub(crate) async fn healthz<I: Inbox>(State(app): State<Arc<App<I>>>) -> Respons
     (status, axum::Json(body)).into_response()
 }
 
-pub(crate) async fn metrics<I: Inbox>(State(app): State<Arc<App<I>>>) -> Response {
+pub(crate) async fn metrics<I: Inbox>(State(app): State<Arc<Shared<I>>>) -> Response {
     let text = app.metrics.render(&app.inbox.status());
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }

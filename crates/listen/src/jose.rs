@@ -38,7 +38,6 @@ use serde_json::{Map, Value};
 use slack_sessions_engine::files::read_capped;
 use slack_sessions_engine::{Error, Result};
 
-use crate::config::KeySource;
 use crate::shown::shown;
 
 /// The largest JWKS read.
@@ -148,6 +147,15 @@ enum Origin {
         client: reqwest::Client,
         url: String,
     },
+    File(PathBuf),
+}
+
+/// Where an issuer's signing keys (a JWKS, RFC 7517 §5) are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// Fetched over HTTPS (`jwks_uri`).
+    Uri(String),
+    /// Read from a file (`jwks_file`).
     File(PathBuf),
 }
 

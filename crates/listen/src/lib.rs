@@ -12,6 +12,7 @@
 //!   requests.
 
 pub mod actions;
+mod app;
 pub mod config;
 pub mod events;
 mod gtr;

@@ -29,9 +29,10 @@ use slack_sessions_engine::listen::{Accepted, Action, Signal, Source, Subject};
 use slack_sessions_engine::users::looks_like_email;
 
 use crate::actions::Actions;
+use crate::app::{Peer, Section, authorization};
+use crate::config::Okta;
 use crate::inbox::Inbox;
 use crate::metrics::Outcome;
-use crate::server::{App, Peer, authorization};
 use crate::shown::shown;
 use crate::subjects::describe;
 
@@ -47,8 +48,8 @@ const MAX_CHALLENGE: usize = 1024;
 /// The longest `uuid` or `eventType` taken.
 const MAX_ID: usize = 256;
 
-fn authorized<I: Inbox>(app: &App<I>, headers: &HeaderMap, peer: Peer) -> bool {
-    let okta = app.okta.as_ref().expect("routed only with [okta]");
+fn authorized<I: Inbox>(app: &Section<I, Okta>, headers: &HeaderMap, peer: Peer) -> bool {
+    let okta = &app.endpoint;
     let ok = okta.authorization.matches(authorization(headers));
     if !ok {
         app.metrics
@@ -59,7 +60,7 @@ fn authorized<I: Inbox>(app: &App<I>, headers: &HeaderMap, peer: Peer) -> bool {
 }
 
 pub(crate) async fn verify<I: Inbox>(
-    State(app): State<Arc<App<I>>>,
+    State(app): State<Arc<Section<I, Okta>>>,
     peer: Peer,
     headers: HeaderMap,
 ) -> Response {
@@ -84,7 +85,7 @@ pub(crate) async fn verify<I: Inbox>(
 }
 
 pub(crate) async fn events<I: Inbox>(
-    State(app): State<Arc<App<I>>>,
+    State(app): State<Arc<Section<I, Okta>>>,
     peer: Peer,
     headers: HeaderMap,
     body: Bytes,

@@ -16,19 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
-use http::HeaderMap;
 use slack_sessions_engine::files::read_capped;
-use slack_sessions_engine::listen::{Accepted, Signal};
 use slack_sessions_engine::{Error, Result};
 
-use crate::actions::Actions;
-use crate::config::{Config, Okta, Tls};
+use crate::app::{Section, Shared};
+use crate::config::{Config, Tls};
 use crate::inbox::Inbox;
 use crate::metrics::Metrics;
 use crate::{gtr, health, okta, ssf};
@@ -50,90 +46,101 @@ const GRACE: Duration = Duration::from_secs(10);
 /// The largest certificate chain or key file read.
 const MAX_PEM_BYTES: u64 = 1 << 20;
 
-/// What every handler shares.
-#[derive(Debug)]
-pub(crate) struct App<I> {
-    pub inbox: I,
-    pub metrics: Metrics,
-    pub actions: Actions,
-    pub ssf: Option<ssf::Endpoint>,
-    pub okta: Option<Okta>,
-    pub gtr: Option<gtr::Endpoint>,
-}
-
-impl<I: Inbox> App<I> {
-    pub fn new(config: &Config, inbox: I) -> Result<App<I>> {
-        Ok(App {
-            inbox,
-            metrics: Metrics::default(),
-            actions: config.actions.clone(),
-            ssf: config.ssf.clone().map(ssf::Endpoint::new).transpose()?,
-            okta: config.okta.clone(),
-            gtr: config.gtr.clone().map(gtr::Endpoint::new).transpose()?,
-        })
-    }
-
-    /// Journals `signals` (off the async workers: it syncs a file).
-    pub async fn accept(&self, signals: Vec<Signal>) -> Result<Vec<Accepted>> {
-        let inbox = self.inbox.clone();
-        let n = signals.len();
-        let accepted = tokio::task::spawn_blocking(move || inbox.accept(signals))
-            .await
-            .map_err(|e| Error::local(format!("the journal's task failed: {e}")))??;
-        if accepted.len() != n {
-            return Err(Error::Unexpected(format!(
-                "the listener answered {} of {n} signals",
-                accepted.len()
-            )));
-        }
-        Ok(accepted)
-    }
-
-    /// Fetches the configured issuers' keys (in the background at start).
-    async fn prefetch(&self) {
-        if let Some(s) = &self.ssf {
-            s.keys.prefetch().await;
-        }
-        if let Some(g) = &self.gtr {
-            g.keys.prefetch().await;
-        }
-    }
-}
-
 /// The routes of `config`'s sections over `inbox` (tests drive it with `tower::ServiceExt::
 /// oneshot`; [`Server`] serves it).
 pub fn router<I: Inbox>(config: &Config, inbox: I) -> Result<Router> {
-    Ok(routes(Arc::new(App::new(config, inbox)?)))
+    Ok(Routes::new(config, inbox)?.router)
 }
 
-pub(crate) fn routes<I: Inbox>(app: Arc<App<I>>) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(health::healthz::<I>))
-        .route("/metrics", get(health::metrics::<I>));
-    if app.ssf.is_some() {
-        router = router.route(
-            "/ssf/events",
-            post(ssf::events::<I>).layer(DefaultBodyLimit::max(ssf::MAX_BODY)),
-        );
+/// The router, and the endpoints whose issuers' keys are fetched at start.
+struct Routes {
+    router: Router,
+    keys: Vec<Arc<dyn Prefetch>>,
+}
+
+/// An endpoint whose issuer's keys can be fetched ahead of the first request.
+trait Prefetch: Send + Sync {
+    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+impl<I: Send + Sync> Prefetch for Section<I, ssf::Endpoint> {
+    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.endpoint.keys.prefetch())
     }
-    if app.okta.is_some() {
-        router = router.route(
-            "/okta/events",
-            get(okta::verify::<I>)
-                .post(okta::events::<I>)
-                .layer(DefaultBodyLimit::max(okta::MAX_BODY)),
-        );
+}
+
+impl<I: Send + Sync> Prefetch for Section<I, gtr::Endpoint> {
+    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.endpoint.keys.prefetch())
     }
-    if app.gtr.is_some() {
-        router = router.route(
-            "/global-token-revocation",
-            post(gtr::revoke::<I>).layer(DefaultBodyLimit::max(gtr::MAX_BODY)),
-        );
+}
+
+impl Routes {
+    fn new<I: Inbox>(config: &Config, inbox: I) -> Result<Routes> {
+        let shared = Arc::new(Shared {
+            inbox,
+            metrics: Metrics::default(),
+            actions: config.actions.clone(),
+        });
+        let section = |endpoint| {
+            Arc::new(Section {
+                shared: shared.clone(),
+                endpoint,
+            })
+        };
+        let mut keys: Vec<Arc<dyn Prefetch>> = Vec::new();
+        let mut router = Router::new()
+            .route("/healthz", get(health::healthz::<I>))
+            .route("/metrics", get(health::metrics::<I>))
+            .with_state(shared.clone());
+        if let Some(c) = &config.ssf {
+            let s = section(ssf::Endpoint::new(c.clone())?);
+            keys.push(s.clone());
+            router = router.merge(
+                Router::new()
+                    .route(
+                        "/ssf/events",
+                        post(ssf::events::<I>).layer(DefaultBodyLimit::max(ssf::MAX_BODY)),
+                    )
+                    .with_state(s),
+            );
+        }
+        if let Some(c) = &config.okta {
+            let s = Arc::new(Section {
+                shared: shared.clone(),
+                endpoint: c.clone(),
+            });
+            router = router.merge(
+                Router::new()
+                    .route(
+                        "/okta/events",
+                        get(okta::verify::<I>)
+                            .post(okta::events::<I>)
+                            .layer(DefaultBodyLimit::max(okta::MAX_BODY)),
+                    )
+                    .with_state(s),
+            );
+        }
+        if let Some(c) = &config.gtr {
+            let s = Arc::new(Section {
+                shared: shared.clone(),
+                endpoint: gtr::Endpoint::new(c.clone())?,
+            });
+            keys.push(s.clone());
+            router = router.merge(
+                Router::new()
+                    .route(
+                        "/global-token-revocation",
+                        post(gtr::revoke::<I>).layer(DefaultBodyLimit::max(gtr::MAX_BODY)),
+                    )
+                    .with_state(s),
+            );
+        }
+        let router = router
+            .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+            .layer(axum::middleware::from_fn(body_in_time));
+        Ok(Routes { router, keys })
     }
-    router
-        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(body_in_time))
-        .with_state(app)
 }
 
 /// The largest body any route takes.
@@ -161,50 +168,6 @@ async fn body_in_time(
     }
 }
 
-/// The request's `Authorization` header, as bytes.
-pub(crate) fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .map(|v| v.as_bytes())
-}
-
-/// The essence of the request's `Content-Type` (`application/json` of
-/// `application/json; charset=utf-8`), lower-case.
-pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    Some(essence.to_ascii_lowercase())
-}
-
-/// The peer's address, when served (not when a test drives the router).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Peer(pub Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _: &S,
-    ) -> std::result::Result<Peer, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
-    }
-}
-
-impl std::fmt::Display for Peer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(addr) => write!(f, "{addr}"),
-            None => f.write_str("-"),
-        }
-    }
-}
-
 /// A listener bound to its address, ready to serve.
 #[derive(Debug)]
 pub struct Server {
@@ -222,7 +185,7 @@ impl Server {
         inbox: I,
         addr: Option<SocketAddr>,
     ) -> Result<Server> {
-        let app = Arc::new(App::new(config, inbox)?);
+        let routes = Routes::new(config, inbox)?;
         let tls = config.tls.as_ref().map(tls_config).transpose()?;
         let want = addr.unwrap_or(config.addr);
         let listener = TcpListener::bind(want)
@@ -233,13 +196,14 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::local(format!("cannot listen on {want}: {e}")))?;
-        let fetching = app.clone();
-        tokio::spawn(async move { fetching.prefetch().await });
+        for endpoint in routes.keys {
+            tokio::spawn(async move { endpoint.prefetch().await });
+        }
         Ok(Server {
             listener,
             addr,
             tls,
-            router: routes(app),
+            router: routes.router,
         })
     }
 

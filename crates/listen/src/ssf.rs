@@ -33,12 +33,12 @@ use serde_json::{Map, Value, json};
 use slack_sessions_engine::Result;
 use slack_sessions_engine::listen::{Accepted, Action, Signal, Source, Subject};
 
+use crate::app::{Peer, Section, authorization, media_type};
 use crate::config::Ssf;
 use crate::events;
 use crate::inbox::Inbox;
 use crate::jose::{Code, Expect, Keys, Rejection};
 use crate::metrics::Outcome;
-use crate::server::{App, Peer, authorization, media_type};
 use crate::shown::shown;
 use crate::subjects::{describe, subject_of};
 
@@ -75,12 +75,12 @@ impl Endpoint {
 }
 
 pub(crate) async fn events<I: Inbox>(
-    State(app): State<Arc<App<I>>>,
+    State(app): State<Arc<Section<I, Endpoint>>>,
     peer: Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ssf = app.ssf.as_ref().expect("routed only with [ssf]");
+    let ssf = &app.endpoint;
     if let Some(secret) = &ssf.config.authorization
         && !secret.matches(authorization(&headers))
     {
@@ -141,7 +141,7 @@ fn error_body(r: &Rejection) -> impl IntoResponse {
 
 /// The signal a request carries, or why it carries none.
 async fn signal_of<I: Inbox>(
-    app: &App<I>,
+    app: &Section<I, Endpoint>,
     ssf: &Endpoint,
     headers: &HeaderMap,
     body: &[u8],
