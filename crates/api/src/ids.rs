@@ -66,6 +66,12 @@ string_id!(
     /// A user: `U…` (workspace-local) or `W…` (Enterprise Grid global).
     UserId
 );
+impl UserId {
+    /// Slackbot's id, the same in every workspace: `users.list` lists it as a user (`is_bot`
+    /// false), but nobody signs in as it.
+    pub const SLACKBOT: &str = "USLACKBOT";
+}
+
 string_id!(
     /// A workspace `T…`, or an Enterprise Grid org `E…` where Slack accepts either
     /// (a session's `team_id` is the enterprise id for org-level sign-ins).

@@ -2,14 +2,13 @@
 //! before its `202`, so one fsync per signal is the floor), and how soon after its
 //! acknowledgement a signal's `admin.users.session.reset` leaves at Slack's pacing.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use slack_sessions_emulator::{Emulator, RateLimits, RequestFilter, generate};
-use slack_sessions_engine::journal::{Journal, Line};
+use slack_sessions_engine::journal::{Journal, Line, now_ms};
 use slack_sessions_listen::transmit::{Set, Signer, SubjectId, send};
 
 use crate::{Row, Section, Sizes};
@@ -44,14 +43,7 @@ fn spawn_listener(dir: &Path, api: &str, pacing: &str) -> Result<Listening> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
-    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let first = lines.next().context("the listener printed nothing")??;
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .context("no URL")?
-        .to_owned();
-    std::thread::spawn(move || for _ in lines {});
+    let url = crate::sections::first_url(&mut child)?;
     Ok(Listening { child, url })
 }
 
@@ -171,12 +163,6 @@ fn verify_cost(signer: &Signer, jwts: &[(String, String)]) -> Result<Vec<Duratio
         took.push(started.elapsed());
     }
     Ok(took)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Section 10.

@@ -179,16 +179,22 @@ pub(crate) fn spawn_serve(args: &[&str]) -> Result<(std::process::Child, String,
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
+    let api = first_url(&mut child)?;
+    Ok((child, api, started.elapsed()))
+}
+
+/// The URL a server of ours prints on its first line (`… listening on http://…`); the rest
+/// of its output is read and dropped, so that it never blocks on a full pipe.
+pub(crate) fn first_url(child: &mut std::process::Child) -> Result<String> {
     let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
     let first = lines.next().context("no output")??;
-    let took = started.elapsed();
-    let api = first
+    let url = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .context("no URL")?
         .to_owned();
     std::thread::spawn(move || for _ in lines {});
-    Ok((child, api, took))
+    Ok(url)
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {

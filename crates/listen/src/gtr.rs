@@ -34,7 +34,6 @@ use crate::inbox::Inbox;
 use crate::jose::{Code, Expect, Keys};
 use crate::metrics::Outcome;
 use crate::shown::shown;
-use crate::transmit::now_secs;
 
 /// The largest request body taken.
 pub const MAX_BODY: usize = 16 << 10;
@@ -64,7 +63,7 @@ impl Endpoint {
     fn first_use(&self, jti: &str, exp: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         // A token past its exp (and the skew allowed) is refused anyway: forget its jti.
-        let now = now_secs();
+        let now = slack_sessions_engine::journal::now_ms() / 1000;
         seen.retain(|_, until| until.saturating_add(120) >= now);
         if seen.contains_key(jti) {
             return false;

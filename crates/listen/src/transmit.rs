@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -147,9 +147,7 @@ pub fn jwks(signers: &[&Signer]) -> Value {
 
 /// Seconds since the epoch.
 pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    slack_sessions_engine::journal::now_ms() / 1000
 }
 
 /// A random identifier (128 bits, hex), for `jti` and `uuid`.

@@ -15,7 +15,7 @@ use super::auth::Caller;
 use crate::seed::{Role, UserSeed, default_app_id};
 
 /// Slackbot's id: the same in every workspace.
-pub const SLACKBOT_ID: &str = "USLACKBOT";
+pub const SLACKBOT_ID: &str = slack_sessions_api::UserId::SLACKBOT;
 
 /// Slackbot, a user of every workspace (not a bot user: `is_bot` is false), listed by
 /// `users.list` and answered by `users.info` as on Slack. It is no seed user: it has no email

@@ -27,10 +27,6 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5 * 60);
 /// How often the org's active users are counted again (the circuit breaker's base).
 const HUMANS_FOR: Duration = Duration::from_secs(6 * 3600);
 
-/// Slackbot's id: `users.list` lists it in every workspace as a user (`is_bot` false), but
-/// nobody signs in as it.
-const SLACKBOT: &str = "USLACKBOT";
-
 /// The longest the worker sleeps with nothing to do (it wakes for a signal at once).
 const IDLE_MAX: Duration = Duration::from_secs(10 * 60);
 
@@ -322,7 +318,7 @@ impl Worker {
                 }
             };
             let Some(user) = user else { break };
-            if !user.deleted && !user.is_bot && user.id.as_str() != SLACKBOT {
+            if !user.deleted && !user.is_bot && user.id.as_str() != UserId::SLACKBOT {
                 n += 1;
             }
         }
