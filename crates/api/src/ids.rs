@@ -1,7 +1,9 @@
-//! Identifier newtypes. Slack IDs are opaque strings; session ids are 64-bit integers.
+//! Identifier newtypes. Slack IDs are opaque strings, kept inline (no allocation) up to 24
+//! bytes; session ids are 64-bit integers.
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 macro_rules! string_id {
@@ -9,12 +11,12 @@ macro_rules! string_id {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// Wraps an ID as given; Slack IDs are not validated client-side.
             pub fn new(id: impl Into<String>) -> Self {
-                Self(id.into())
+                Self(id.into().into())
             }
 
             /// The ID as sent on the wire.
@@ -31,19 +33,19 @@ macro_rules! string_id {
 
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
-                Self(id.to_owned())
+                Self(id.into())
             }
         }
 
         impl From<String> for $name {
             fn from(id: String) -> Self {
-                Self(id)
+                Self(id.into())
             }
         }
 
         impl From<&String> for $name {
             fn from(id: &String) -> Self {
-                Self(id.clone())
+                Self(id.as_str().into())
             }
         }
 

@@ -46,6 +46,10 @@ pub mod validate;
 mod version;
 pub mod wire;
 
+/// The string type of the fields a session list carries many of: ids and device fields up to
+/// 24 bytes are kept inline, without an allocation (a page of 1,000 sessions has about 9,000
+/// such strings). It derefs to `str`; build one from a `&str` or a `String` with `.into()`.
+pub use compact_str::CompactString;
 pub use envelope::{DecodeError, DecodeErrorKind, ResponseMetadata, Status};
 pub use error_code::{ErrorCode, WarningCode};
 pub use ids::{SessionId, TeamId, UserId};

@@ -120,8 +120,8 @@ pub use slack_sessions_api as api;
 pub use slack_sessions_api::audit_logs;
 pub use slack_sessions_api::methods;
 pub use slack_sessions_api::{
-    ErrorCode, Method, MethodInfo, Network, RateLimits, SessionId, TeamId, UserId, Version,
-    WarningCode, parse_network,
+    CompactString, ErrorCode, Method, MethodInfo, Network, RateLimits, SessionId, TeamId, UserId,
+    Version, WarningCode, parse_network,
 };
 
 pub use builder::{

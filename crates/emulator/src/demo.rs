@@ -233,13 +233,13 @@ fn vary(sessions: &mut [SessionSeed]) {
         s.created = DeviceRecord::new(hw, os, ver, app, demo_ip(&mut rng));
         if s.recent.is_some() {
             let mut recent = s.created.clone();
-            recent.ip = Some(demo_ip(&mut rng));
+            recent.ip = Some(demo_ip(&mut rng).into());
             let newest = NEWEST
                 .iter()
                 .find(|(k, _)| *k == s.client.as_str())
                 .map_or("", |(_, v)| *v);
             if !newest.is_empty() && rng.random_bool(0.5) {
-                recent.slack_client_version = Some(newest.to_owned());
+                recent.slack_client_version = Some(newest.into());
             }
             s.recent = Some(recent);
         }

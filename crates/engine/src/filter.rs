@@ -4,20 +4,20 @@
 use std::fmt;
 
 use slack_sessions_client::Client;
-use slack_sessions_client::api::TeamId;
+use slack_sessions_client::api::{CompactString, TeamId};
 pub use slack_sessions_client::api::{Network, Version, parse_network};
 use slack_sessions_client::methods::{ActiveSession, ClientKind, DeviceRecord, ListArgs};
 
 /// A field of the device as last seen: `recent`'s when it has it, else `created`'s.
 pub fn latest<'a>(
     s: &'a ActiveSession,
-    field: impl Fn(&'a DeviceRecord) -> Option<&'a String>,
+    field: impl Fn(&'a DeviceRecord) -> Option<&'a CompactString>,
 ) -> Option<&'a str> {
     s.recent
         .as_ref()
         .and_then(&field)
         .or_else(|| field(&s.created))
-        .map(String::as_str)
+        .map(CompactString::as_str)
 }
 
 /// Sessions counted by client kind, for a summary line: `3 mobile, 2 desktop, 1 web`.

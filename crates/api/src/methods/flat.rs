@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ActiveSession, DeviceRecord, Platform};
-use crate::{SessionId, TeamId, UserId};
+use crate::{CompactString, SessionId, TeamId, UserId};
 
 /// One session as a record of plain fields: `created` and `recent` spelled out as `created_os`,
 /// `recent_ip`, … so that it serializes to one CSV row (the `csv` crate does not take nested
@@ -35,25 +35,25 @@ pub struct FlatSession {
     /// Mobile or web, judged from the latest device record ([`ActiveSession::platform`]).
     pub platform: Platform,
     /// `created.device_hardware`.
-    pub created_device_hardware: Option<String>,
+    pub created_device_hardware: Option<CompactString>,
     /// `created.os`.
-    pub created_os: Option<String>,
+    pub created_os: Option<CompactString>,
     /// `created.os_version`.
-    pub created_os_version: Option<String>,
+    pub created_os_version: Option<CompactString>,
     /// `created.slack_client_version`.
-    pub created_slack_client_version: Option<String>,
+    pub created_slack_client_version: Option<CompactString>,
     /// `created.ip`.
-    pub created_ip: Option<String>,
+    pub created_ip: Option<CompactString>,
     /// `recent.device_hardware`.
-    pub recent_device_hardware: Option<String>,
+    pub recent_device_hardware: Option<CompactString>,
     /// `recent.os`.
-    pub recent_os: Option<String>,
+    pub recent_os: Option<CompactString>,
     /// `recent.os_version`.
-    pub recent_os_version: Option<String>,
+    pub recent_os_version: Option<CompactString>,
     /// `recent.slack_client_version`.
-    pub recent_slack_client_version: Option<String>,
+    pub recent_slack_client_version: Option<CompactString>,
     /// `recent.ip`.
-    pub recent_ip: Option<String>,
+    pub recent_ip: Option<CompactString>,
 }
 
 impl From<&ActiveSession> for FlatSession {

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::method;
-use crate::{Scope, SessionId, TeamId, UserId, lenient};
+use crate::{CompactString, Scope, SessionId, TeamId, UserId, lenient};
 
 method! {
     /// List the active sessions of the whole org, or of one user on one workspace.
@@ -191,25 +191,27 @@ impl ActiveSession {
     }
 }
 
-/// A device record of a session; every field is "if available".
+/// A device record of a session; every field is "if available". The fields are
+/// [`CompactString`]s: a page of sessions is mostly these, and up to 24 bytes they need no
+/// allocation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeviceRecord {
     /// e.g. `Intel`, `iPhone14,2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_hardware: Option<String>,
+    pub device_hardware: Option<CompactString>,
     /// e.g. `OS X`, `Windows`, `iOS`, `Android`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
+    pub os: Option<CompactString>,
     /// e.g. `10.15.7`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
+    pub os_version: Option<CompactString>,
     /// The Slack client (or browser) version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slack_client_version: Option<String>,
+    pub slack_client_version: Option<CompactString>,
     /// The client's IP address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub ip: Option<CompactString>,
 }
 
 impl DeviceRecord {
@@ -220,11 +222,11 @@ impl DeviceRecord {
 
     /// A record with every field given.
     pub fn new(
-        device_hardware: impl Into<String>,
-        os: impl Into<String>,
-        os_version: impl Into<String>,
-        slack_client_version: impl Into<String>,
-        ip: impl Into<String>,
+        device_hardware: impl Into<CompactString>,
+        os: impl Into<CompactString>,
+        os_version: impl Into<CompactString>,
+        slack_client_version: impl Into<CompactString>,
+        ip: impl Into<CompactString>,
     ) -> Self {
         DeviceRecord {
             device_hardware: Some(device_hardware.into()),

@@ -154,7 +154,7 @@ pub fn session_context(
 ) -> Context {
     let mut c = Context::at(team_location(org, &s.team_id));
     c.ua = Some(ua.unwrap_or_else(|| user_agent(s.client, device)));
-    c.ip_address = device.ip.clone();
+    c.ip_address = device.ip.as_deref().map(str::to_owned);
     c.session_id = Some(SessionId(s.session_id).into());
     c
 }

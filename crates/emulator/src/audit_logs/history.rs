@@ -234,7 +234,7 @@ pub fn demo(org: &OrgSeed, admin: &TokenSeed, end: u64, full: bool) -> Vec<Entry
         let date = signed_in + (end - signed_in) / 2;
         let mut d = Details::default();
         d.reason = Some(vec!["tor".into()]);
-        d.previous_ip_address = s.created.ip.clone();
+        d.previous_ip_address = s.created.ip.as_deref().map(str::to_owned);
         d.previous_ua = Some(String::new());
         d.extra
             .insert("action_timestamp".into(), (date * 1_000_000).into());
@@ -311,7 +311,8 @@ pub fn scale(
             d.previous_ip_address = Some(
                 crate::demo::generated_device(rng, client)
                     .ip
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .into(),
             );
             events::own(rng, date, org, action::ANOMALY, u, context).with_details(d)
         }

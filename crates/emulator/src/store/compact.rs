@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use slack_sessions_api::CompactString;
 use slack_sessions_api::methods::DeviceRecord;
 
 use crate::seed::{ClientKind, SessionSeed};
@@ -132,19 +133,19 @@ impl Device {
     /// The record with its strings.
     pub fn record(&self, strings: &Interner) -> DeviceRecord {
         let mut d = DeviceRecord::default();
-        d.device_hardware = strings.get_opt(self.hardware).map(str::to_owned);
-        d.os = strings.get_opt(self.os).map(str::to_owned);
-        d.os_version = strings.get_opt(self.os_version).map(str::to_owned);
-        d.slack_client_version = strings.get_opt(self.client_version).map(str::to_owned);
+        d.device_hardware = strings.get_opt(self.hardware).map(Into::into);
+        d.os = strings.get_opt(self.os).map(Into::into);
+        d.os_version = strings.get_opt(self.os_version).map(Into::into);
+        d.slack_client_version = strings.get_opt(self.client_version).map(Into::into);
         d.ip = self.ip_string(strings);
         d
     }
 
-    fn ip_string(&self, strings: &Interner) -> Option<String> {
+    fn ip_string(&self, strings: &Interner) -> Option<CompactString> {
         match self.ip {
             Ip::None => None,
-            Ip::V4(bits) => Some(Ipv4Addr::from(bits).to_string()),
-            Ip::Other(sym) => Some(strings.get(sym).to_owned()),
+            Ip::V4(bits) => Some(Ipv4Addr::from(bits).to_string().into()),
+            Ip::Other(sym) => Some(strings.get(sym).into()),
         }
     }
 }
