@@ -205,7 +205,7 @@ fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 }
 
 /// Decodes again, tracking the path, for the error of bytes that did not decode.
-fn decode_error<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> DecodeError {
+fn decode_error<T: DeserializeOwned>(bytes: &[u8]) -> DecodeError {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Err(err) => DecodeError::from_path(err),
@@ -229,23 +229,6 @@ pub fn decode_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> 
         Ok(text) => serde_json::from_str(text).map_err(|_| decode_error::<T>(bytes)),
         Err(_) => decode_json(bytes),
     }
-}
-
-/// Decodes the method's body borrowing from `bytes`: the way to decode a page of sessions as
-/// [`ActiveSessionRef`](crate::methods::ActiveSessionRef)s, without copying a string. A
-/// borrowed `&str` cannot hold a string with escapes (`\"`, `\u00e9`, `\/`): such a body
-/// is an error here, so decode it with [`decode_body`] instead (see [`has_escapes`]).
-pub fn decode_body_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text).map_err(|_| decode_error::<T>(bytes)),
-        Err(_) => serde_json::from_slice(bytes).map_err(|_| decode_error::<T>(bytes)),
-    }
-}
-
-/// Whether a JSON text has a string with an escape in it (a backslash can be nowhere else),
-/// which [`decode_body_borrowed`] cannot borrow.
-pub fn has_escapes(bytes: &[u8]) -> bool {
-    bytes.contains(&b'\\')
 }
 
 /// Decodes an answer: the envelope always, the body only when `ok` is true.
@@ -324,28 +307,6 @@ mod tests {
         let skipped = b"{\"ok\":true,\"names\":[\"Ola\"],\"other\":\"\xff\"}";
         let bytes_said: Result<Body, _> = serde_json::from_slice(skipped);
         assert_eq!(decode_body::<Body>(skipped).ok(), bytes_said.ok());
-    }
-
-    /// A borrowed `&str` cannot hold an escaped string: such a text is an error of the
-    /// borrowed decoding, and `has_escapes` is how a caller knows to decode it owned.
-    #[test]
-    fn an_escaped_string_cannot_be_borrowed_and_is_seen_beforehand() {
-        #[derive(Debug, Deserialize)]
-        struct Body<'a> {
-            #[serde(borrow)]
-            names: Vec<&'a str>,
-        }
-        let plain = "{\"names\":[\"Ola\",\"Åsa\"]}".as_bytes();
-        assert!(!has_escapes(plain));
-        assert_eq!(
-            decode_body_borrowed::<Body<'_>>(plain).unwrap().names,
-            ["Ola", "Åsa"]
-        );
-        let escaped = br#"{"names":["Ola","a\"b"]}"#;
-        assert!(has_escapes(escaped));
-        let err = decode_body_borrowed::<Body<'_>>(escaped).unwrap_err();
-        assert_eq!(err.path, "names[1]");
-        assert_eq!(err.kind, DecodeErrorKind::Shape);
     }
 
     #[test]

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use slack_sessions_api::envelope;
-use slack_sessions_api::methods::{
-    GetSettingsArgs, ListArgs, ListResponse, ListResponseRef, ResetArgs,
-};
+use slack_sessions_api::methods::{GetSettingsArgs, ListArgs, ListResponse, ResetArgs};
 use slack_sessions_client::{Client, Pacing};
 use slack_sessions_emulator::generate;
 use slack_sessions_emulator::{Emulator, RateLimits, RequestFilter, demo};
@@ -429,7 +427,6 @@ mod before {
 #[derive(Default)]
 struct Walks {
     ours: Vec<f64>,
-    owned: Vec<f64>,
     plain: Vec<f64>,
     py: Vec<f64>,
     node: Vec<f64>,
@@ -519,13 +516,6 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
         before_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let body_ms = decode_ms - envelope_ms;
-    let mut borrowed_ms = Vec::new();
-    for _ in 0..50 {
-        let t = Instant::now();
-        envelope::decode_body_borrowed::<ListResponseRef<'_>>(&page_bytes)?;
-        borrowed_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let borrowed_ms = median(borrowed_ms);
     let before_ms = median(before_ms);
 
     let secs_s = format!("{secs}");
@@ -556,29 +546,11 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     );
     let (node_seq, node_conc) = (rate(&node("seq")?, "calls"), rate(&node("conc")?, "calls"));
 
-    // The walks, in rounds that take turns (ours borrowed, owned, owned without read-ahead;
-    // Python; Node), each figure the median of its rounds: one walk lasts a fraction of a
-    // second, and a shared machine slows one of them now and then.
+    // The walks, in rounds that take turns (ours with and without read-ahead, Python, Node),
+    // each figure the median of its rounds: one walk lasts a fraction of a second, and a
+    // shared machine slows one of them now and then.
     let mut walks = Walks::default();
     for _ in 0..sizes.sdk_walk_rounds {
-        let start = Instant::now();
-        let mut pages = c
-            .list_pages(ListArgs::new().limit(1000))
-            .prefetch(true)
-            .borrowed();
-        let mut walked = 0usize;
-        while let Some(page) = pages.next().await {
-            for session in page?.sessions()? {
-                walked += usize::from(session.session_id.0 > 0);
-            }
-        }
-        let secs = start.elapsed().as_secs_f64();
-        walks.ours.push(walked as f64 / secs);
-        walks
-            .ours_page_ms
-            .push(secs * 1000.0 / pages.pages_fetched().max(1) as f64);
-        walks.walked.push(walked as u64);
-        // Owned sessions (`ActiveSession`), one by one, with read-ahead.
         let start = Instant::now();
         let mut stream = c.list_sessions(ListArgs::new().limit(1000)).prefetch(true);
         let mut walked = 0usize;
@@ -586,9 +558,11 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
             s?;
             walked += 1;
         }
+        let secs = start.elapsed().as_secs_f64();
+        walks.ours.push(walked as f64 / secs);
         walks
-            .owned
-            .push(walked as f64 / start.elapsed().as_secs_f64());
+            .ours_page_ms
+            .push(secs * 1000.0 / stream.pages_fetched().max(1) as f64);
         walks.walked.push(walked as u64);
         // The same walk without read-ahead: each page asked for, then decoded, in turn.
         let start = Instant::now();
@@ -627,7 +601,6 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     let server_ms = durations.iter().sum::<f64>() / durations.len().max(1) as f64 / 1000.0;
     let everyone_walked_all = walks.walked.iter().all(|&n| n == sizes.sdk_sessions as u64);
     let rounds = walks.py.len();
-    let owned_walk = median(walks.owned);
     let (ours_walk, plain_walk, py_walk, node_walk, ours_page_ms) = (
         median(walks.ours),
         median(walks.plain),
@@ -646,7 +619,7 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
              another (ours on a current-thread tokio runtime; Python: the sync `WebClient`; \
              Node: each call awaited), then 32 at a time (ours: 32 tasks sharing one `Client`, pacing off; Python: \
              `AsyncWebClient` with 32 asyncio workers; Node: 32 concurrent promises on one \
-             `WebClient`). Then a walk of every session with `limit=1000` (ours: `list_pages` with `.prefetch(true).borrowed()`, the fastest walk, and `list_sessions` with `.prefetch(true)` for owned sessions; \
+             `WebClient`). Then a walk of every session with `limit=1000` (ours: `list_sessions` with `.prefetch(true)`, the setting for a long walk; \
              Python: response iteration; Node: `paginate()`). Latest `slack_sdk` and \
              `@slack/web-api` from their registries, driven by `crates/bench/drivers/`.",
             sizes.sdk_sessions, sizes.sdk_users
@@ -682,27 +655,27 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
         bare_seq / py_seq
     ));
     s.notes.push(format!(
-        "What limits the walk: decoding, on two cores shared with the emulator. The emulator \
-         spent {server_ms:.2} ms per page of 1,000 sessions (its request log). Our walk reads \
-         each page's envelope ({envelope_ms:.2} ms: the cursor, so that the next page is asked \
-         for at once) and then its body. Borrowed (`Pages::borrowed`, each string a `&str` \
-         into the page's text, no allocation but the page's `Vec`) a body takes \
-         {borrowed_ms:.2} ms to decode; owned (`ActiveSession`, ids and device fields as \
-         `CompactString`, inline up to 24 bytes, the text's UTF-8 checked once in bulk) \
-         {body_ms:.2} ms; the way the client decoded before (bytes, each string checked on its \
-         own, a `String` each) {before_ms:.2} ms. So the borrowed walk (the row above) took \
-         {ours_page_ms:.2} ms per page end to end; the owned walk ran at {owned_walk:.0} \
-         sessions/s ({:.1}× Python), and without read-ahead (each page asked for, then \
-         decoded, in turn) at {plain_walk:.0} sessions/s ({:.1}× Python). Python took {:.2} ms \
-         per page. Each walk figure is the median of {rounds} rounds taking turns. A page \
-         with an escaped string (a quote, a backslash, `\\u…`) cannot be borrowed from: it is \
-         decoded owned and borrowed from that. Considered and not kept: decoding pages on \
-         other threads while the next is fetched (on the blocking pool, or each page in a task \
-         of its own: slower here, the two cores being shared with the emulator); sonic-rs and \
-         simd-json (hand-written SIMD `unsafe`; sonic-rs decoded the owned page 6% faster \
-         than serde_json without `target-cpu=native`, which a library cannot set).",
-        owned_walk / py_walk,
+        "What limits the walk: decoding. The emulator spent {server_ms:.2} ms per page of \
+         1,000 sessions (its request log); decoding one such page ({} KB of JSON) into typed \
+         sessions takes {decode_ms:.2} ms on one core ({envelope_ms:.2} ms of it the envelope \
+         pass that reads the cursor, done with the request); our walk took {ours_page_ms:.2} ms \
+         per page end to end. With `.prefetch(true)` the client asks for the next page as soon \
+         as it has read a page's cursor and decodes the page meanwhile, so the walk goes at \
+         about the pace of one core's decoding. Without read-ahead (each page asked for, then \
+         decoded, in turn) the same walk ran at {plain_walk:.0} sessions/s ({:.1}× Python). \
+         The body's decoding ({body_ms:.2} ms) checks the page's UTF-8 once, in bulk, and \
+         keeps ids and device fields up to 24 bytes inline (`CompactString`, no allocation); \
+         decoded as before (bytes, each string checked on its own, a `String` each), the same \
+         body takes {before_ms:.2} ms ({:.2}×). Python took {:.2} ms per page. Each walk figure is the median of {rounds} rounds \
+         taking turns. Not kept: decoding pages on other threads while the \
+         next is fetched (on the blocking pool, or each page in a task of its own: slower here, \
+         the two cores being shared with the emulator), faster JSON decoders \
+         (sonic-rs, simd-json: hand-written SIMD `unsafe`, for little gain on typed records \
+         whose cost is building their strings), borrowed decoding (another public session \
+         type).",
+        page_bytes.len() / 1024,
         plain_walk / py_walk,
+        before_ms / body_ms,
         1000.0 / py_walk * 1000.0,
     ));
     s.notes.push(format!(

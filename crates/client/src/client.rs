@@ -913,7 +913,7 @@ pub(crate) fn decode_body<T: DeserializeOwned>(
     }
 }
 
-pub(crate) fn decode_failure(call: CallInfo, e: envelope::DecodeError, bytes: &[u8]) -> Error {
+fn decode_failure(call: CallInfo, e: envelope::DecodeError, bytes: &[u8]) -> Error {
     Error::Decode(Box::new(DecodeFailure {
         call,
         path: e.path,

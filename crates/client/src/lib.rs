@@ -135,7 +135,7 @@ pub use error::{
 };
 pub use history::{AuditLogEntries, AuditLogPages};
 pub use pacing::{Pacing, PacingState, UnknownMethod};
-pub use pagination::{BorrowedPage, BorrowedPages, Pages, Sessions, Users};
+pub use pagination::{Pages, Sessions, Users};
 pub use request_id::RequestId;
 pub use response::Response;
 pub use retry::RetryPolicy;

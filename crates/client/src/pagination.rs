@@ -28,20 +28,17 @@ use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
 use slack_sessions_api::methods::{
-    ActiveSession, ActiveSessionRef, List, ListArgs, ListResponse, ListResponseRef, User,
-    UsersList, UsersListArgs,
+    ActiveSession, List, ListArgs, ListResponse, User, UsersList, UsersListArgs,
 };
-use slack_sessions_api::{ErrorCode, Method, UserId, envelope};
+use slack_sessions_api::{ErrorCode, Method, UserId};
 use tokio::task::JoinHandle;
 
-use crate::client::{decode_body, decode_failure};
+use crate::client::decode_body;
 use crate::error::{CallInfo, RepeatedCursor};
 use crate::{Client, Error, RequestId, Response};
 
 /// A page whose envelope said `ok`, its body not yet decoded.
 type RawPage = Result<Response<Bytes>, Error>;
-/// A page as it came, and the cursor it carried (`None` on the last page).
-type Fetched = (Response<Bytes>, Option<String>);
 type Fetch = Box<dyn FnMut(ListArgs) -> BoxFuture<'static, RawPage> + Send>;
 
 /// A page request running in its own task; aborted when dropped.
@@ -179,63 +176,7 @@ impl Pages {
         self.pages
     }
 
-    /// The next page as it came (its envelope read, its body not decoded) and its cursor;
-    /// [`advance`](Self::advance) past it once its body is decoded.
-    fn poll_raw(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Fetched, Error>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let fut = match &mut self.in_flight {
-            Some(fut) => fut,
-            None => self
-                .in_flight
-                .insert(InFlight::spawn((self.fetch)(self.args.clone()))),
-        };
-        let result = ready!(Pin::new(fut).poll(cx));
-        self.in_flight = None;
-        let raw = match result {
-            Ok(raw) => raw,
-            Err(err) if err.code() == Some(&ErrorCode::NoActiveSessions) => {
-                // Documented as an error of `list`, unexplained: read as "no (more) sessions".
-                self.done = true;
-                self.args.cursor = None;
-                return Poll::Ready(None);
-            }
-            Err(err) => return self.fail(err),
-        };
-        let next = raw.next_cursor().map(str::to_owned);
-        if let Some(next) = &next {
-            if !self.seen.insert(next.clone()) {
-                tracing::warn!(cursor = %next, page = self.pages + 1, "repeated list cursor");
-                return self.fail(Error::RepeatedCursor(Box::new(RepeatedCursor {
-                    call: CallInfo::new(List::NAME),
-                    cursor: next.clone(),
-                    page: self.pages + 1,
-                })));
-            }
-            if self.prefetch {
-                let mut args = self.args.clone();
-                args.cursor = Some(next.clone());
-                self.in_flight = Some(InFlight::spawn((self.fetch)(args)));
-            }
-        }
-        Poll::Ready(Some(Ok((raw, next))))
-    }
-
-    /// Past a page whose body decoded: `next` is where the walk goes on.
-    fn advance(&mut self, next: Option<String>) {
-        self.done = next.is_none();
-        self.args.cursor = next;
-        self.pages += 1;
-    }
-
-    /// Read each page's sessions in place, borrowed from its text ([`BorrowedPages`]): the
-    /// fastest walk, for a program that looks at every session and keeps few.
-    pub fn borrowed(self) -> BorrowedPages {
-        BorrowedPages { pages: self }
-    }
-
-    fn fail<T>(&mut self, err: Error) -> Poll<Option<Result<T, Error>>> {
+    fn fail(&mut self, err: Error) -> Poll<Option<Result<Response<ListResponse>, Error>>> {
         self.done = true;
         self.in_flight = None;
         Poll::Ready(Some(Err(err)))
@@ -250,18 +191,51 @@ impl Stream for Pages {
         if let Some(page) = this.pending.take() {
             return Poll::Ready(Some(Ok(page)));
         }
-        let (raw, next) = match ready!(this.poll_raw(cx)) {
-            Some(Ok(raw)) => raw,
-            Some(Err(err)) => return Poll::Ready(Some(Err(err))),
-            None => return Poll::Ready(None),
-        };
-        match decode_body::<ListResponse>(List::NAME, raw) {
-            Ok(page) => {
-                this.advance(next);
-                Poll::Ready(Some(Ok(page)))
-            }
-            Err(err) => this.fail(err),
+        if this.done {
+            return Poll::Ready(None);
         }
+        let fut = match &mut this.in_flight {
+            Some(fut) => fut,
+            None => this
+                .in_flight
+                .insert(InFlight::spawn((this.fetch)(this.args.clone()))),
+        };
+        let result = ready!(Pin::new(fut).poll(cx));
+        this.in_flight = None;
+        let raw = match result {
+            Ok(raw) => raw,
+            Err(err) if err.code() == Some(&ErrorCode::NoActiveSessions) => {
+                // Documented as an error of `list`, unexplained: read as "no (more) sessions".
+                this.done = true;
+                this.args.cursor = None;
+                return Poll::Ready(None);
+            }
+            Err(err) => return this.fail(err),
+        };
+        let next = raw.next_cursor().map(str::to_owned);
+        if let Some(next) = &next {
+            if !this.seen.insert(next.clone()) {
+                tracing::warn!(cursor = %next, page = this.pages + 1, "repeated list cursor");
+                return this.fail(Error::RepeatedCursor(Box::new(RepeatedCursor {
+                    call: CallInfo::new(List::NAME),
+                    cursor: next.clone(),
+                    page: this.pages + 1,
+                })));
+            }
+            if this.prefetch {
+                let mut args = this.args.clone();
+                args.cursor = Some(next.clone());
+                this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
+            }
+        }
+        let page = match decode_body::<ListResponse>(List::NAME, raw) {
+            Ok(page) => page,
+            Err(err) => return this.fail(err),
+        };
+        this.done = next.is_none();
+        this.args.cursor = next;
+        this.pages += 1;
+        Poll::Ready(Some(Ok(page)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -270,136 +244,6 @@ impl Stream for Pages {
         } else {
             (usize::from(self.pending.is_some()), None)
         }
-    }
-}
-
-/// The pages of a `list` walk whose sessions are read in place, borrowed from the page's text;
-/// made by [`Pages::borrowed`]. The same walk as [`Pages`] (pacing, retries, cursors,
-/// read-ahead), with no copy of any string: decoding a page takes about half the time, which
-/// is what a walk of a whole org runs at.
-///
-/// ```no_run
-/// # async fn run(client: slack_sessions_client::Client) -> Result<(), slack_sessions_client::Error> {
-/// use futures::TryStreamExt;
-/// use slack_sessions_client::methods::ListArgs;
-///
-/// let mut pages = client.list_pages(ListArgs::new()).prefetch(true).borrowed();
-/// let mut on_android = 0;
-/// while let Some(page) = pages.try_next().await? {
-///     for session in page.sessions()? {
-///         on_android += usize::from(session.device().os == Some("Android"));
-///     }
-/// }
-/// println!("{on_android} sessions on Android");
-/// # Ok(()) }
-/// ```
-#[must_use = "streams do nothing unless polled"]
-#[derive(Debug)]
-pub struct BorrowedPages {
-    pages: Pages,
-}
-
-impl BorrowedPages {
-    /// See [`Pages::cursor`].
-    pub fn cursor(&self) -> Option<&str> {
-        self.pages.cursor()
-    }
-
-    /// Pages returned so far.
-    pub fn pages_fetched(&self) -> u64 {
-        self.pages.pages_fetched()
-    }
-}
-
-impl Stream for BorrowedPages {
-    type Item = Result<BorrowedPage, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let pages = &mut self.pages;
-        if let Some(page) = pages.pending.take() {
-            return Poll::Ready(Some(Ok(BorrowedPage::owned(page))));
-        }
-        let (raw, next) = match ready!(pages.poll_raw(cx)) {
-            Some(Ok(raw)) => raw,
-            Some(Err(err)) => return Poll::Ready(Some(Err(err))),
-            None => return Poll::Ready(None),
-        };
-        // A `&str` cannot hold a string with an escape: such a page (rare: an escape is a
-        // quote, a backslash or a character outside ASCII written as `\u…`) is decoded owned,
-        // and its sessions are borrowed from that.
-        if envelope::has_escapes(&raw.body) {
-            return match decode_body::<ListResponse>(List::NAME, raw) {
-                Ok(page) => {
-                    pages.advance(next);
-                    Poll::Ready(Some(Ok(BorrowedPage::owned(page))))
-                }
-                Err(err) => pages.fail(err),
-            };
-        }
-        // Decoded when asked for (once), so a page of the wrong shape is an error of
-        // `sessions()`; the walk goes on past it only if the caller goes on polling.
-        pages.advance(next);
-        Poll::Ready(Some(Ok(BorrowedPage {
-            page: raw,
-            owned: None,
-        })))
-    }
-}
-
-/// A page of a [`BorrowedPages`] walk: its answer as it came, with its request id.
-#[derive(Debug)]
-pub struct BorrowedPage {
-    /// The answer; its body the page's JSON text (empty when `owned` holds the sessions).
-    page: Response<Bytes>,
-    /// The sessions, when the page was decoded owned (it had escapes, or a [`Sessions`] walk
-    /// had begun it).
-    owned: Option<Vec<ActiveSession>>,
-}
-
-impl BorrowedPage {
-    fn owned(page: Response<ListResponse>) -> Self {
-        let mut owned = Vec::new();
-        let page = page.map(|body| {
-            owned = body.active_sessions;
-            Bytes::new()
-        });
-        BorrowedPage {
-            page,
-            owned: Some(owned),
-        }
-    }
-
-    /// The page's sessions, borrowed from it. Decodes the page's text each time it is called.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Decode`] when the page is not a `list` answer's shape. The walk has moved past
-    /// the page by then (its cursor is the next page's): a walk that must resume at a page
-    /// keeps [`BorrowedPages::cursor`] as it was before polling for it.
-    pub fn sessions(&self) -> Result<Vec<ActiveSessionRef<'_>>, Error> {
-        if let Some(owned) = &self.owned {
-            return Ok(owned.iter().map(ActiveSessionRef::from).collect());
-        }
-        envelope::decode_body_borrowed::<ListResponseRef<'_>>(&self.page.body)
-            .map(|page| page.active_sessions)
-            .map_err(|e| {
-                let mut call = CallInfo::new(List::NAME);
-                call.attempts = self.page.attempts;
-                call.paced = self.page.paced;
-                call.request_id = self.page.request_id.clone();
-                decode_failure(call, e, &self.page.body)
-            })
-    }
-
-    /// The warnings Slack sent with the page.
-    pub fn warnings(&self) -> &[slack_sessions_api::WarningCode] {
-        &self.page.warnings
-    }
-}
-
-impl RequestId for BorrowedPage {
-    fn request_id(&self) -> Option<&str> {
-        self.page.request_id.as_deref()
     }
 }
 
@@ -589,20 +433,11 @@ mod tests {
     }
 
     fn page(ids: &[u64], next: Option<&str>) -> RawPage {
-        raw_page(
-            serde_json::to_vec(&ListResponse::new(
-                ids.iter().copied().map(session).collect(),
-            ))
-            .unwrap(),
-            next,
-        )
-    }
-
-    fn raw_page(body: Vec<u8>, next: Option<&str>) -> RawPage {
         let mut metadata = ResponseMetadata::default();
         metadata.next_cursor = next.map(str::to_owned);
+        let body = ListResponse::new(ids.iter().copied().map(session).collect());
         Ok(Response {
-            body: body.into(),
+            body: serde_json::to_vec(&body).unwrap().into(),
             warnings: vec![],
             metadata,
             scopes: None,
@@ -640,60 +475,6 @@ mod tests {
             Box::pin(async move { answer })
         });
         (Pages::with_fetch(fetch, start), asked)
-    }
-
-    /// The borrowed walk reads what the owned walk reads, a page with escapes included (it is
-    /// decoded owned and borrowed from that), and a page of the wrong shape is an error of
-    /// its `sessions()` that names the request.
-    #[tokio::test]
-    async fn a_borrowed_walk_reads_what_the_owned_walk_reads() {
-        let mut quoted = session(4);
-        quoted.created = DeviceRecord::new("Pixel \"8\"", "Android", "15", "25.1", "192.0.2.4");
-        quoted.recent = Some(DeviceRecord::new(
-            "Intel", "OS X", "15.1", "4.41.105", "a\\b",
-        ));
-        let mut plain = session(1);
-        plain.created = DeviceRecord::new("Intel", "Åsa OS", "15.1", "4.41.105", "192.0.2.1");
-        let answers = || {
-            vec![
-                raw_page(
-                    serde_json::to_vec(&ListResponse::new(vec![plain.clone(), session(2)]))
-                        .unwrap(),
-                    Some("a"),
-                ),
-                raw_page(
-                    serde_json::to_vec(&ListResponse::new(vec![session(3), quoted.clone()]))
-                        .unwrap(),
-                    None,
-                ),
-            ]
-        };
-        let (pages, _) = scripted(ListArgs::new(), answers());
-        let owned: Vec<ActiveSession> = Sessions::new(pages).try_collect().await.unwrap();
-        let (pages, _) = scripted(ListArgs::new(), answers());
-        let mut borrowed = Vec::new();
-        let mut walk = pages.borrowed();
-        while let Some(page) = walk.try_next().await.unwrap() {
-            borrowed.extend(
-                page.sessions()
-                    .unwrap()
-                    .iter()
-                    .map(ActiveSessionRef::to_owned),
-            );
-        }
-        assert_eq!(borrowed, owned);
-        assert_eq!(owned[3], quoted);
-        assert_eq!(walk.pages_fetched(), 2);
-
-        let mut wrong = raw_page(br#"{"active_sessions":[{"user_id":7}]}"#.to_vec(), None);
-        if let Ok(page) = &mut wrong {
-            page.request_id = Some("req-7".into());
-        }
-        let (pages, _) = scripted(ListArgs::new(), vec![wrong]);
-        let page = pages.borrowed().try_next().await.unwrap().unwrap();
-        let err = page.sessions().unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{err:?}");
-        assert_eq!(err.request_id(), Some("req-7"));
     }
 
     #[tokio::test]

@@ -15,10 +15,7 @@ mod users;
 pub use auth_test::{AuthTest, AuthTestArgs, AuthTestResponse};
 pub use flat::FlatSession;
 pub use invalidate::{Invalidate, InvalidateArgs};
-pub use list::{
-    ActiveSession, ActiveSessionRef, ClientKind, DeviceRecord, DeviceRecordRef, List, ListArgs,
-    ListResponse, ListResponseRef, Platform,
-};
+pub use list::{ActiveSession, ClientKind, DeviceRecord, List, ListArgs, ListResponse, Platform};
 pub use lookup_by_email::{LookupByEmail, LookupByEmailArgs, LookupByEmailResponse};
 pub use reset::{Reset, ResetArgs, ResetBulk, ResetBulkArgs};
 pub use settings::{
