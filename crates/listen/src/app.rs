@@ -51,6 +51,16 @@ pub(crate) struct Section<I, E> {
     pub endpoint: E,
 }
 
+impl<I, E> Section<I, E> {
+    /// `endpoint` beside what all share.
+    pub fn new(shared: &Arc<Shared<I>>, endpoint: E) -> Arc<Self> {
+        Arc::new(Section {
+            shared: shared.clone(),
+            endpoint,
+        })
+    }
+}
+
 impl<I, E> Deref for Section<I, E> {
     type Target = Shared<I>;
 

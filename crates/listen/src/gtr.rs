@@ -45,7 +45,8 @@ const MAX_JTI: usize = 256;
 #[derive(Debug)]
 pub(crate) struct Endpoint {
     pub config: Gtr,
-    pub keys: Keys,
+    /// Shared with the server, which fetches them at start.
+    pub keys: Arc<Keys>,
     /// `jti` → its token's `exp` (s).
     seen: Mutex<HashMap<String, u64>>,
 }
@@ -53,7 +54,7 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     pub fn new(config: Gtr) -> Result<Endpoint> {
         Ok(Endpoint {
-            keys: Keys::new(&config.keys)?,
+            keys: Arc::new(Keys::new(&config.keys)?),
             config,
             seen: Mutex::new(HashMap::new()),
         })

@@ -26,6 +26,7 @@ use slack_sessions_engine::{Error, Result};
 use crate::app::{Section, Shared};
 use crate::config::{Config, Tls};
 use crate::inbox::Inbox;
+use crate::jose::Keys;
 use crate::metrics::Metrics;
 use crate::{gtr, health, okta, ssf};
 
@@ -52,27 +53,10 @@ pub fn router<I: Inbox>(config: &Config, inbox: I) -> Result<Router> {
     Ok(Routes::new(config, inbox)?.router)
 }
 
-/// The router, and the endpoints whose issuers' keys are fetched at start.
+/// The router, and the issuers' keys to fetch at start.
 struct Routes {
     router: Router,
-    keys: Vec<Arc<dyn Prefetch>>,
-}
-
-/// An endpoint whose issuer's keys can be fetched ahead of the first request.
-trait Prefetch: Send + Sync {
-    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>;
-}
-
-impl<I: Send + Sync> Prefetch for Section<I, ssf::Endpoint> {
-    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(self.endpoint.keys.prefetch())
-    }
-}
-
-impl<I: Send + Sync> Prefetch for Section<I, gtr::Endpoint> {
-    fn prefetch(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(self.endpoint.keys.prefetch())
-    }
+    keys: Vec<Arc<Keys>>,
 }
 
 impl Routes {
@@ -82,20 +66,14 @@ impl Routes {
             metrics: Metrics::default(),
             actions: config.actions.clone(),
         });
-        let section = |endpoint| {
-            Arc::new(Section {
-                shared: shared.clone(),
-                endpoint,
-            })
-        };
-        let mut keys: Vec<Arc<dyn Prefetch>> = Vec::new();
+        let mut keys = Vec::new();
         let mut router = Router::new()
             .route("/healthz", get(health::healthz::<I>))
             .route("/metrics", get(health::metrics::<I>))
             .with_state(shared.clone());
         if let Some(c) = &config.ssf {
-            let s = section(ssf::Endpoint::new(c.clone())?);
-            keys.push(s.clone());
+            let s = Section::new(&shared, ssf::Endpoint::new(c.clone())?);
+            keys.push(s.endpoint.keys.clone());
             router = router.merge(
                 Router::new()
                     .route(
@@ -106,10 +84,7 @@ impl Routes {
             );
         }
         if let Some(c) = &config.okta {
-            let s = Arc::new(Section {
-                shared: shared.clone(),
-                endpoint: c.clone(),
-            });
+            let s = Section::new(&shared, c.clone());
             router = router.merge(
                 Router::new()
                     .route(
@@ -122,11 +97,8 @@ impl Routes {
             );
         }
         if let Some(c) = &config.gtr {
-            let s = Arc::new(Section {
-                shared: shared.clone(),
-                endpoint: gtr::Endpoint::new(c.clone())?,
-            });
-            keys.push(s.clone());
+            let s = Section::new(&shared, gtr::Endpoint::new(c.clone())?);
+            keys.push(s.endpoint.keys.clone());
             router = router.merge(
                 Router::new()
                     .route(
@@ -196,8 +168,8 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::local(format!("cannot listen on {want}: {e}")))?;
-        for endpoint in routes.keys {
-            tokio::spawn(async move { endpoint.prefetch().await });
+        for keys in routes.keys {
+            tokio::spawn(async move { keys.prefetch().await });
         }
         Ok(Server {
             listener,

@@ -62,13 +62,14 @@ const MS_FROM: f64 = 1e11;
 #[derive(Debug)]
 pub(crate) struct Endpoint {
     pub config: Ssf,
-    pub keys: Keys,
+    /// Shared with the server, which fetches them at start.
+    pub keys: Arc<Keys>,
 }
 
 impl Endpoint {
     pub fn new(config: Ssf) -> Result<Endpoint> {
         Ok(Endpoint {
-            keys: Keys::new(&config.keys)?,
+            keys: Arc::new(Keys::new(&config.keys)?),
             config,
         })
     }

@@ -229,11 +229,11 @@ fn trying_the_listener_locally_runs_as_written() {
     let bin_dir = std::path::Path::new(BIN).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     let mut vars: Vec<(String, String)> = Vec::new();
-    let shell = |script: &str, vars: &[(String, String)]| {
-        let mut cmd = Command::new("bash");
-        cmd.args(["-c", script])
-            .current_dir(env.dir())
-            .env("PATH", &path)
+    // A program run as a reader of the README runs it: in the test's directory, with the
+    // emulator's URL and token in the environment and the variables exported so far.
+    let as_typed = |program: &str, vars: &[(String, String)]| {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(env.dir())
             .env("HOME", &home)
             .env("SLACK_API_URL", env.api_url())
             .env("SLACK_TOKEN", &env.token)
@@ -242,7 +242,13 @@ fn trying_the_listener_locally_runs_as_written() {
             .env_remove("RUST_LOG")
             .envs(vars.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::piped());
+        cmd
+    };
+    let shell = |script: &str, vars: &[(String, String)]| {
+        let mut cmd = as_typed("bash", vars);
+        cmd.args(["-c", script])
+            .env("PATH", &path)
             .stderr(Stdio::piped());
         env.run_cmd(cmd)
     };
@@ -276,20 +282,10 @@ fn trying_the_listener_locally_runs_as_written() {
             ["slack-sessions", "listen", args @ .., "&"] => {
                 // As written, but on a free port.
                 let log = std::fs::File::create(env.path("listen.log")).unwrap();
-                let mut child = Command::new(BIN)
+                let mut child = as_typed(BIN, &vars)
                     .arg("listen")
                     .args(args)
                     .args(["--addr", "127.0.0.1:0"])
-                    .current_dir(env.dir())
-                    .env("HOME", &home)
-                    .env("SLACK_API_URL", env.api_url())
-                    .env("SLACK_TOKEN", &env.token)
-                    .env("SLACK_SESSIONS_STATE_DIR", env.dir().join(".state"))
-                    .env_remove("SLACK_TOKEN_FILE")
-                    .env_remove("RUST_LOG")
-                    .envs(vars.iter().map(|(k, v)| (k, v)))
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
                     .stderr(log)
                     .spawn()
                     .unwrap();

@@ -17,7 +17,7 @@ use slack_sessions_api::{
 
 use super::auth::Caller;
 use super::error_answer::ErrorAnswer;
-use super::user_object::{SLACKBOT, SLACKBOT_ID, bot_id, user_object};
+use super::user_object::{SLACKBOT, bot_id, user_object};
 use crate::App;
 use crate::audit_logs::{Peer, events};
 use crate::cursor::{self, Kind};
@@ -439,7 +439,7 @@ impl Handler for LookupByEmail {
 impl Handler for UsersInfo {
     fn handle(call: &Call<'_>, args: UsersInfoArgs) -> Result<Changes<Done>, ErrorAnswer> {
         let u = match user(call.caller.org, &args.user) {
-            Err(_) if args.user.as_str() == SLACKBOT_ID => &*SLACKBOT,
+            Err(_) if args.user.as_str() == UserId::SLACKBOT => &*SLACKBOT,
             found => found?,
         };
         let found = user_object(&call.caller, u, args.include_locale.unwrap_or(false));
@@ -508,11 +508,12 @@ impl Handler for UsersList {
 /// Adds Slackbot to a page of `users.list` (users after `after` in id order, at most `limit`
 /// plus the one that tells whether another page follows) where its id falls.
 fn with_slackbot(users: &mut Vec<&UserSeed>, after: Option<&str>, limit: usize) {
-    if after.is_some_and(|after| after >= SLACKBOT_ID) || users.iter().any(|u| u.id == SLACKBOT_ID)
+    if after.is_some_and(|after| after >= UserId::SLACKBOT)
+        || users.iter().any(|u| u.id == UserId::SLACKBOT)
     {
         return;
     }
-    let at = users.partition_point(|u| u.id.as_str() < SLACKBOT_ID);
+    let at = users.partition_point(|u| u.id.as_str() < UserId::SLACKBOT);
     if at <= limit {
         users.insert(at, &SLACKBOT);
         users.truncate(limit.saturating_add(1));

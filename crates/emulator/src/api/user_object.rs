@@ -14,14 +14,11 @@ use unicode_script::{Script, UnicodeScript};
 use super::auth::Caller;
 use crate::seed::{Role, UserSeed, default_app_id};
 
-/// Slackbot's id: the same in every workspace.
-pub const SLACKBOT_ID: &str = slack_sessions_api::UserId::SLACKBOT;
-
 /// Slackbot, a user of every workspace (not a bot user: `is_bot` is false), listed by
 /// `users.list` and answered by `users.info` as on Slack. It is no seed user: it has no email
 /// address and no sessions, and exports leave it out.
 pub static SLACKBOT: LazyLock<UserSeed> = LazyLock::new(|| UserSeed {
-    id: SLACKBOT_ID.into(),
+    id: UserId::SLACKBOT.into(),
     name: "slackbot".into(),
     real_name: Some("Slackbot".into()),
     display_name: Some("Slackbot".into()),
@@ -130,7 +127,7 @@ fn zone(name: &str) -> (String, i64) {
 /// the caller's app (hold an active user token of it; a bot user never does).
 pub fn user_object(caller: &Caller<'_>, u: &UserSeed, include_locale: bool) -> User {
     let org = caller.org;
-    let slackbot = u.id == SLACKBOT_ID;
+    let slackbot = u.id == UserId::SLACKBOT;
     let home = u.teams.first().map_or(org.id(), String::as_str);
     let hash: String = Sha256::digest(u.id.as_bytes())[..6]
         .iter()
