@@ -4,11 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use reqwest::{StatusCode, Url};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use slack_sessions_api::methods::{
     AuthTest, AuthTestArgs, AuthTestResponse, ClearSettings, ClearSettingsArgs, Empty, GetSettings,
     GetSettingsArgs, GetSettingsResponse, Invalidate, InvalidateArgs, List, ListArgs, ListResponse,
@@ -16,23 +13,19 @@ use slack_sessions_api::methods::{
     ResetBulkArgs, SetSettings, SetSettingsArgs, UsersInfo, UsersInfoArgs, UsersInfoResponse,
     UsersList, UsersListArgs, UsersListResponse,
 };
-use slack_sessions_api::{DecodeErrorKind, ErrorCode, Method, MethodInfo, envelope, wire};
+use slack_sessions_api::{Method, MethodInfo, wire};
 use slack_sessions_api::{TeamId, UserId};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::answer::{Raw, classify, decode_body, header_str, request_id, transport_error};
 use crate::builder::{BuildError, ClientBuilder, Encoding, auth_header};
-use crate::error::{
-    CallInfo, DecodeFailure, Error, NoAnswer, NoAnswerReason, NotSent, NotSentReason, SlackError,
-};
+use crate::error::{CallInfo, Error, NotSent, NotSentReason};
 use crate::pacing::{Pacer, Pacing, PacingState, Refused, UnknownMethod};
 use crate::pagination::{Pages, Sessions};
 use crate::retry::{Decision, GiveUp, RetryPolicy};
 use crate::{Response, Token};
-
-/// The longest `Retry-After` taken from a server; longer values are capped to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A typed, async client for the `admin.users.session.*` methods (and `auth.test`,
 /// `users.lookupByEmail`).
@@ -91,12 +84,6 @@ impl fmt::Debug for Client {
             .field("pacing", inner.pacer.pacing())
             .finish_non_exhaustive()
     }
-}
-
-/// The envelope's `ok`, for a body whose envelope did not decode in full.
-#[derive(Deserialize)]
-struct OkOnly {
-    ok: bool,
 }
 
 impl Client {
@@ -307,10 +294,7 @@ impl Client {
 
     /// A call up to a successful envelope, its body left undecoded (a `list` walk asks for
     /// the next page before it decodes this one; see [`Pages`]).
-    pub(crate) async fn call_raw<M: Method>(
-        &self,
-        args: &M::Args,
-    ) -> Result<Response<Bytes>, Error> {
+    pub(crate) async fn call_raw<M: Method>(&self, args: &M::Args) -> Result<Response<Raw>, Error> {
         async move {
             tracing::trace!(?args, encoding = ?self.inner.encoding, "arguments");
             let body = match self.inner.encoding {
@@ -325,7 +309,7 @@ impl Client {
 
     /// Sends a call, with pacing and retries, up to a successful envelope (`ok: true`); the
     /// body is left undecoded, so that a `list` walk can ask for the next page first.
-    async fn execute(&self, info: &MethodInfo, body: Vec<u8>) -> Result<Response<Bytes>, Error> {
+    async fn execute(&self, info: &MethodInfo, body: Vec<u8>) -> Result<Response<Raw>, Error> {
         let inner = &self.inner;
         let url = inner.base.join(info.name).map_err(|e| {
             Error::NotSent(Box::new(NotSent {
@@ -442,7 +426,7 @@ impl Client {
         info: &MethodInfo,
         url: &Url,
         body: &[u8],
-    ) -> Result<Response<Bytes>, Error> {
+    ) -> Result<Response<Raw>, Error> {
         let inner = &self.inner;
         let call = || CallInfo::new(info.name);
         let request = inner
@@ -749,358 +733,10 @@ fn form_body(fields: &[(String, String)]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Classifies a transport failure by the stage it happened at.
-pub(crate) fn transport_error(call: CallInfo, err: reqwest::Error, status: Option<u16>) -> Error {
-    let not_sent = if err.is_builder() {
-        Some(NotSentReason::Build)
-    } else if err.is_connect() && err.is_timeout() {
-        Some(NotSentReason::ConnectTimeout)
-    } else if err.is_connect() {
-        Some(NotSentReason::Connect)
-    } else {
-        None
-    };
-    if let Some(reason) = not_sent {
-        return Error::NotSent(Box::new(NotSent {
-            call,
-            reason,
-            source: Some(Box::new(err)),
-        }));
-    }
-    let reason = if err.is_timeout() {
-        NoAnswerReason::Timeout
-    } else {
-        NoAnswerReason::ConnectionLost
-    };
-    Error::NoAnswer(Box::new(NoAnswer {
-        call,
-        reason,
-        status,
-        body_snippet: None,
-        source: Some(Box::new(err)),
-    }))
-}
-
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-}
-
-/// The server's request id (`x-slack-req-id`, or `x-request-id`).
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    header_str(headers, "x-slack-req-id")
-        .or_else(|| header_str(headers, "x-request-id"))
-        .map(str::to_owned)
-}
-
-/// `Retry-After` as delay-seconds (integer, or decimal from lenient servers), capped at a day.
-pub(crate) fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
-    let value = value?.trim();
-    let seconds: f64 = value.parse().ok()?;
-    if !seconds.is_finite() || seconds < 0.0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(
-        seconds.min(MAX_RETRY_AFTER.as_secs_f64()),
-    ))
-}
-
-pub(crate) fn scope_list(value: Option<&str>) -> Option<Vec<String>> {
-    value.map(|v| {
-        v.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    })
-}
-
-/// Turns an HTTP answer into a successful envelope, with the body still to decode, or the
-/// error of the stage that failed.
-pub(crate) fn classify(
-    mut call: CallInfo,
-    status: StatusCode,
-    headers: &HeaderMap,
-    bytes: Bytes,
-) -> Result<Response<Bytes>, Error> {
-    call.request_id = request_id(headers);
-    let retry_after = parse_retry_after(header_str(headers, RETRY_AFTER.as_str()));
-    let code = status.as_u16();
-    let raw = || String::from_utf8_lossy(&bytes).into_owned();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(Error::rate_limited(call, retry_after, code, &bytes));
-    }
-    if !status.is_success() {
-        return Err(Error::http(call, code, retry_after, &bytes));
-    }
-    let no_answer = |reason| Err(Error::no_answer(call.clone(), reason, code, &bytes));
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return no_answer(NoAnswerReason::EmptyBody);
-    }
-    // The envelope pass reads the whole body, so it also finds one that is not JSON or cut off.
-    let envelope = match envelope::decode_status(&bytes) {
-        Ok(envelope) => envelope,
-        Err(e) => {
-            return match e.kind {
-                DecodeErrorKind::Truncated => no_answer(NoAnswerReason::TruncatedBody),
-                DecodeErrorKind::NotJson => no_answer(NoAnswerReason::NotJson),
-                DecodeErrorKind::Shape => Err(decode_failure(call, e, &bytes)),
-            };
-        }
-    };
-    let warnings = envelope.warnings();
-    for warning in &warnings {
-        tracing::warn!(method = call.method, %warning, "Slack returned a warning");
-    }
-    for message in envelope.messages() {
-        if message.starts_with("[WARN]") {
-            tracing::warn!(method = call.method, %message, "Slack returned a message");
-        }
-    }
-    if !envelope.ok {
-        let messages = envelope.messages().to_vec();
-        let Some(error) = envelope.error else {
-            return Err(Error::Decode(Box::new(DecodeFailure {
-                call,
-                path: "error".to_owned(),
-                message: "`ok` is false but there is no error code".to_owned(),
-                ok: Some(false),
-                raw_body: raw(),
-            })));
-        };
-        if error == ErrorCode::Ratelimited {
-            return Err(Error::rate_limited(call, retry_after, code, &bytes));
-        }
-        return Err(Error::Slack(Box::new(SlackError {
-            call,
-            code: error,
-            needed: envelope.needed,
-            provided: envelope.provided,
-            messages,
-            warnings,
-            status: code,
-            raw_body: raw(),
-        })));
-    }
-    Ok(Response {
-        warnings,
-        metadata: envelope.response_metadata.unwrap_or_default(),
-        scopes: scope_list(header_str(headers, "x-oauth-scopes")),
-        accepted_scopes: scope_list(header_str(headers, "x-accepted-oauth-scopes")),
-        request_id: call.request_id,
-        attempts: 1,
-        paced: Duration::ZERO,
-        body: bytes,
-    })
-}
-
-/// Decodes the method's body of a successful answer.
-pub(crate) fn decode_body<T: DeserializeOwned>(
-    method: &'static str,
-    raw: Response<Bytes>,
-) -> Result<Response<T>, Error> {
-    match envelope::decode_body::<T>(&raw.body) {
-        Ok(body) => Ok(raw.map(|_| body)),
-        Err(e) => {
-            let mut call = CallInfo::new(method);
-            call.attempts = raw.attempts;
-            call.paced = raw.paced;
-            call.request_id = raw.request_id.clone();
-            Err(decode_failure(call, e, &raw.body))
-        }
-    }
-}
-
-fn decode_failure(call: CallInfo, e: envelope::DecodeError, bytes: &[u8]) -> Error {
-    Error::Decode(Box::new(DecodeFailure {
-        call,
-        path: e.path,
-        message: e.message,
-        ok: serde_json::from_slice::<OkOnly>(bytes).ok().map(|o| o.ok),
-        raw_body: String::from_utf8_lossy(bytes).into_owned(),
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slack_sessions_api::WarningCode;
     use slack_sessions_api::methods::{ListResponse, SetSettingsArgs};
-
-    fn answer<T: DeserializeOwned>(
-        status: u16,
-        headers: &[(&'static str, &'static str)],
-        body: &str,
-    ) -> Result<Response<T>, Error> {
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            map.insert(*name, HeaderValue::from_static(value));
-        }
-        let raw = classify(
-            CallInfo::new("admin.users.session.list"),
-            StatusCode::from_u16(status).unwrap(),
-            &map,
-            Bytes::copy_from_slice(body.as_bytes()),
-        )?;
-        decode_body("admin.users.session.list", raw)
-    }
-
-    #[test]
-    fn success_keeps_warnings_metadata_and_headers() {
-        let r = answer::<ListResponse>(
-            200,
-            &[
-                ("x-oauth-scopes", "admin.users:read, admin.users:write"),
-                ("x-accepted-oauth-scopes", "admin.users:read"),
-                ("x-slack-req-id", "req-1"),
-            ],
-            r#"{"ok":true,"active_sessions":[],"warning":"superfluous_charset",
-                "response_metadata":{"next_cursor":"abc","warnings":["superfluous_charset"],
-                "messages":["[WARN] careful"]}}"#,
-        )
-        .unwrap();
-        assert_eq!(r.warnings, vec![WarningCode::SuperfluousCharset]);
-        assert_eq!(r.next_cursor(), Some("abc"));
-        assert_eq!(r.messages(), ["[WARN] careful"]);
-        assert_eq!(
-            r.scopes.as_deref(),
-            Some(
-                &[
-                    "admin.users:read".to_owned(),
-                    "admin.users:write".to_owned()
-                ][..]
-            )
-        );
-        assert_eq!(r.accepted_scopes.as_ref().unwrap().len(), 1);
-        assert_eq!(r.request_id.as_deref(), Some("req-1"));
-        assert!(r.active_sessions.is_empty());
-    }
-
-    #[test]
-    fn ok_false_is_a_typed_slack_error() {
-        let err = answer::<Empty>(
-            200,
-            &[],
-            r#"{"ok":false,"error":"missing_scope","needed":"admin.users:write",
-                "provided":"admin.users:read","response_metadata":{"messages":["[ERROR] x"]}}"#,
-        )
-        .unwrap_err();
-        let Error::Slack(e) = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(e.code, ErrorCode::MissingScope);
-        assert_eq!(e.needed.as_deref(), Some("admin.users:write"));
-        assert_eq!(e.provided.as_deref(), Some("admin.users:read"));
-        assert_eq!(e.messages, ["[ERROR] x"]);
-        assert!(e.raw_body.contains("missing_scope"));
-        assert!(!err.may_have_been_applied());
-        let err = answer::<Empty>(200, &[], r#"{"ok":false,"error":"brand_new"}"#).unwrap_err();
-        assert_eq!(err.code(), Some(&ErrorCode::Other("brand_new".into())));
-    }
-
-    #[test]
-    fn rate_limits_by_status_or_code() {
-        let err = answer::<Empty>(
-            429,
-            &[("retry-after", "7")],
-            r#"{"ok":false,"error":"ratelimited"}"#,
-        )
-        .unwrap_err();
-        assert!(err.is_rate_limited());
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
-        // Even without a body.
-        let err = answer::<Empty>(429, &[], "").unwrap_err();
-        assert!(err.is_rate_limited());
-        assert_eq!(err.retry_after(), None);
-        // `ratelimited` at HTTP 200.
-        let err = answer::<Empty>(
-            200,
-            &[("retry-after", "2")],
-            r#"{"ok":false,"error":"ratelimited"}"#,
-        )
-        .unwrap_err();
-        assert!(err.is_rate_limited());
-        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
-        assert!(!err.may_have_been_applied());
-    }
-
-    #[test]
-    fn unusable_bodies_may_have_been_applied() {
-        let cases = [
-            ("", NoAnswerReason::EmptyBody),
-            ("  \n", NoAnswerReason::EmptyBody),
-            ("<html>502 Bad Gateway</html>", NoAnswerReason::NotJson),
-            ("ok", NoAnswerReason::NotJson),
-            (r#"{"ok":true,"active_sess"#, NoAnswerReason::TruncatedBody),
-            (r#"{"ok":tr"#, NoAnswerReason::TruncatedBody),
-        ];
-        for (body, reason) in cases {
-            let err = answer::<Empty>(200, &[], body).unwrap_err();
-            let Error::NoAnswer(e) = &err else {
-                panic!("{body:?}: {err:?}")
-            };
-            assert_eq!(e.reason, reason, "{body:?}");
-            assert_eq!(e.status, Some(200));
-            assert!(err.may_have_been_applied());
-        }
-    }
-
-    #[test]
-    fn http_errors_keep_status_and_retry_after() {
-        let err = answer::<Empty>(503, &[("retry-after", "3")], "down").unwrap_err();
-        let Error::Http(e) = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(e.status, 503);
-        assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
-        assert_eq!(e.body_snippet, "down");
-        assert!(err.may_have_been_applied());
-    }
-
-    #[test]
-    fn decode_errors_name_the_path() {
-        let err = answer::<ListResponse>(
-            200,
-            &[],
-            r#"{"ok":true,"active_sessions":[{"user_id":"W1","team_id":"T1","session_id":"x","created":{}}]}"#,
-        )
-        .unwrap_err();
-        let Error::Decode(e) = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(e.path, "active_sessions[0].session_id");
-        assert_eq!(e.ok, Some(true));
-        assert!(err.may_have_been_applied());
-        // A broken envelope: `ok` is not even there.
-        let err = answer::<Empty>(200, &[], r#"{"okay":true}"#).unwrap_err();
-        let Error::Decode(e) = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(e.ok, None);
-        let err = answer::<Empty>(200, &[], r#"{"ok":false}"#).unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{err:?}");
-        let err = answer::<Empty>(200, &[], r#"[1,2]"#).unwrap_err();
-        assert!(matches!(err, Error::Decode(_)), "{err:?}");
-    }
-
-    #[test]
-    fn retry_after_parsing() {
-        assert_eq!(parse_retry_after(Some("30")), Some(Duration::from_secs(30)));
-        assert_eq!(
-            parse_retry_after(Some(" 1.5 ")),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(parse_retry_after(Some("-1")), None);
-        assert_eq!(parse_retry_after(Some("soon")), None);
-        assert_eq!(parse_retry_after(Some("inf")), None);
-        assert_eq!(parse_retry_after(None), None);
-        assert_eq!(
-            parse_retry_after(Some("99999999999999999999")),
-            Some(MAX_RETRY_AFTER)
-        );
-    }
 
     #[test]
     fn form_encoding_follows_the_wire_rules() {

@@ -36,8 +36,8 @@ use slack_sessions_api::{ErrorCode, Method, MethodInfo};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::client::{
-    decode_body, header_str, parse_retry_after, request_id, scope_list, transport_error,
+use crate::answer::{
+    Raw, decode_body, header_str, parse_retry_after, request_id, scope_list, transport_error,
 };
 use crate::error::{CallInfo, NoAnswerReason, NotSent, NotSentReason, RepeatedCursor, SlackError};
 use crate::pacing::Refused;
@@ -134,7 +134,7 @@ impl Client {
     async fn audit_call<M: Method>(
         &self,
         query: Vec<(String, String)>,
-    ) -> Result<Response<Bytes>, Error> {
+    ) -> Result<Response<Raw>, Error> {
         let info = MethodInfo::of::<M>();
         async move {
             let inner = &self.inner;
@@ -224,7 +224,7 @@ impl Client {
         &self,
         method: &'static str,
         url: &reqwest::Url,
-    ) -> Result<Response<Bytes>, Error> {
+    ) -> Result<Response<Raw>, Error> {
         let inner = &self.inner;
         let answer = inner
             .http
@@ -263,7 +263,7 @@ fn classify(
     status: StatusCode,
     headers: &HeaderMap,
     bytes: Bytes,
-) -> Result<Response<Bytes>, Error> {
+) -> Result<Response<Raw>, Error> {
     call.request_id = request_id(headers);
     let retry_after = parse_retry_after(header_str(headers, RETRY_AFTER.as_str()));
     let code = status.as_u16();
@@ -318,7 +318,7 @@ fn classify(
         });
     }
     Ok(Response {
-        body: bytes,
+        body: Raw::read(bytes),
         warnings: Vec::new(),
         metadata: Default::default(),
         scopes: scope_list(header_str(headers, "x-oauth-scopes")),
@@ -475,7 +475,7 @@ mod tests {
         status: u16,
         headers: &[(&'static str, &'static str)],
         body: &str,
-    ) -> Result<Response<Bytes>, Error> {
+    ) -> Result<Response<Raw>, Error> {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_static(value));

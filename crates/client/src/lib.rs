@@ -88,6 +88,7 @@
 
 #![deny(missing_docs)]
 
+mod answer;
 pub mod batch;
 mod builder;
 mod client;

@@ -16,15 +16,16 @@
 //! - A page is asked for when the stream is polled for it, as AWS paginators do: taking one
 //!   session and dropping the stream costs one call of the method's budget (tier 2: 20 a
 //!   minute). With [`Pages::prefetch`]`(true)` the next page is asked for as soon as a page's
-//!   envelope (and so its cursor) is read, in a task of its own, so the server works on page
-//!   N+1 while page N is consumed: faster for a long walk, at the price of one call too many
-//!   for a walk dropped early (its request is aborted, but it may have been sent).
+//!   cursor is read, in a task of its own, so the server works on page N+1 while page N is
+//!   decoded and consumed: faster for a long walk, at the price of one call too many for a
+//!   walk dropped early (its request is aborted, but it may have been sent). A page that ends
+//!   as Slack's do, `"response_metadata":{"next_cursor":"…"}}`, has its cursor read from
+//!   there, before the rest of the page is read at all; any other page is read in full first.
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
 use slack_sessions_api::methods::{
@@ -33,12 +34,12 @@ use slack_sessions_api::methods::{
 use slack_sessions_api::{ErrorCode, Method, UserId};
 use tokio::task::JoinHandle;
 
-use crate::client::decode_body;
+use crate::answer::{Raw, decode_body};
 use crate::error::{CallInfo, RepeatedCursor};
 use crate::{Client, Error, RequestId, Response};
 
 /// A page whose envelope said `ok`, its body not yet decoded.
-type RawPage = Result<Response<Bytes>, Error>;
+type RawPage = Result<Response<Raw>, Error>;
 type Fetch = Box<dyn FnMut(ListArgs) -> BoxFuture<'static, RawPage> + Send>;
 
 /// A page request running in its own task; aborted when dropped.
@@ -437,7 +438,7 @@ mod tests {
         metadata.next_cursor = next.map(str::to_owned);
         let body = ListResponse::new(ids.iter().copied().map(session).collect());
         Ok(Response {
-            body: serde_json::to_vec(&body).unwrap().into(),
+            body: Raw::read(serde_json::to_vec(&body).unwrap().into()),
             warnings: vec![],
             metadata,
             scopes: None,
@@ -636,7 +637,9 @@ mod tests {
     async fn with_prefetch_failures_end_the_walk_where_it_can_resume() {
         // A page that does not decode.
         let mut bad = page(&[], Some("b")).unwrap();
-        bad.body = Bytes::from_static(br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#);
+        bad.body = Raw::read(bytes::Bytes::from_static(
+            br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#,
+        ));
         let (pages, _) = scripted(
             ListArgs::new(),
             vec![page(&[1], Some("a")), Ok(bad), page(&[2], None)],
@@ -684,7 +687,9 @@ mod tests {
     #[tokio::test]
     async fn a_page_that_does_not_decode_ends_the_walk_where_it_can_resume() {
         let mut bad = page(&[], Some("b")).unwrap();
-        bad.body = Bytes::from_static(br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#);
+        bad.body = Raw::read(bytes::Bytes::from_static(
+            br#"{"ok":true,"active_sessions":[{"session_id":"x"}]}"#,
+        ));
         let (mut pages, _) = scripted(
             ListArgs::new(),
             vec![page(&[1], Some("a")), Ok(bad), page(&[2], None)],

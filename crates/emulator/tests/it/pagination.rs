@@ -179,7 +179,8 @@ async fn one_user_on_one_team() {
     assert_eq!(by_teams.len(), on_teams);
 }
 
-/// The `list` fast path writes exactly the bytes the api crate's types serialize to.
+/// The `list` fast path writes exactly the bytes the api crate's types serialize to, in
+/// Slack's order.
 #[tokio::test]
 async fn fast_page_encoding_matches_the_api_types() {
     use slack_sessions_api::methods::{ActiveSession, ListResponse};
@@ -222,6 +223,8 @@ async fn fast_page_encoding_matches_the_api_types() {
     let cursor = answer["response_metadata"]["next_cursor"].as_str().unwrap();
     assert!(!cursor.is_empty());
     status.metadata_mut().next_cursor = Some(cursor.to_owned());
+    // In Slack's order, `response_metadata` last: a walk reads the cursor from the end.
+    assert_eq!(envelope::peek_cursor(&body).as_deref(), Some(cursor));
     let expected = envelope::encode(&status, Some(&ListResponse::new(page)));
     assert_eq!(
         String::from_utf8(body).unwrap(),
