@@ -25,6 +25,8 @@ pub struct Sizes {
     pub scale_sessions: usize,
     pub sdk_secs: f64,
     pub sdk_users: usize,
+    /// Sessions of section 3's org: a million, the walk an admin's export makes, and long
+    /// enough (a second or more) that a walk is not measured mostly while caches warm up.
     pub sdk_sessions: usize,
     /// Rounds of walks in section 3 (each figure their median).
     pub sdk_walk_rounds: usize,
@@ -56,7 +58,7 @@ impl Sizes {
             scale_sessions: 1_000_000,
             sdk_secs: 5.0,
             sdk_users: 10_000,
-            sdk_sessions: 100_000,
+            sdk_sessions: 1_000_000,
             sdk_walk_rounds: 5,
             pacing_resets: 600,
             pacing_scale: 300,
@@ -238,6 +240,19 @@ async fn all(sizes: &Sizes, only: &[usize]) -> anyhow::Result<Vec<Section>> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Anything else (`--help` included) is refused: a full run takes minutes and rewrites the
+    // report.
+    let only_value = args.iter().position(|a| a == "--only").map(|i| i + 1);
+    if let Some((_, arg)) = args
+        .iter()
+        .enumerate()
+        .find(|&(i, a)| a != "--smoke" && a != "--only" && Some(i) != only_value)
+    {
+        anyhow::bail!(
+            "unknown argument {arg:?}; usage: slack-sessions-bench [--smoke] [--only 2,3] \
+             (no argument: the full run, which rewrites docs/BENCHMARKS.md)"
+        );
+    }
     let smoke = args.iter().any(|a| a == "--smoke");
     // `--only 2,3` runs some sections and prints them without writing the report.
     let only: Vec<usize> = match args.iter().position(|a| a == "--only") {

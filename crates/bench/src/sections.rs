@@ -660,8 +660,9 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
         bare_seq / py_seq
     ));
     s.notes.push(format!(
-        "What limits the walk: decoding, and the next page's fetch, which overlaps it, on two \
-         cores shared with the emulator. The emulator spent {server_ms:.2} ms per page of \
+        "What limits the walk: decoding, on the thread that takes the pages (in a profile of \
+         the walk that thread is busy throughout, while about a sixth of the two cores, shared \
+         with the emulator, stays idle). The emulator spent {server_ms:.2} ms per page of \
          1,000 sessions (its request log); reading one such page ({} KB of JSON) into typed \
          sessions takes {decode_ms:.2} ms on one core, its envelope (`ok`, warnings, \
          `response_metadata`) decoded in the same pass; our walk took {ours_page_ms:.2} ms per \
@@ -677,8 +678,10 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
          checked once, in bulk, and ids and device fields up to 24 bytes stay inline \
          (`CompactString`, no allocation). Python took {:.2} ms per page. Each walk figure is \
          the median of {rounds} rounds taking turns. Not kept: decoding pages on other threads \
-         while the next is fetched (on the blocking pool, or each page in a task of its own: \
-         slower here, the two cores being shared with the emulator), faster JSON decoders \
+         (each page in a task of its own with two pages ahead, so that two decode at once, or on \
+         the blocking pool: 0.8–1.0 ms a page, measured outside this benchmark, as the records \
+         built on one core are read on another and the decoding competes with the connection's \
+         reads), faster JSON decoders \
          (sonic-rs, simd-json: hand-written SIMD `unsafe`, for little gain on typed records \
          whose cost is building their strings; sonic-rs decoded the owned page 6% faster than \
          serde_json without `target-cpu=native`, which a library cannot set), borrowed \
