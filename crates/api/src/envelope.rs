@@ -158,20 +158,43 @@ struct Envelope<'a, T> {
     response_metadata: &'a Option<ResponseMetadata>,
 }
 
+impl<'a, T> Envelope<'a, T> {
+    fn new(status: &'a Status, body: Option<&'a T>) -> Self {
+        Envelope {
+            ok: status.ok,
+            error: &status.error,
+            warning: &status.warning,
+            needed: &status.needed,
+            provided: &status.provided,
+            body,
+            response_metadata: &status.response_metadata,
+        }
+    }
+}
+
 /// Encodes an answer: the envelope fields and, on success, the method's body, in Slack's
 /// order (`response_metadata` last).
 pub fn encode<T: Serialize>(status: &Status, body: Option<&T>) -> Vec<u8> {
-    let envelope = Envelope {
-        ok: status.ok,
-        error: &status.error,
-        warning: &status.warning,
-        needed: &status.needed,
-        provided: &status.provided,
-        body,
-        response_metadata: &status.response_metadata,
-    };
     // Serializing plain data types into a Vec cannot fail.
-    serde_json::to_vec(&envelope).expect("response types serialize infallibly")
+    serde_json::to_vec(&Envelope::new(status, body)).expect("response types serialize infallibly")
+}
+
+/// Encodes a successful answer whose body's members `write_members` writes as JSON text
+/// (`"name":value,…`, already escaped), in the same order as [`encode`]: for a body that is
+/// cheaper to write by hand than through serde (the emulator's `list` pages).
+pub fn encode_members(status: &Status, write_members: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut head = status.clone();
+    let metadata = head.response_metadata.take();
+    let mut out = encode::<()>(&head, None);
+    out.pop(); // the closing brace
+    out.push(b',');
+    write_members(&mut out);
+    if let Some(metadata) = &metadata {
+        out.extend_from_slice(b",\"response_metadata\":");
+        serde_json::to_writer(&mut out, metadata).expect("metadata serializes infallibly");
+    }
+    out.push(b'}');
+    out
 }
 
 /// A JSON body that did not decode, with the JSON path where it failed.

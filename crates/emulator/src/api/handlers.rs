@@ -285,18 +285,13 @@ impl Handler for List {
         {
             return Err(ErrorAnswer::new(ErrorCode::NoActiveSessions));
         }
-        // The hot path: the envelope through serde, then the sessions' pre-escaped JSON, and
-        // `response_metadata` last, where Slack puts it.
+        // The hot path: the sessions' pre-escaped JSON inside the envelope.
         let mut status = call.status();
-        let mut metadata = status.response_metadata.take().unwrap_or_default();
-        metadata.next_cursor = Some(next_cursor);
-        let mut body = envelope::encode::<()>(&status, None);
-        body.pop(); // the envelope's closing brace
-        body.extend_from_slice(b",\"active_sessions\":");
-        page.write_json_array(&mut body);
-        body.extend_from_slice(b",\"response_metadata\":");
-        serde_json::to_writer(&mut body, &metadata).expect("metadata serializes infallibly");
-        body.push(b'}');
+        status.metadata_mut().next_cursor = Some(next_cursor);
+        let body = envelope::encode_members(&status, |out| {
+            out.extend_from_slice(b"\"active_sessions\":");
+            page.write_json_array(out);
+        });
         Ok(Changes::nothing(Done { body, job: None }))
     }
 }
