@@ -10,7 +10,7 @@ use std::ops::Bound;
 
 use serde::ser::{Serialize, Serializer};
 
-use super::compact::SessionView;
+use super::compact::{Session, SessionView};
 use super::state::{Job, Org, OrgKey, State};
 use crate::seed::{ClientKind, Seed, SessionSeed, SettingsSeed, TeamSeed, TokenSeed, UserSeed};
 
@@ -252,7 +252,7 @@ impl<'s> OrgView<'s> {
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let org = self.org;
         let take = limit.saturating_add(1);
-        let ids = match filter {
+        let sessions = match filter {
             SessionFilter::User { user, team } => {
                 let whole_org = team == org.id;
                 let team_sym = org.strings.lookup(team);
@@ -261,9 +261,9 @@ impl<'s> OrgView<'s> {
                     .and_then(|u| org.by_user.get(&u))
                     .into_iter()
                     .flat_map(|set| set.range((start, Bound::Unbounded)))
-                    .filter(|id| whole_org || Some(org.sessions[id].team) == team_sym)
+                    .map(|id| (*id, &org.sessions[id]))
+                    .filter(|(_, s)| whole_org || Some(s.team) == team_sym)
                     .take(take)
-                    .copied()
                     .collect()
             }
             SessionFilter::All => org
@@ -271,10 +271,10 @@ impl<'s> OrgView<'s> {
                 .range((start, Bound::Unbounded))
                 .filter(|(_, s)| !org.bots.contains(&s.user))
                 .take(take)
-                .map(|(id, _)| *id)
+                .map(|(id, s)| (*id, s))
                 .collect(),
         };
-        ListPage { org, ids }
+        ListPage { org, sessions }
     }
 }
 
@@ -292,29 +292,31 @@ pub struct SessionInfo<'s> {
 #[derive(Debug)]
 pub struct ListPage<'s> {
     org: &'s Org,
-    ids: Vec<u64>,
+    /// Each session with its id, found once by the walk of the id-ordered map (looking each
+    /// one up again to write it cost a tree search per session).
+    sessions: Vec<(u64, &'s Session)>,
 }
 
-impl ListPage<'_> {
+impl<'s> ListPage<'s> {
     /// Whether the page is empty.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.sessions.is_empty()
     }
 
     /// Drops the look-ahead session past `limit`, returning the last id kept when one was
     /// dropped (the next page's position).
     pub fn truncate(&mut self, limit: usize) -> Option<u64> {
-        if self.ids.len() <= limit {
+        if self.sessions.len() <= limit {
             return None;
         }
-        self.ids.truncate(limit);
-        self.ids.last().copied()
+        self.sessions.truncate(limit);
+        self.sessions.last().map(|(id, _)| *id)
     }
 
-    fn view(&self, id: u64) -> SessionView<'_> {
+    fn view(&self, (id, session): (u64, &'s Session)) -> SessionView<'s> {
         SessionView {
             id,
-            session: &self.org.sessions[&id],
+            session,
             strings: &self.org.strings,
         }
     }
@@ -322,13 +324,13 @@ impl ListPage<'_> {
     /// Appends the sessions as a JSON array: each session's pre-escaped JSON, into one buffer
     /// sized up front. The bytes are those of the serde path (tested).
     pub fn write_json_array(&self, out: &mut Vec<u8>) {
-        out.reserve(2 + self.ids.len() * 320);
+        out.reserve(2 + self.sessions.len() * 320);
         out.push(b'[');
-        for (i, id) in self.ids.iter().enumerate() {
+        for (i, session) in self.sessions.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            self.view(*id).write_json(out);
+            self.view(*session).write_json(out);
         }
         out.push(b']');
     }
@@ -336,7 +338,7 @@ impl ListPage<'_> {
 
 impl Serialize for ListPage<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.ids.iter().map(|id| self.view(*id)))
+        s.collect_seq(self.sessions.iter().map(|session| self.view(*session)))
     }
 }
 

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::method;
+
+mod decode;
 use crate::{CompactString, Scope, SessionId, TeamId, UserId, lenient};
 
 method! {
@@ -96,6 +98,7 @@ impl ListArgs {
 #[non_exhaustive]
 pub struct ListResponse {
     /// One page of sessions.
+    #[serde(deserialize_with = "decode::sessions")]
     pub active_sessions: Vec<ActiveSession>,
 }
 
@@ -106,8 +109,8 @@ impl ListResponse {
     }
 }
 
-/// An active session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An active session. Its `Deserialize` is written by hand, for speed (in `decode.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ActiveSession {
     /// The user signed in.
@@ -119,7 +122,7 @@ pub struct ActiveSession {
     /// The device as it was when the session began.
     pub created: DeviceRecord,
     /// The device as last seen; absent when unchanged since `created`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recent: Option<DeviceRecord>,
 }
 
@@ -194,23 +197,24 @@ impl ActiveSession {
 /// A device record of a session; every field is "if available". The fields are
 /// [`CompactString`]s: a page of sessions is mostly these, and up to 24 bytes they need no
 /// allocation.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+// `Deserialize` is written by hand, for speed (in `decode.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
 pub struct DeviceRecord {
     /// e.g. `Intel`, `iPhone14,2`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_hardware: Option<CompactString>,
     /// e.g. `OS X`, `Windows`, `iOS`, `Android`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<CompactString>,
     /// e.g. `10.15.7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub os_version: Option<CompactString>,
     /// The Slack client (or browser) version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack_client_version: Option<CompactString>,
     /// The client's IP address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<CompactString>,
 }
 
