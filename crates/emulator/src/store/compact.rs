@@ -1,7 +1,8 @@
 //! Compact session records: a million sessions must fit in a few hundred megabytes.
 //!
 //! Strings that repeat (user and team ids, device names, OS versions) are interned per org as
-//! 4-byte symbols; IPv4 addresses are kept as their 32 bits. A session is then about 60 bytes.
+//! 4-byte symbols, and so are the devices they make up (less their IP); IPv4 addresses are
+//! kept as their 32 bits. A session is then 36 bytes.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -17,12 +18,15 @@ use crate::seed::{ClientKind, SessionSeed};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(u32);
 
-/// Interned strings, each also kept as its JSON string literal (escaped once, by serde_json).
+/// Interned strings, each also kept as its JSON string literal (escaped once, by serde_json);
+/// and the device records they make up (less their IP), each kept once.
 #[derive(Debug)]
 pub struct Interner {
     strings: Vec<Arc<str>>,
     literals: Vec<Box<[u8]>>,
     index: HashMap<Arc<str>, Sym>,
+    devices: Vec<DeviceFields>,
+    device_index: HashMap<[Sym; 4], u32>,
 }
 
 impl Default for Interner {
@@ -31,9 +35,29 @@ impl Default for Interner {
             strings: vec![Arc::from("")],
             literals: vec![Box::from(&b"\"\""[..])],
             index: HashMap::new(),
+            devices: Vec::new(),
+            device_index: HashMap::new(),
         }
     }
 }
+
+/// The four string fields of a device record, and their JSON members as serde writes them
+/// (`"device_hardware":"Intel","os":"OS X",…`): a `list` page copies these in one piece. An
+/// org has few distinct devices (a model, an OS version and a client version make one), so
+/// they are kept once each.
+#[derive(Debug)]
+struct DeviceFields {
+    syms: [Sym; 4],
+    members: Box<[u8]>,
+}
+
+/// The device fields' names, in the order serde writes them.
+const DEVICE_KEYS: [&[u8]; 4] = [
+    b"\"device_hardware\":",
+    b"\"os\":",
+    b"\"os_version\":",
+    b"\"slack_client_version\":",
+];
 
 impl Interner {
     /// The symbol of `s`, added if new.
@@ -72,6 +96,34 @@ impl Interner {
     fn get_opt(&self, sym: Sym) -> Option<&str> {
         (sym.0 != 0).then(|| self.get(sym))
     }
+
+    /// The index of a device's four fields, added if new.
+    fn device(&mut self, syms: [Sym; 4]) -> u32 {
+        if let Some(i) = self.device_index.get(&syms) {
+            return *i;
+        }
+        let mut members = Vec::new();
+        for (key, sym) in DEVICE_KEYS.into_iter().zip(syms) {
+            if sym.0 != 0 {
+                if !members.is_empty() {
+                    members.push(b',');
+                }
+                members.extend_from_slice(key);
+                members.extend_from_slice(self.literal(sym));
+            }
+        }
+        let i = u32::try_from(self.devices.len()).expect("fewer than 2^32 distinct devices");
+        self.devices.push(DeviceFields {
+            syms,
+            members: members.into_boxed_slice(),
+        });
+        self.device_index.insert(syms, i);
+        i
+    }
+
+    fn device_fields(&self, i: u32) -> &DeviceFields {
+        &self.devices[i as usize]
+    }
 }
 
 /// An IP address: IPv4 in place, anything else interned.
@@ -82,13 +134,11 @@ enum Ip {
     Other(Sym),
 }
 
-/// A device record, interned.
+/// A device record, interned: its four string fields by their index in the [`Interner`],
+/// and its IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Device {
-    hardware: Sym,
-    os: Sym,
-    os_version: Sym,
-    client_version: Sym,
+    fields: u32,
     ip: Ip,
 }
 
@@ -121,22 +171,24 @@ impl Device {
                 _ => Ip::Other(strings.intern(s)),
             },
         };
+        let syms = fields.map(|f| strings.opt(f));
         Device {
-            hardware: strings.opt(fields[0]),
-            os: strings.opt(fields[1]),
-            os_version: strings.opt(fields[2]),
-            client_version: strings.opt(fields[3]),
+            fields: strings.device(syms),
             ip,
         }
     }
 
     /// The record with its strings.
     pub fn record(&self, strings: &Interner) -> DeviceRecord {
+        let [hardware, os, os_version, client_version] = strings
+            .device_fields(self.fields)
+            .syms
+            .map(|s| strings.get_opt(s));
         let mut d = DeviceRecord::default();
-        d.device_hardware = strings.get_opt(self.hardware).map(Into::into);
-        d.os = strings.get_opt(self.os).map(Into::into);
-        d.os_version = strings.get_opt(self.os_version).map(Into::into);
-        d.slack_client_version = strings.get_opt(self.client_version).map(Into::into);
+        d.device_hardware = hardware.map(Into::into);
+        d.os = os.map(Into::into);
+        d.os_version = os_version.map(Into::into);
+        d.slack_client_version = client_version.map(Into::into);
         d.ip = self.ip_string(strings);
         d
     }
@@ -194,25 +246,14 @@ impl Device {
     /// Appends this device's JSON object (the same bytes serde writes for a `DeviceRecord`).
     fn write_json(&self, strings: &Interner, out: &mut Vec<u8>) {
         out.push(b'{');
-        let mut first = true;
-        let mut field = |out: &mut Vec<u8>, key: &[u8]| {
-            if !first {
+        let members = &strings.device_fields(self.fields).members;
+        out.extend_from_slice(members);
+        let field = |out: &mut Vec<u8>, key: &[u8]| {
+            if !members.is_empty() {
                 out.push(b',');
             }
-            first = false;
             out.extend_from_slice(key);
         };
-        for (key, sym) in [
-            (&b"\"device_hardware\":"[..], self.hardware),
-            (b"\"os\":", self.os),
-            (b"\"os_version\":", self.os_version),
-            (b"\"slack_client_version\":", self.client_version),
-        ] {
-            if sym.0 != 0 {
-                field(out, key);
-                out.extend_from_slice(strings.literal(sym));
-            }
-        }
         match self.ip {
             Ip::None => {}
             Ip::V4(bits) => {
@@ -275,12 +316,16 @@ impl Serialize for DeviceView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (d, strings) = (self.0, self.1);
         let mut map = s.serialize_map(None)?;
+        let syms = strings.device_fields(d.fields).syms;
         for (name, sym) in [
-            ("device_hardware", d.hardware),
-            ("os", d.os),
-            ("os_version", d.os_version),
-            ("slack_client_version", d.client_version),
-        ] {
+            "device_hardware",
+            "os",
+            "os_version",
+            "slack_client_version",
+        ]
+        .into_iter()
+        .zip(syms)
+        {
             if let Some(v) = strings.get_opt(sym) {
                 map.serialize_entry(name, v)?;
             }
@@ -324,18 +369,34 @@ mod tests {
     fn views_serialize_exactly_like_the_api_type() {
         let mut strings = Interner::default();
         for s in crate::demo::seed().orgs[0].sessions.iter().take(50).chain(
-            [SessionSeed {
-                session_id: 9,
-                user_id: "W1".into(),
-                team_id: "E1".into(),
-                client: ClientKind::Web,
-                created: {
-                    let mut d = ip_only("2001:db8::1");
-                    d.os = Some("q\"uote\\back\u{1}ctl \u{e9}\u{1F600}".into());
-                    d
+            [
+                SessionSeed {
+                    session_id: 9,
+                    user_id: "W1".into(),
+                    team_id: "E1".into(),
+                    client: ClientKind::Web,
+                    created: {
+                        let mut d = ip_only("2001:db8::1");
+                        d.os = Some("q\"uote\\back\u{1}ctl \u{e9}\u{1F600}".into());
+                        d
+                    },
+                    recent: Some(ip_only("010.0.0.1")),
                 },
-                recent: Some(ip_only("010.0.0.1")),
-            }]
+                // No field at all; and some fields, not the first, without an IP.
+                SessionSeed {
+                    session_id: 10,
+                    user_id: "W2".into(),
+                    team_id: "T1".into(),
+                    client: ClientKind::Desktop,
+                    created: DeviceRecord::default(),
+                    recent: Some({
+                        let mut d = DeviceRecord::default();
+                        d.os_version = Some("14.6".into());
+                        d.slack_client_version = Some("4.41.105".into());
+                        d
+                    }),
+                },
+            ]
             .iter(),
         ) {
             let compact = Session::intern(&mut strings, s);
@@ -357,8 +418,9 @@ mod tests {
                 serde_json::to_string(&api).unwrap()
             );
         }
+        // Two device records of 12 bytes each (the index of their fields, their IP).
         assert!(
-            std::mem::size_of::<Session>() <= 64,
+            std::mem::size_of::<Session>() <= 36,
             "{}",
             std::mem::size_of::<Session>()
         );
