@@ -51,12 +51,12 @@ struct DeviceFields {
     members: Box<[u8]>,
 }
 
-/// The device fields' names, in the order serde writes them.
-const DEVICE_KEYS: [&[u8]; 4] = [
-    b"\"device_hardware\":",
-    b"\"os\":",
-    b"\"os_version\":",
-    b"\"slack_client_version\":",
+/// The names of a device's string fields, in the order serde writes them.
+const DEVICE_FIELDS: [&str; 4] = [
+    "device_hardware",
+    "os",
+    "os_version",
+    "slack_client_version",
 ];
 
 impl Interner {
@@ -103,12 +103,14 @@ impl Interner {
             return *i;
         }
         let mut members = Vec::new();
-        for (key, sym) in DEVICE_KEYS.into_iter().zip(syms) {
+        for (name, sym) in DEVICE_FIELDS.into_iter().zip(syms) {
             if sym.0 != 0 {
                 if !members.is_empty() {
                     members.push(b',');
                 }
-                members.extend_from_slice(key);
+                members.push(b'"');
+                members.extend_from_slice(name.as_bytes());
+                members.extend_from_slice(b"\":");
                 members.extend_from_slice(self.literal(sym));
             }
         }
@@ -317,15 +319,7 @@ impl Serialize for DeviceView<'_> {
         let (d, strings) = (self.0, self.1);
         let mut map = s.serialize_map(None)?;
         let syms = strings.device_fields(d.fields).syms;
-        for (name, sym) in [
-            "device_hardware",
-            "os",
-            "os_version",
-            "slack_client_version",
-        ]
-        .into_iter()
-        .zip(syms)
-        {
+        for (name, sym) in DEVICE_FIELDS.into_iter().zip(syms) {
             if let Some(v) = strings.get_opt(sym) {
                 map.serialize_entry(name, v)?;
             }

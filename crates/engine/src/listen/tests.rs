@@ -83,18 +83,15 @@ impl Running {
 
     /// Waits (up to 10 s) until the status satisfies `done`.
     async fn until(&self, what: &str, done: impl Fn(&Status) -> bool) -> Status {
-        let started = Instant::now();
-        loop {
+        eventually(what, || {
             let status = self.listener.status();
             if done(&status) {
-                return status;
+                Ok(status)
+            } else {
+                Err(status)
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "waited for {what}: {status:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        })
+        .await
     }
 }
 
@@ -214,14 +211,18 @@ impl Env {
     }
 }
 
-/// Waits for `done`, for at most 10 s: for what the worker does after the status shows it.
-async fn eventually(what: &str, done: impl Fn() -> bool) {
+/// Polls `check` every 10 ms until it is `Ok`, for at most 10 s (then fails with the last
+/// `Err`): for what the worker does in its own time.
+async fn eventually<T, E: std::fmt::Debug>(what: &str, check: impl Fn() -> Result<T, E>) -> T {
     let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "waited for {what}"
-        );
+    loop {
+        match check() {
+            Ok(done) => return done,
+            Err(last) => assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "waited for {what}: {last:?}"
+            ),
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -522,9 +523,14 @@ async fn the_breaker_trips_at_max_share_until_an_admin_resumes_it() {
     assert_eq!(env.resets(), ["W0U01", "W0U02"]);
     // The warning follows the journaled trip, which the status shows first.
     eventually("the breaker's warning", || {
-        env.warnings()
+        let warnings = env.warnings();
+        match warnings
             .iter()
             .any(|w| w.starts_with("circuit breaker tripped"))
+        {
+            true => Ok(()),
+            false => Err(warnings),
+        }
     })
     .await;
     // Tripped, it still settles what needs no sign-out.
