@@ -18,7 +18,9 @@
 //!   minute). With [`Pages::prefetch`]`(true)` the next page is asked for as soon as a page's
 //!   cursor is read, in a task of its own, so the server works on page N+1 while page N is
 //!   decoded and consumed: faster for a long walk, at the price of one call too many for a
-//!   walk dropped early (its request is aborted, but it may have been sent). A page that ends
+//!   walk dropped early (its request is aborted, but it may have been sent). The walk yields
+//!   once before it decodes a page, so that on a current-thread runtime too the request goes
+//!   out first. A page that ends
 //!   as Slack's do, `"response_metadata":{"next_cursor":"…"}}`, has its cursor read from
 //!   there, before the rest of the page is read at all; any other page is read in full first.
 
@@ -82,6 +84,9 @@ pub struct Pages {
     in_flight: Option<InFlight>,
     /// A page to return before fetching: the rest of one a [`Sessions`] walk had begun.
     pending: Option<Response<ListResponse>>,
+    /// A page whose next page was just asked for, and that page's cursor: decoded once the
+    /// request task has run.
+    undecoded: Option<(Response<Raw>, String)>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -138,6 +143,7 @@ impl Pages {
             prefetch: false,
             in_flight: None,
             pending: None,
+            undecoded: None,
         }
     }
 
@@ -177,6 +183,22 @@ impl Pages {
         self.pages
     }
 
+    /// Decodes a page; once it has decoded, the walk moves on to `next`.
+    fn decode(
+        &mut self,
+        raw: Response<Raw>,
+        next: Option<String>,
+    ) -> Poll<Option<Result<Response<ListResponse>, Error>>> {
+        let page = match decode_body::<ListResponse>(List::NAME, raw) {
+            Ok(page) => page,
+            Err(err) => return self.fail(err),
+        };
+        self.done = next.is_none();
+        self.args.cursor = next;
+        self.pages += 1;
+        Poll::Ready(Some(Ok(page)))
+    }
+
     fn fail(&mut self, err: Error) -> Poll<Option<Result<Response<ListResponse>, Error>>> {
         self.done = true;
         self.in_flight = None;
@@ -191,6 +213,9 @@ impl Stream for Pages {
         let this = &mut *self;
         if let Some(page) = this.pending.take() {
             return Poll::Ready(Some(Ok(page)));
+        }
+        if let Some((raw, next)) = this.undecoded.take() {
+            return this.decode(raw, Some(next));
         }
         if this.done {
             return Poll::Ready(None);
@@ -227,16 +252,15 @@ impl Stream for Pages {
                 let mut args = this.args.clone();
                 args.cursor = Some(next.clone());
                 this.in_flight = Some(InFlight::spawn((this.fetch)(args)));
+                // Yield once before decoding, so that the request task runs and its request
+                // goes out: on a current-thread runtime nothing else runs while this task
+                // decodes, and the server would see the request only after the decode.
+                this.undecoded = Some((raw, next.clone()));
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
         }
-        let page = match decode_body::<ListResponse>(List::NAME, raw) {
-            Ok(page) => page,
-            Err(err) => return this.fail(err),
-        };
-        this.done = next.is_none();
-        this.args.cursor = next;
-        this.pages += 1;
-        Poll::Ready(Some(Ok(page)))
+        this.decode(raw, next)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -471,9 +495,13 @@ mod tests {
         let mut answers = answers.into_iter();
         let log = Arc::clone(&asked);
         let fetch: Fetch = Box::new(move |args: ListArgs| {
-            log.lock().unwrap().push(args.cursor.clone());
             let answer = answers.next().expect("no more scripted answers");
-            Box::pin(async move { answer })
+            let log = Arc::clone(&log);
+            // Logged when the request runs (a task may be spawned and not yet run).
+            Box::pin(async move {
+                log.lock().unwrap().push(args.cursor.clone());
+                answer
+            })
         });
         (Pages::with_fetch(fetch, start), asked)
     }
@@ -613,6 +641,9 @@ mod tests {
         assert_eq!(asked.lock().unwrap().len(), 2);
     }
 
+    /// On the current-thread runtime of `#[tokio::test]`, the page request task runs only when
+    /// the walk's task yields: the first page came back before the second was asked for, and
+    /// the server saw each request only after the page before it was decoded.
     #[tokio::test]
     async fn the_next_page_is_asked_for_before_the_current_one_is_consumed() {
         let (pages, asked) = scripted(
