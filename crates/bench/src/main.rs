@@ -59,7 +59,7 @@ impl Sizes {
             sdk_secs: 5.0,
             sdk_users: 10_000,
             sdk_sessions: 1_000_000,
-            sdk_walk_rounds: 5,
+            sdk_walk_rounds: 7,
             pacing_resets: 600,
             pacing_scale: 300,
             offboard_users: 100_000,
