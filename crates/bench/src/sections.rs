@@ -400,22 +400,31 @@ fn on_current_thread<T: Send + 'static>(
     .map_err(|_| anyhow::anyhow!("a caller on a current-thread runtime panicked"))?
 }
 
-/// Sessions/s of one walk with read-ahead, on a current-thread runtime of a thread of its own;
-/// and the sessions walked.
-fn current_thread_walk(api: &str) -> Result<(f64, u64)> {
+/// One walk of every session (`limit=1000`): sessions walked, seconds, pages.
+async fn walk(c: &Client, prefetch: bool) -> Result<(u64, f64, u64)> {
+    let start = Instant::now();
+    let mut stream = c
+        .list_sessions(ListArgs::new().limit(1000))
+        .prefetch(prefetch);
+    let mut walked = 0u64;
+    while let Some(s) = stream.next().await {
+        s?;
+        walked += 1;
+    }
+    Ok((
+        walked,
+        start.elapsed().as_secs_f64(),
+        stream.pages_fetched(),
+    ))
+}
+
+/// One walk with read-ahead on a current-thread runtime of a thread of its own.
+fn current_thread_walk(api: &str) -> Result<(u64, f64, u64)> {
     let api = api.to_owned();
     on_current_thread(move |rt| {
-        rt.block_on(async move {
-            let c = client(&api, generate::ADMIN_TOKEN, Pacing::off());
-            let start = Instant::now();
-            let mut stream = c.list_sessions(ListArgs::new().limit(1000)).prefetch(true);
-            let mut walked = 0u64;
-            while let Some(s) = stream.next().await {
-                s?;
-                walked += 1;
-            }
-            Ok((walked as f64 / start.elapsed().as_secs_f64(), walked))
-        })
+        rt.block_on(
+            async move { walk(&client(&api, generate::ADMIN_TOKEN, Pacing::off()), true).await },
+        )
     })
 }
 
@@ -609,33 +618,18 @@ pub(crate) async fn sdks(sizes: &Sizes) -> Result<Section> {
     // handling of the page-sized buffers is what warms up.
     let mut walks = Walks::default();
     for _ in 0..=sizes.sdk_walk_rounds {
-        let start = Instant::now();
-        let mut stream = c.list_sessions(ListArgs::new().limit(1000)).prefetch(true);
-        let mut walked = 0usize;
-        while let Some(s) = stream.next().await {
-            s?;
-            walked += 1;
-        }
-        let secs = start.elapsed().as_secs_f64();
+        let (walked, secs, pages) = walk(&c, true).await?;
         walks.ours.push(walked as f64 / secs);
-        walks
-            .ours_page_ms
-            .push(secs * 1000.0 / stream.pages_fetched().max(1) as f64);
-        walks.walked.push(walked as u64);
-        // The same walk without read-ahead: each page asked for, then decoded, in turn.
-        let start = Instant::now();
-        let mut plain = c.list_sessions(ListArgs::new().limit(1000));
-        let mut walked = 0usize;
-        while let Some(s) = plain.next().await {
-            s?;
-            walked += 1;
+        walks.ours_page_ms.push(secs * 1000.0 / pages.max(1) as f64);
+        // The same walk without read-ahead: each page asked for, then decoded, in turn; and
+        // with read-ahead on a current-thread runtime.
+        let plain = walk(&c, false).await?;
+        let current = current_thread_walk(&api)?;
+        for ((walked, secs, _), rates) in [(plain, &mut walks.plain), (current, &mut walks.current)]
+        {
+            rates.push(walked as f64 / secs);
+            walks.walked.push(walked);
         }
-        walks
-            .plain
-            .push(walked as f64 / start.elapsed().as_secs_f64());
-        walks.walked.push(walked as u64);
-        let (per_sec, walked) = current_thread_walk(&api)?;
-        walks.current.push(per_sec);
         walks.walked.push(walked);
         for (driver, rates) in [
             (python("walk")?, &mut walks.py),
