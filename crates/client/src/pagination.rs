@@ -20,9 +20,9 @@
 //!   decoded and consumed: faster for a long walk, at the price of one call too many for a
 //!   walk dropped early (its request is aborted, but it may have been sent). The walk yields
 //!   once before it decodes a page, so that on a current-thread runtime too the request goes
-//!   out first. A page that ends
-//!   as Slack's do, `"response_metadata":{"next_cursor":"…"}}`, has its cursor read from
-//!   there, before the rest of the page is read at all; any other page is read in full first.
+//!   out first. A page that ends as Slack's do, `"response_metadata":{"next_cursor":"…"}}`,
+//!   has its cursor read from there, before the rest of the page is read at all; any other
+//!   page is read in full first.
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;

@@ -524,12 +524,13 @@ async fn the_breaker_trips_at_max_share_until_an_admin_resumes_it() {
     // The warning follows the journaled trip, which the status shows first.
     eventually("the breaker's warning", || {
         let warnings = env.warnings();
-        match warnings
+        if warnings
             .iter()
             .any(|w| w.starts_with("circuit breaker tripped"))
         {
-            true => Ok(()),
-            false => Err(warnings),
+            Ok(())
+        } else {
+            Err(warnings)
         }
     })
     .await;
